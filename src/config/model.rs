@@ -1,0 +1,195 @@
+//! The typed configuration: what a `supervisord.conf` (with its includes) means once parsed,
+//! expanded and validated. Everything downstream (the supervisor actor, the servers, the logs)
+//! reads only these types, never the INI text.
+//!
+//! Field names follow supervisor 4.2.5's option names, so `stopwaitsecs` here is `stopwaitsecs=`
+//! in the file. Defaults are the reference's (see `Default` impls and `config::load`).
+//! `PartialEq` on the group and process types is what `reloadConfig` uses to decide whether a
+//! group "changed".
+
+use std::path::PathBuf;
+
+/// A whole configuration, main file plus includes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Absolute path of the main configuration file (`-c`, or the one found by the search order).
+    pub config_file: PathBuf,
+    pub supervisord: SupervisordConfig,
+    pub unix_http_server: Option<UnixHttpServerConfig>,
+    pub inet_http_server: Option<InetHttpServerConfig>,
+    pub supervisorctl: SupervisorctlConfig,
+    /// Program, event listener and fcgi groups, sorted by (priority, name) ascending.
+    pub groups: Vec<GroupConfig>,
+    /// Non-fatal findings (unknown keys, deprecated values, redirect_stderr with a filename...),
+    /// each a full sentence; logged at WARN once the main log is open.
+    pub warnings: Vec<String>,
+    /// Files included through `[include]`, in the order they were read (for the
+    /// reference's `Included extra file "..." during parsing` INFO lines).
+    pub included_files: Vec<PathBuf>,
+}
+
+/// Where a log goes. `Auto` is the reference's `AUTO` (a file in `childlogdir`),
+/// `None` is `NONE` (no file). `Syslog` is only valid for the main `logfile`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    Auto,
+    None,
+    Syslog,
+    Path(PathBuf),
+}
+
+/// Log levels of the reference, most severe first. `Blather` is the reference's chattiest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    Critical,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+    Blather,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SupervisordConfig {
+    /// Default `supervisord.log` relative to the current directory (made absolute at load).
+    pub logfile: LogTarget,
+    pub logfile_maxbytes: u64,
+    pub logfile_backups: u32,
+    pub loglevel: LogLevel,
+    pub pidfile: PathBuf,
+    pub umask: u32,
+    pub nodaemon: bool,
+    pub silent: bool,
+    pub minfds: u64,
+    pub minprocs: u64,
+    pub nocleanup: bool,
+    pub childlogdir: PathBuf,
+    pub user: Option<String>,
+    pub directory: Option<PathBuf>,
+    pub strip_ansi: bool,
+    /// `environment=` of `[supervisord]`, in file order; applied to every child.
+    pub environment: Vec<(String, String)>,
+    pub identifier: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnixHttpServerConfig {
+    pub file: PathBuf,
+    /// Default 0o700.
+    pub chmod: u32,
+    /// `chown=user[:group]`, resolved to ids at load time.
+    pub chown: Option<(u32, u32)>,
+    pub username: Option<String>,
+    /// As written: plain, or `{SHA}` followed by the hex SHA-1 of the password.
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InetHttpServerConfig {
+    /// Empty string or `*` means all interfaces.
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SupervisorctlConfig {
+    pub serverurl: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub prompt: Option<String>,
+    pub history_file: Option<PathBuf>,
+}
+
+/// `autorestart=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoRestart {
+    Never,
+    Unexpected,
+    Always,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum GroupKind {
+    /// `[program:x]` (implicit group of one program) or `[group:x]` (explicit).
+    Program,
+    EventListener(EventListenerPoolConfig),
+    Fcgi(FcgiSocketConfig),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventListenerPoolConfig {
+    pub buffer_size: u32,
+    /// Event type names as written (`PROCESS_STATE`, `TICK_5`, ...), validated at load.
+    pub events: Vec<String>,
+    /// Only the default `supervisor.dispatchers:default_handler` is accepted.
+    pub result_handler: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FcgiSocketConfig {
+    /// `tcp://host:port` or `unix:///path`, as written after expansion.
+    pub socket: String,
+    pub socket_backlog: Option<u32>,
+    pub socket_owner: Option<(u32, u32)>,
+    pub socket_mode: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupConfig {
+    pub name: String,
+    pub priority: i32,
+    pub kind: GroupKind,
+    /// Sorted by (priority, name) ascending, as the reference sorts them.
+    pub processes: Vec<ProcessConfig>,
+}
+
+/// One stream's (stdout or stderr) capture settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamLogConfig {
+    /// `None` when `redirect_stderr=true` (for stderr) or `NONE`.
+    pub logfile: LogTarget,
+    pub logfile_maxbytes: u64,
+    pub logfile_backups: u32,
+    pub capture_maxbytes: u64,
+    pub events_enabled: bool,
+    pub syslog: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcessConfig {
+    /// The process name (`process_name=` expanded; the program name when numprocs is 1).
+    pub name: String,
+    /// The group's name (the program's name for an implicit group).
+    pub group: String,
+    /// The `[program:x]` section's name.
+    pub program_name: String,
+    /// `command=` after expansion, unsplit.
+    pub command: String,
+    pub directory: Option<String>,
+    pub umask: Option<u32>,
+    pub priority: i32,
+    pub autostart: bool,
+    pub autorestart: AutoRestart,
+    pub startsecs: u64,
+    pub startretries: u32,
+    /// `user=` as written, and its resolved uid (resolved at load: an unknown user is a config error).
+    pub user: Option<String>,
+    pub uid: Option<u32>,
+    pub stdout: StreamLogConfig,
+    pub stderr: StreamLogConfig,
+    /// Signal number.
+    pub stopsignal: i32,
+    pub stopwaitsecs: u64,
+    pub stopasgroup: bool,
+    pub killasgroup: bool,
+    pub exitcodes: Vec<i32>,
+    pub redirect_stderr: bool,
+    /// `environment=` of the program, in file order, after expansion.
+    pub environment: Vec<(String, String)>,
+    pub serverurl: Option<String>,
+    pub process_num: u32,
+    pub numprocs: u32,
+}
