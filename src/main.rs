@@ -2,6 +2,7 @@
 
 mod config;
 mod rpc;
+mod supervisor;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -1,6 +1,7 @@
 //! XML-RPC: the wire codec (`xml`), the fault vocabulary, and the method table that maps
 //! `supervisor.*` and `system.*` names to the code that answers them.
 
+pub mod dispatch;
 pub mod faults;
 
 pub use dxr::Value;
