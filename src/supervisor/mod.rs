@@ -4,3 +4,5 @@
 /// A cheap, cloneable handle to the supervisor actor (stub until the actor lands).
 #[derive(Clone, Debug, Default)]
 pub struct SupervisorHandle {}
+
+pub mod process;

@@ -1,0 +1,773 @@
+//! The per-process state machine, as a pure function.
+//!
+//! [`step`] takes a process's runtime record, one [`Event`] and the current time, and returns the
+//! new record plus the [`Action`]s the actor must carry out (fork, signal, log, notify). Nothing
+//! here touches the operating system or the clock, so every transition of supervisor 4.2.5's
+//! `Subprocess` (spawn, finish, kill, transition, give_up) is unit-tested without real processes.
+//!
+//! The reference runs `transition()` on every process once a second; here the same checks run
+//! after every event, and [`deadline`] tells the actor when the next timed check is due
+//! (startsecs, backoff, stopwaitsecs), so an idle daemon sleeps.
+
+use crate::config::{AutoRestart, ProcessConfig};
+use crate::config::LogLevel as Level;
+
+/// Process states with the reference's numeric codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProcessState {
+    Stopped = 0,
+    Starting = 10,
+    Running = 20,
+    Backoff = 30,
+    Stopping = 40,
+    Exited = 100,
+    Fatal = 200,
+    Unknown = 1000,
+}
+
+impl ProcessState {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The reference's state name (`getProcessStateDescription`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessState::Stopped => "STOPPED",
+            ProcessState::Starting => "STARTING",
+            ProcessState::Running => "RUNNING",
+            ProcessState::Backoff => "BACKOFF",
+            ProcessState::Stopping => "STOPPING",
+            ProcessState::Exited => "EXITED",
+            ProcessState::Fatal => "FATAL",
+            ProcessState::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// `STOPPED_STATES`: states in which the process is not running and not on its way.
+    pub fn is_stopped(self) -> bool {
+        matches!(self, ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal | ProcessState::Unknown)
+    }
+
+    /// `RUNNING_STATES`: a start request is refused with ALREADY_STARTED.
+    pub fn is_running(self) -> bool {
+        matches!(self, ProcessState::Running | ProcessState::Backoff | ProcessState::Starting)
+    }
+
+    /// `SIGNALLABLE_STATES`.
+    pub fn is_signallable(self) -> bool {
+        matches!(self, ProcessState::Running | ProcessState::Starting | ProcessState::Stopping)
+    }
+}
+
+/// How a reaped child ended (decoded wait status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    Exited(i32),
+    Signaled { signal: i32, core: bool },
+}
+
+impl ExitKind {
+    /// The reference's `decode_wait_status`: (exit status or -1, message).
+    pub fn describe(self) -> (i32, String) {
+        match self {
+            ExitKind::Exited(code) => (code, format!("exit status {}", code)),
+            ExitKind::Signaled { signal, core } => {
+                let mut msg = format!("terminated by {}", signal_name(signal));
+                if core {
+                    msg.push_str(" (core dumped)");
+                }
+                (-1, msg)
+            }
+        }
+    }
+}
+
+/// `SIGTERM` for 15, as the reference's `signame`; `signal N` when unknown.
+pub fn signal_name(sig: i32) -> String {
+    match nix::sys::signal::Signal::try_from(sig) {
+        Ok(s) => s.as_str().to_string(),
+        Err(_) => format!("signal {}", sig),
+    }
+}
+
+/// The runtime record of one process: the reference's `Subprocess` attributes, as plain data.
+/// Times are wall-clock seconds since the epoch (the API reports them as such).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub state: ProcessState,
+    /// 0 when no child is alive.
+    pub pid: i32,
+    /// 0.0 when never started.
+    pub laststart: f64,
+    pub laststop: f64,
+    /// When the pending timed check is due (startsecs, backoff or stopwaitsecs); 0.0 for none.
+    pub delay: f64,
+    /// Backoff counter (towards `startretries`).
+    pub backoff: u32,
+    pub spawnerr: Option<String>,
+    pub exitstatus: Option<i32>,
+    /// A stop signal has been sent and the exit is expected.
+    pub killing: bool,
+    pub administrative_stop: bool,
+    pub system_stop: bool,
+    pub laststopreport: f64,
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Record {
+            state: ProcessState::Stopped,
+            pid: 0,
+            laststart: 0.0,
+            laststop: 0.0,
+            delay: 0.0,
+            backoff: 0,
+            spawnerr: None,
+            exitstatus: None,
+            killing: false,
+            administrative_stop: false,
+            system_stop: false,
+            laststopreport: 0.0,
+        }
+    }
+}
+
+/// What happened to a process.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// Run the reference's `transition()` checks (after any change, or when a deadline passed).
+    Tick,
+    /// An explicit start (RPC `startProcess`): the caller has checked the state allows it.
+    Start,
+    /// The fork succeeded.
+    Spawned { pid: i32 },
+    /// The spawn failed before or at fork, with the reference's `spawnerr` text.
+    SpawnFailed { msg: String },
+    /// The child was reaped.
+    Reaped { how: ExitKind },
+    /// Administrative stop (RPC `stopProcess`, or the daemon shutting down).
+    Stop,
+    /// Send a signal without intending to stop (RPC `signalProcess`).
+    Signal { sig: i32 },
+    /// BACKOFF -> FATAL while the daemon shuts down (`give_up` from `stop_all`).
+    GiveUp,
+}
+
+/// What the actor must do after a step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Fork/exec the program now, then feed back `Spawned` or `SpawnFailed`.
+    Spawn,
+    /// Send `sig` to the pid (`-pid` when `as_group`). `kill` marks a stop/kill (an ESRCH is then
+    /// expected and only logged at debug).
+    Kill { pid: i32, sig: i32, as_group: bool },
+    /// A line for the main log.
+    Log(Level, String),
+    /// The state changed: for events, waiters and listeners.
+    StateChanged { from: ProcessState, to: ProcessState, expected: bool },
+}
+
+/// What the rest of the daemon tells the state machine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Context {
+    pub now: f64,
+    /// The daemon is RUNNING (not shutting down or restarting): automatic spawns are allowed.
+    pub may_autostart: bool,
+}
+
+struct Step<'a> {
+    cfg: &'a ProcessConfig,
+    rec: Record,
+    ctx: Context,
+    actions: Vec<Action>,
+}
+
+impl Step<'_> {
+    fn log(&mut self, level: Level, msg: String) {
+        self.actions.push(Action::Log(level, msg));
+    }
+
+    fn change_state(&mut self, to: ProcessState, expected: bool) {
+        let from = self.rec.state;
+        if from == to {
+            return;
+        }
+        self.rec.state = to;
+        if to == ProcessState::Backoff {
+            self.rec.backoff += 1;
+            self.rec.delay = self.ctx.now + self.rec.backoff as f64;
+        }
+        self.actions.push(Action::StateChanged { from, to, expected });
+    }
+
+    /// The reference's `spawn()` up to the fork: the actor forks on `Action::Spawn`.
+    fn spawn(&mut self) {
+        if self.rec.pid != 0 {
+            let msg = format!("process '{}' already running", self.cfg.name);
+            self.log(Level::Warn, msg);
+            return;
+        }
+        self.rec.killing = false;
+        self.rec.spawnerr = None;
+        self.rec.exitstatus = None;
+        self.rec.system_stop = false;
+        self.rec.administrative_stop = false;
+        self.rec.laststart = self.ctx.now;
+        self.change_state(ProcessState::Starting, true);
+        self.actions.push(Action::Spawn);
+    }
+
+    fn spawned(&mut self, pid: i32) {
+        self.rec.pid = pid;
+        self.rec.spawnerr = None;
+        self.rec.delay = self.ctx.now + self.cfg.startsecs as f64;
+        let msg = format!("spawned: '{}' with pid {}", self.cfg.name, pid);
+        self.log(Level::Info, msg);
+    }
+
+    fn spawn_failed(&mut self, msg: String) {
+        self.log(Level::Info, format!("spawnerr: {}", msg));
+        self.rec.spawnerr = Some(msg);
+        if self.rec.state == ProcessState::Starting {
+            self.change_state(ProcessState::Backoff, true);
+        }
+    }
+
+    fn kill(&mut self, sig: i32) {
+        if self.rec.state == ProcessState::Backoff {
+            let msg = format!("Attempted to kill {}, which is in BACKOFF state.", self.cfg.name);
+            self.log(Level::Debug, msg);
+            self.change_state(ProcessState::Stopped, true);
+            return;
+        }
+        if self.rec.pid == 0 {
+            let msg = format!(
+                "attempted to kill {} with sig {} but it wasn't running",
+                self.cfg.name,
+                signal_name(sig)
+            );
+            self.log(Level::Debug, msg);
+            return;
+        }
+        let as_group = if self.rec.state == ProcessState::Stopping {
+            self.cfg.killasgroup
+        } else {
+            self.cfg.stopasgroup
+        };
+        let msg = format!(
+            "killing {} (pid {}) {}with signal {}",
+            self.cfg.name,
+            self.rec.pid,
+            if as_group { "process group " } else { "" },
+            signal_name(sig)
+        );
+        if !self.rec.state.is_signallable() {
+            return;
+        }
+        self.log(Level::Debug, msg);
+        self.rec.killing = true;
+        self.rec.delay = self.ctx.now + self.cfg.stopwaitsecs as f64;
+        self.change_state(ProcessState::Stopping, true);
+        self.actions.push(Action::Kill { pid: self.rec.pid, sig, as_group });
+    }
+
+    fn signal(&mut self, sig: i32) {
+        if self.rec.pid == 0 {
+            let msg = format!(
+                "attempted to send {} sig {} but it wasn't running",
+                self.cfg.name,
+                signal_name(sig)
+            );
+            self.log(Level::Debug, msg);
+            return;
+        }
+        let msg = format!("sending {} (pid {}) sig {}", self.cfg.name, self.rec.pid, signal_name(sig));
+        self.log(Level::Debug, msg);
+        self.actions.push(Action::Kill { pid: self.rec.pid, sig, as_group: false });
+    }
+
+    fn give_up(&mut self) {
+        self.rec.delay = 0.0;
+        self.rec.backoff = 0;
+        self.rec.system_stop = true;
+        if self.rec.state == ProcessState::Backoff {
+            self.change_state(ProcessState::Fatal, true);
+        }
+    }
+
+    /// The reference's `finish()`: the child was reaped.
+    fn finish(&mut self, how: ExitKind) {
+        let (es, msg) = how.describe();
+        let now = self.ctx.now;
+        self.rec.laststop = now;
+        let name = self.cfg.name.clone();
+        let too_quickly = if now > self.rec.laststart {
+            now - self.rec.laststart < self.cfg.startsecs as f64
+        } else {
+            self.log(
+                Level::Warn,
+                format!(
+                    "process '{}' ({}) laststart time is in the future, don't know how long process was running so assuming it did not exit too quickly",
+                    name, self.rec.pid
+                ),
+            );
+            false
+        };
+        let exit_expected = self.cfg.exitcodes.contains(&es);
+        if self.rec.killing {
+            self.rec.killing = false;
+            self.rec.delay = 0.0;
+            self.rec.exitstatus = Some(es);
+            self.change_state(ProcessState::Stopped, true);
+            let level = if exit_expected { Level::Info } else { Level::Warn };
+            self.log(level, format!("stopped: {} ({})", name, msg));
+        } else if too_quickly && self.rec.state == ProcessState::Starting {
+            self.rec.exitstatus = None;
+            self.rec.spawnerr = Some("Exited too quickly (process log may have details)".into());
+            self.change_state(ProcessState::Backoff, true);
+            self.log(Level::Warn, format!("exited: {} ({}; not expected)", name, msg));
+        } else {
+            self.rec.delay = 0.0;
+            self.rec.backoff = 0;
+            self.rec.exitstatus = Some(es);
+            if self.rec.state == ProcessState::Starting {
+                self.change_state(ProcessState::Running, true);
+            }
+            if exit_expected {
+                self.change_state(ProcessState::Exited, true);
+                self.log(Level::Info, format!("exited: {} ({}; expected)", name, msg));
+            } else {
+                self.rec.spawnerr = Some(format!("Bad exit code {}", es));
+                self.change_state(ProcessState::Exited, false);
+                self.log(Level::Warn, format!("exited: {} ({}; not expected)", name, msg));
+            }
+        }
+        self.rec.pid = 0;
+    }
+
+    /// The reference's `transition()`: automatic spawns and timed checks.
+    fn transition(&mut self) {
+        let now = self.ctx.now;
+        let state = self.rec.state;
+        if self.ctx.may_autostart {
+            match state {
+                ProcessState::Exited => {
+                    let restart = match self.cfg.autorestart {
+                        AutoRestart::Never => false,
+                        AutoRestart::Always => true,
+                        AutoRestart::Unexpected => {
+                            !self.rec.exitstatus.is_some_and(|es| self.cfg.exitcodes.contains(&es))
+                        }
+                    };
+                    if restart {
+                        self.spawn();
+                    }
+                }
+                ProcessState::Stopped if self.rec.laststart == 0.0 => {
+                    if self.cfg.autostart {
+                        self.spawn();
+                    }
+                }
+                ProcessState::Backoff => {
+                    if self.rec.backoff <= self.cfg.startretries && now >= self.rec.delay {
+                        self.spawn();
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The checks below look at the state as it was when transition() began, as the reference.
+        match state {
+            ProcessState::Starting => {
+                if self.rec.state == ProcessState::Starting
+                    && self.rec.pid != 0
+                    && now - self.rec.laststart >= self.cfg.startsecs as f64
+                {
+                    self.rec.delay = 0.0;
+                    self.rec.backoff = 0;
+                    self.change_state(ProcessState::Running, true);
+                    let msg = format!(
+                        "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+                        self.cfg.name, self.cfg.startsecs
+                    );
+                    self.log(Level::Info, msg);
+                }
+            }
+            ProcessState::Backoff => {
+                if self.rec.state == ProcessState::Backoff && self.rec.backoff > self.cfg.startretries {
+                    self.give_up();
+                    let msg = format!("gave up: {} entered FATAL state, too many start retries too quickly", self.cfg.name);
+                    self.log(Level::Info, msg);
+                }
+            }
+            ProcessState::Stopping => {
+                if self.rec.state == ProcessState::Stopping && self.rec.delay - now <= 0.0 {
+                    let msg = format!("killing '{}' ({}) with SIGKILL", self.cfg.name, self.rec.pid);
+                    self.log(Level::Warn, msg);
+                    self.kill(libc::SIGKILL);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One step of the state machine: apply `event` at `ctx.now`, then run the transition checks
+/// until nothing more changes. Returns the new record and the actions to carry out, in order.
+pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Record, Vec<Action>) {
+    let mut s = Step { cfg, rec, ctx, actions: Vec::new() };
+    match event {
+        Event::Tick => {}
+        Event::Start => s.spawn(),
+        Event::Spawned { pid } => s.spawned(pid),
+        Event::SpawnFailed { msg } => s.spawn_failed(msg),
+        Event::Reaped { how } => s.finish(how),
+        Event::Stop => {
+            s.rec.administrative_stop = true;
+            s.rec.laststopreport = 0.0;
+            s.kill(cfg.stopsignal);
+        }
+        Event::Signal { sig } => s.signal(sig),
+        Event::GiveUp => s.give_up(),
+    }
+    // A spawn is pending when the last action asks for one: the actor must fork first, and the
+    // transition checks resume when it reports back.
+    if !s.actions.iter().any(|a| *a == Action::Spawn) {
+        let before = s.rec.state;
+        s.transition();
+        // A give-up or a startsecs=0 start can enable one more check (FATAL is final).
+        if s.rec.state != before && !s.actions.iter().any(|a| *a == Action::Spawn) {
+            s.transition();
+        }
+    }
+    (s.rec, s.actions)
+}
+
+/// When the next timed check is due for this process, if any (wall-clock seconds).
+pub fn deadline(cfg: &ProcessConfig, rec: &Record, may_autostart: bool) -> Option<f64> {
+    match rec.state {
+        ProcessState::Starting if rec.pid != 0 => Some(rec.laststart + cfg.startsecs as f64),
+        ProcessState::Backoff if may_autostart && rec.backoff <= cfg.startretries => Some(rec.delay),
+        ProcessState::Stopping => Some(rec.delay),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LogTarget, StreamLogConfig};
+
+    fn cfg() -> ProcessConfig {
+        let stream = StreamLogConfig {
+            logfile: LogTarget::None,
+            logfile_maxbytes: 0,
+            logfile_backups: 0,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        };
+        ProcessConfig {
+            name: "x".into(),
+            group: "x".into(),
+            program_name: "x".into(),
+            command: "/bin/true".into(),
+            directory: None,
+            umask: None,
+            priority: 999,
+            autostart: true,
+            autorestart: AutoRestart::Unexpected,
+            startsecs: 1,
+            startretries: 3,
+            user: None,
+            uid: None,
+            stdout: stream.clone(),
+            stderr: stream,
+            stopsignal: libc::SIGTERM,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            exitcodes: vec![0],
+            redirect_stderr: false,
+            environment: vec![],
+            serverurl: None,
+            process_num: 0,
+            numprocs: 1,
+        }
+    }
+
+    fn ctx(now: f64) -> Context {
+        Context { now, may_autostart: true }
+    }
+
+    fn states(actions: &[Action]) -> Vec<(ProcessState, ProcessState)> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::StateChanged { from, to, .. } => Some((*from, *to)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn logs(actions: &[Action]) -> Vec<String> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Log(_, m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    use ProcessState::*;
+
+    /// Start a process at t=100 and report it forked with pid 42.
+    fn started(c: &ProcessConfig) -> Record {
+        let (r, a) = step(c, Record::default(), Event::Tick, ctx(100.0));
+        assert_eq!(a.last(), Some(&Action::Spawn));
+        let (r, _) = step(c, r, Event::Spawned { pid: 42 }, ctx(100.0));
+        r
+    }
+
+    #[test]
+    fn autostart_spawns_then_running_after_startsecs() {
+        let c = cfg();
+        let (r, a) = step(&c, Record::default(), Event::Tick, ctx(100.0));
+        assert_eq!(r.state, Starting);
+        assert_eq!(states(&a), vec![(Stopped, Starting)]);
+        let (r, a) = step(&c, r, Event::Spawned { pid: 42 }, ctx(100.0));
+        assert_eq!(logs(&a), vec!["spawned: 'x' with pid 42"]);
+        assert_eq!(deadline(&c, &r, true), Some(101.0));
+        let (r, a) = step(&c, r, Event::Tick, ctx(100.5));
+        assert_eq!(r.state, Starting);
+        assert!(a.is_empty());
+        let (r, a) = step(&c, r, Event::Tick, ctx(101.0));
+        assert_eq!(r.state, Running);
+        assert_eq!(
+            logs(&a),
+            vec!["success: x entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)"]
+        );
+        assert_eq!(deadline(&c, &r, true), None);
+    }
+
+    #[test]
+    fn autostart_false_stays_stopped() {
+        let mut c = cfg();
+        c.autostart = false;
+        let (r, a) = step(&c, Record::default(), Event::Tick, ctx(100.0));
+        assert_eq!(r.state, Stopped);
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn startsecs_zero_is_running_at_once() {
+        let mut c = cfg();
+        c.startsecs = 0;
+        let r = started(&c);
+        assert_eq!(r.state, Running);
+    }
+
+    #[test]
+    fn exit_too_quickly_backs_off_then_fatal() {
+        let c = cfg();
+        let mut r = started(&c);
+        let mut t = 100.0;
+        for attempt in 1..=4u32 {
+            let (r2, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(t + 0.1));
+            r = r2;
+            assert!(logs(&a).contains(&"exited: x (exit status 1; not expected)".to_string()));
+            if attempt <= 3 {
+                assert_eq!(r.state, Backoff);
+                assert_eq!(r.backoff, attempt);
+                assert_eq!(r.spawnerr.as_deref(), Some("Exited too quickly (process log may have details)"));
+                let due = deadline(&c, &r, true).unwrap();
+                assert!((due - (t + 0.1 + attempt as f64)).abs() < 1e-9);
+                // not yet
+                let (r2, a) = step(&c, r, Event::Tick, ctx(due - 0.5));
+                assert!(a.is_empty());
+                t = due;
+                let (r2, a) = step(&c, r2, Event::Tick, ctx(t));
+                assert_eq!(a.last(), Some(&Action::Spawn));
+                let (r2, _) = step(&c, r2, Event::Spawned { pid: 42 + attempt as i32 }, ctx(t));
+                r = r2;
+            } else {
+                assert_eq!(r.state, Fatal);
+                assert!(logs(&a).contains(&"gave up: x entered FATAL state, too many start retries too quickly".to_string()));
+                assert_eq!(deadline(&c, &r, true), None);
+            }
+        }
+    }
+
+    #[test]
+    fn spawn_error_backs_off() {
+        let mut c = cfg();
+        c.startretries = 0;
+        let (r, _) = step(&c, Record::default(), Event::Tick, ctx(100.0));
+        let (r, a) = step(&c, r, Event::SpawnFailed { msg: "can't find command 'nope'".into() }, ctx(100.0));
+        assert_eq!(logs(&a)[0], "spawnerr: can't find command 'nope'");
+        // startretries=0: one attempt, then FATAL at once.
+        assert_eq!(r.state, Fatal);
+        assert_eq!(states(&a), vec![(Starting, Backoff), (Backoff, Fatal)]);
+        assert_eq!(r.spawnerr.as_deref(), Some("can't find command 'nope'"));
+    }
+
+    #[test]
+    fn expected_exit_with_autorestart_unexpected_stays_exited() {
+        let c = cfg();
+        let r = started(&c);
+        let (r, _) = step(&c, r, Event::Tick, ctx(102.0));
+        assert_eq!(r.state, Running);
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(103.0));
+        assert_eq!(r.state, Exited);
+        assert_eq!(r.exitstatus, Some(0));
+        assert_eq!(logs(&a), vec!["exited: x (exit status 0; expected)"]);
+        assert!(!a.contains(&Action::Spawn));
+    }
+
+    #[test]
+    fn unexpected_exit_restarts() {
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(3) }, ctx(103.0));
+        assert_eq!(states(&a), vec![(Running, Exited), (Exited, Starting)]);
+        assert!(a.contains(&Action::StateChanged { from: Running, to: Exited, expected: false }));
+        assert_eq!(r.state, Starting);
+        assert_eq!(a.last(), Some(&Action::Spawn));
+    }
+
+    #[test]
+    fn autorestart_always_and_never() {
+        let mut c = cfg();
+        c.autorestart = AutoRestart::Always;
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(103.0));
+        assert_eq!(r.state, Starting);
+        c.autorestart = AutoRestart::Never;
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(9) }, ctx(103.0));
+        assert_eq!(r.state, Exited);
+        assert_eq!(r.spawnerr.as_deref(), Some("Bad exit code 9"));
+    }
+
+    #[test]
+    fn no_autorestart_while_shutting_down() {
+        let mut c = cfg();
+        c.autorestart = AutoRestart::Always;
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let quiet = Context { now: 103.0, may_autostart: false };
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, quiet);
+        assert_eq!(r.state, Exited);
+        assert!(!a.contains(&Action::Spawn));
+    }
+
+    #[test]
+    fn stop_sends_stopsignal_then_sigkill_after_stopwaitsecs() {
+        let mut c = cfg();
+        c.stopasgroup = false;
+        c.killasgroup = true;
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, a) = step(&c, r, Event::Stop, ctx(110.0));
+        assert_eq!(r.state, Stopping);
+        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGTERM, as_group: false }));
+        assert_eq!(deadline(&c, &r, true), Some(120.0));
+        let (r, a) = step(&c, r, Event::Tick, ctx(120.0));
+        assert!(logs(&a).contains(&"killing 'x' (42) with SIGKILL".to_string()));
+        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGKILL, as_group: true }));
+        assert_eq!(deadline(&c, &r, true), Some(130.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Signaled { signal: 9, core: false } }, ctx(121.0));
+        assert_eq!(r.state, Stopped);
+        assert_eq!(r.exitstatus, Some(-1));
+        assert_eq!(logs(&a), vec!["stopped: x (terminated by SIGKILL)"]);
+        assert_eq!(a.iter().find(|a| matches!(a, Action::Log(..))), Some(&Action::Log(Level::Warn, "stopped: x (terminated by SIGKILL)".into())));
+    }
+
+    #[test]
+    fn stop_with_expected_exit_logs_info() {
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, _) = step(&c, r, Event::Stop, ctx(110.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(110.2));
+        assert_eq!(r.state, Stopped);
+        assert!(a.contains(&Action::Log(Level::Info, "stopped: x (exit status 0)".into())));
+    }
+
+    #[test]
+    fn stop_in_backoff_goes_straight_to_stopped() {
+        let c = cfg();
+        let r = started(&c);
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(100.1));
+        assert_eq!(r.state, Backoff);
+        let (r, a) = step(&c, r, Event::Stop, ctx(100.2));
+        assert_eq!(r.state, Stopped);
+        assert_eq!(states(&a), vec![(Backoff, Stopped)]);
+        assert!(!a.iter().any(|a| matches!(a, Action::Kill { .. })));
+        // and it does not autostart again (laststart is set)
+        let (r, a) = step(&c, r, Event::Tick, ctx(200.0));
+        assert_eq!(r.state, Stopped);
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn stop_while_starting() {
+        let mut c = cfg();
+        c.stopasgroup = true;
+        let r = started(&c);
+        let (r, a) = step(&c, r, Event::Stop, ctx(100.5));
+        assert_eq!(r.state, Stopping);
+        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGTERM, as_group: true }));
+    }
+
+    #[test]
+    fn give_up_during_shutdown() {
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Reaped { how: ExitKind::Exited(1) }, ctx(100.1));
+        let quiet = Context { now: 100.2, may_autostart: false };
+        let (r, a) = step(&c, r, Event::GiveUp, quiet);
+        assert_eq!(r.state, Fatal);
+        assert_eq!(states(&a), vec![(Backoff, Fatal)]);
+    }
+
+    #[test]
+    fn explicit_start_from_fatal_and_exited() {
+        let mut c = cfg();
+        c.autorestart = AutoRestart::Never;
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(103.0));
+        assert_eq!(r.state, Exited);
+        let (r, a) = step(&c, r, Event::Start, ctx(104.0));
+        assert_eq!(r.state, Starting);
+        assert_eq!(r.exitstatus, None);
+        assert_eq!(a.last(), Some(&Action::Spawn));
+    }
+
+    #[test]
+    fn signal_does_not_change_state() {
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, a) = step(&c, r, Event::Signal { sig: libc::SIGHUP }, ctx(103.0));
+        assert_eq!(r.state, Running);
+        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGHUP, as_group: false }));
+    }
+
+    #[test]
+    fn killed_by_signal_unexpectedly() {
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Signaled { signal: 9, core: false } }, ctx(105.0));
+        assert!(logs(&a).contains(&"exited: x (terminated by SIGKILL; not expected)".to_string()));
+        // autorestart=unexpected and -1 is not in exitcodes: restarted
+        assert_eq!(r.state, Starting);
+    }
+
+    #[test]
+    fn exit_after_startsecs_while_starting_goes_through_running() {
+        // The reaper may see the exit before the startsecs timer fired.
+        let c = cfg();
+        let r = started(&c);
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(101.5));
+        assert_eq!(states(&a)[..2], [(Starting, Running), (Running, Exited)]);
+        assert_eq!(r.state, Exited);
+    }
+}
