@@ -1,15 +1,18 @@
 //! `supervisord`: a drop-in replacement for Python supervisord 4.2.5.
+//! Thin: command-line options, then the daemon's life cycle in [`daemon`].
 
+mod cli;
 mod config;
+mod daemon;
+mod http;
+mod logs;
 mod rpc;
 mod supervisor;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let path = args.iter().position(|a| a == "-c").and_then(|i| args.get(i + 1)).cloned()
-        .unwrap_or_else(|| "supervisord.conf".into());
-    match config::load(std::path::Path::new(&path)) {
-        Ok(c) => println!("{:?}", c.groups.len()),
-        Err(e) => { eprintln!("Error: {}", e); std::process::exit(2) }
-    }
+    let cli = match cli::parse(std::env::args().collect()) {
+        Ok(c) => c,
+        Err(exit) => exit.exit(),
+    };
+    std::process::exit(daemon::run(cli));
 }

@@ -1,9 +1,150 @@
 //! The method table: `supervisor.*` and `system.*` names to the code that answers them.
+//!
+//! Each namespace module lists its methods as [`Method`] entries, the help text (what
+//! `system.methodHelp` returns, with `@param`/`@return` tags that `system.methodSignature` reads)
+//! beside the handler. Name resolution follows the reference's `traverse`: exactly two dotted
+//! parts, no leading underscore, else `UNKNOWN_METHOD`; a wrong argument count is
+//! `INCORRECT_PARAMETERS`.
 
-use super::{Fault, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+use super::faults::{self, Fault};
+use super::Value;
 use crate::supervisor::SupervisorHandle;
 
-/// Answer one XML-RPC call (stub until the method table lands).
-pub async fn call(_handle: &SupervisorHandle, method: &str, _params: Vec<Value>) -> Result<Value, Fault> {
-    Err(Fault::with(super::faults::UNKNOWN_METHOD, method))
+pub type Reply = Result<Value, Fault>;
+pub type BoxReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+/// One published method.
+pub struct Method {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Accepted argument counts (inclusive), as Python's positional/default parameters allow.
+    pub min_args: usize,
+    pub max_args: usize,
+    pub call: fn(SupervisorHandle, Args) -> BoxReply,
+}
+
+/// Every published method, in no particular order.
+pub fn methods() -> impl Iterator<Item = &'static Method> {
+    super::supervisor_ns::METHODS.iter().chain(super::system_ns::METHODS.iter())
+}
+
+pub fn find(name: &str) -> Option<&'static Method> {
+    methods().find(|m| m.name == name)
+}
+
+/// Answer one XML-RPC call.
+pub async fn call(handle: &SupervisorHandle, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+    resolve(method, &params)?;
+    let m = find(method).ok_or_else(|| Fault::new(faults::UNKNOWN_METHOD))?;
+    (m.call)(handle.clone(), Args(params)).await
+}
+
+/// Check the name and the argument count, as `traverse` does.
+pub fn resolve(method: &str, params: &[Value]) -> Result<&'static Method, Fault> {
+    let parts: Vec<&str> = method.split('.').collect();
+    if parts.len() != 2 || parts[1].starts_with('_') {
+        return Err(Fault::new(faults::UNKNOWN_METHOD));
+    }
+    let m = find(method).ok_or_else(|| Fault::new(faults::UNKNOWN_METHOD))?;
+    if params.len() < m.min_args || params.len() > m.max_args {
+        return Err(Fault::new(faults::INCORRECT_PARAMETERS));
+    }
+    Ok(m)
+}
+
+/// Positional arguments of a call, with Python's loose typing where the reference has it.
+pub struct Args(pub Vec<Value>);
+
+impl Args {
+    fn get(&self, i: usize) -> Option<&Value> {
+        self.0.get(i)
+    }
+
+    /// A string argument (a name, a signal, chars).
+    pub fn string(&self, i: usize) -> Result<String, Fault> {
+        match self.get(i) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            _ => Err(Fault::new(faults::INCORRECT_PARAMETERS)),
+        }
+    }
+
+    /// A value used as text where the reference formats anything (`signal`): ints become digits.
+    pub fn text(&self, i: usize) -> Result<String, Fault> {
+        match self.get(i) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Integer(n)) => Ok(n.to_string()),
+            _ => Err(Fault::new(faults::INCORRECT_PARAMETERS)),
+        }
+    }
+
+    /// An int argument; the reference calls `int()` on it, so numeric strings pass too.
+    pub fn int(&self, i: usize) -> Result<i64, Fault> {
+        match self.get(i) {
+            Some(Value::Integer(n)) => Ok(*n as i64),
+            Some(Value::Boolean(b)) => Ok(*b as i64),
+            Some(Value::Double(d)) => Ok(*d as i64),
+            Some(Value::String(s)) => s.trim().parse().map_err(|_| Fault::new(faults::INCORRECT_PARAMETERS)),
+            _ => Err(Fault::new(faults::INCORRECT_PARAMETERS)),
+        }
+    }
+
+    /// A boolean with a default when absent; Python truthiness otherwise.
+    pub fn flag(&self, i: usize, default: bool) -> bool {
+        match self.get(i) {
+            None => default,
+            Some(Value::Boolean(b)) => *b,
+            Some(Value::Integer(n)) => *n != 0,
+            Some(Value::Double(d)) => *d != 0.0,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Struct(s)) => !s.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    pub fn value(&self, i: usize) -> Option<&Value> {
+        self.get(i)
+    }
+}
+
+/// Box an async handler into a table entry.
+pub fn boxed<F>(f: F) -> BoxReply
+where
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Box::pin(f)
+}
+
+/// Value builders, so replies read like the reference's dicts.
+pub mod v {
+    use super::Value;
+    use std::collections::BTreeMap;
+
+    pub fn s(x: impl Into<String>) -> Value {
+        Value::String(x.into())
+    }
+
+    /// An `<int>`, capped to the 32-bit range as the reference's `capped_int`.
+    pub fn i(x: i64) -> Value {
+        Value::Integer(x.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
+    }
+
+    pub fn b(x: bool) -> Value {
+        Value::Boolean(x)
+    }
+
+    pub fn arr(x: Vec<Value>) -> Value {
+        Value::Array(x)
+    }
+
+    pub fn st(pairs: Vec<(&str, Value)>) -> Value {
+        let mut m = BTreeMap::new();
+        for (k, val) in pairs {
+            m.insert(k.to_string(), val);
+        }
+        Value::Struct(m)
+    }
 }

@@ -2,6 +2,8 @@
 //! `supervisor.*` and `system.*` names to the code that answers them.
 
 pub mod dispatch;
+pub mod supervisor_ns;
+pub mod system_ns;
 pub mod faults;
 
 pub use dxr::Value;

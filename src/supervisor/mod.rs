@@ -1,8 +1,531 @@
-//! The supervisor actor: the one owner of process state. RPC handlers, the reaper and timers
-//! send it messages through a [`SupervisorHandle`] and await replies.
+//! The supervisor actor: the one owner of process state.
+//!
+//! Everything that changes a process goes through [`Supervisor`] on one tokio task: RPC handlers
+//! send closures through a [`SupervisorHandle`] and await the reply, the reaper sends reaped pids,
+//! the signal task sends daemon signals, and the actor's own timer fires when the earliest
+//! deadline (startsecs, backoff, stopwaitsecs, shutdown report) is due. Nothing polls: with no
+//! deadline pending the actor sleeps until a message arrives.
+//!
+//! Process transitions themselves are computed by the pure [`process::step`]; this module carries
+//! out the resulting actions (fork, signal, log, resolve waiters).
 
-/// A cheap, cloneable handle to the supervisor actor (stub until the actor lands).
-#[derive(Clone, Debug, Default)]
-pub struct SupervisorHandle {}
-
+pub mod daemonize;
+pub mod group;
+pub mod privileges;
 pub mod process;
+pub mod signals;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{Config, GroupConfig, LogLevel};
+use crate::rpc::faults::{self, Fault};
+pub use group::{Group, Process};
+use process::{Action, Context, Event, ExitKind, ProcessState};
+
+/// The daemon's own state (`SupervisorStates`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mood {
+    Shutdown = -1,
+    Restarting = 0,
+    Running = 1,
+    Fatal = 2,
+}
+
+impl Mood {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mood::Shutdown => "SHUTDOWN",
+            Mood::Restarting => "RESTARTING",
+            Mood::Running => "RUNNING",
+            Mood::Fatal => "FATAL",
+        }
+    }
+}
+
+/// Wall-clock seconds since the epoch.
+pub fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// A line for the main log. Routed to the main logger.
+pub fn log(level: LogLevel, msg: &str) {
+    crate::logs::emit(level, msg);
+}
+
+type Job = Box<dyn FnOnce(&mut Supervisor) + Send>;
+
+/// Messages the actor handles, one at a time.
+pub enum Msg {
+    /// Run a closure on the actor (what RPC handlers send).
+    Call(Job),
+    /// The reaper collected a child.
+    Reaped(i32, ExitKind),
+    /// A signal was delivered to the daemon.
+    Signal(i32),
+}
+
+/// The actor has stopped: it no longer answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Gone;
+
+/// A cheap, cloneable handle to the supervisor actor.
+#[derive(Clone, Debug)]
+pub struct SupervisorHandle {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl SupervisorHandle {
+    /// Run `f` on the actor and return its result.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Supervisor) -> T + Send + 'static,
+    ) -> Result<T, Gone> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |s: &mut Supervisor| {
+            let _ = tx.send(f(s));
+        });
+        self.tx.send(Msg::Call(job)).map_err(|_| Gone)?;
+        rx.await.map_err(|_| Gone)
+    }
+
+    pub fn new(tx: mpsc::UnboundedSender<Msg>) -> SupervisorHandle {
+        SupervisorHandle { tx }
+    }
+
+    pub fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+    }
+}
+
+/// What a waiting RPC call is waiting for.
+#[derive(Debug)]
+enum WaitFor {
+    /// `startProcess(wait=True)`: RUNNING, or a fault.
+    Running { key: (usize, usize), name: String },
+    /// `stopProcess(wait=True)`: a stopped state.
+    Stopped { key: (usize, usize) },
+}
+
+struct Waiter {
+    what: WaitFor,
+    /// The group's generation, so a removed group's waiters resolve instead of dangling.
+    group_name: String,
+    proc_name: String,
+    tx: oneshot::Sender<Result<(), Fault>>,
+}
+
+/// The state owned by the actor.
+pub struct Supervisor {
+    /// The configuration as last read (the reference's `options`): `reloadConfig` replaces it.
+    pub config: Config,
+    pub mood: Mood,
+    /// Active groups, sorted by (priority, name).
+    pub groups: Vec<Group>,
+    pids: HashMap<i32, (String, String)>,
+    waiters: Vec<Waiter>,
+    stop_groups: Option<Vec<String>>,
+    last_shutdown_report: f64,
+    dirty: bool,
+    pub handle: Option<SupervisorHandle>,
+    /// The command-line overrides, re-applied when the config is re-read.
+    pub cli: crate::cli::Cli,
+}
+
+impl Supervisor {
+    pub fn new(config: Config) -> Supervisor {
+        let mut s = Supervisor {
+            config,
+            mood: Mood::Running,
+            groups: Vec::new(),
+            pids: HashMap::new(),
+            waiters: Vec::new(),
+            stop_groups: None,
+            last_shutdown_report: 0.0,
+            dirty: true,
+            handle: None,
+            cli: crate::cli::Cli::default(),
+        };
+        let configs = s.config.groups.clone();
+        for g in configs {
+            s.add_group(g);
+        }
+        s
+    }
+
+    fn ctx(&self) -> Context {
+        Context { now: now(), may_autostart: self.mood > Mood::Restarting }
+    }
+
+    /// Add a group from its config (`add_process_group`); false when one of that name exists.
+    pub fn add_group(&mut self, cfg: GroupConfig) -> bool {
+        if self.groups.iter().any(|g| g.config.name == cfg.name) {
+            return false;
+        }
+        let group = Group::new(cfg, &self.config);
+        let pos = self
+            .groups
+            .iter()
+            .position(|g| (g.config.priority, &g.config.name) > (group.config.priority, &group.config.name))
+            .unwrap_or(self.groups.len());
+        self.groups.insert(pos, group);
+        self.dirty = true;
+        for p in &mut self.groups[pos].processes {
+            p.dirty = true;
+        }
+        true
+    }
+
+    /// Remove a group whose processes are all stopped (`remove_process_group`).
+    pub fn remove_group(&mut self, name: &str) -> Result<(), Fault> {
+        let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
+            return Err(Fault::with(faults::BAD_NAME, name));
+        };
+        if self.groups[i].processes.iter().any(|p| !p.rec.state.is_stopped()) {
+            return Err(Fault::with(faults::STILL_RUNNING, name));
+        }
+        self.groups.remove(i);
+        // Waiter keys are indices: re-resolve by name.
+        self.resolve_waiters();
+        Ok(())
+    }
+
+    pub fn find_group(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.config.name == name)
+    }
+
+    pub fn find_process(&self, group: &str, name: &str) -> Option<(usize, usize)> {
+        let gi = self.find_group(group)?;
+        let pi = self.groups[gi].processes.iter().position(|p| p.config.name == name)?;
+        Some((gi, pi))
+    }
+
+    /// Feed one event to one process and carry out the actions.
+    pub fn apply(&mut self, gi: usize, pi: usize, event: Event) {
+        let mut queue = vec![event];
+        while let Some(ev) = queue.pop() {
+            let ctx = self.ctx();
+            let proc = &mut self.groups[gi].processes[pi];
+            let rec = std::mem::take(&mut proc.rec);
+            let (rec, actions) = process::step(&proc.config, rec, ev, ctx);
+            proc.rec = rec;
+            for action in actions {
+                match action {
+                    Action::Log(level, msg) => log(level, &msg),
+                    Action::StateChanged { from, to, expected } => {
+                        let _ = (from, to, expected);
+                        self.dirty = true;
+                        self.resolve_waiters();
+                    }
+                    Action::Kill { pid, sig, as_group } => self.kill(gi, pi, pid, sig, as_group),
+                    Action::Spawn => {
+                        let result = self.spawn(gi, pi);
+                        queue.push(match result {
+                            Ok(pid) => Event::Spawned { pid },
+                            Err(msg) => Event::SpawnFailed { msg },
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn kill(&mut self, gi: usize, pi: usize, pid: i32, sig: i32, as_group: bool) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        let target = if as_group { -pid } else { pid };
+        let signal = match Signal::try_from(sig) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        if let Err(e) = kill(Pid::from_raw(target), signal) {
+            let name = &self.groups[gi].processes[pi].config.name;
+            if e == nix::errno::Errno::ESRCH {
+                log(
+                    LogLevel::Debug,
+                    &format!("unable to signal {} (pid {}), it probably just exited on its own: {}", name, pid, e),
+                );
+            } else {
+                log(LogLevel::Critical, &format!("unknown problem killing {} ({}):{}", name, pid, e));
+            }
+        }
+    }
+
+    /// Fork/exec a process; returns the pid or the `spawnerr` text.
+    fn spawn(&mut self, gi: usize, pi: usize) -> Result<i32, String> {
+        let group = &mut self.groups[gi];
+        let proc = &mut group.processes[pi];
+        let pid = proc.spawn(&self.config)?;
+        self.pids.insert(pid, (group.config.name.clone(), proc.config.name.clone()));
+        Ok(pid)
+    }
+
+    /// A child was reaped by the reaper.
+    pub fn reaped(&mut self, pid: i32, how: ExitKind) {
+        match self.pids.remove(&pid) {
+            Some((g, p)) => match self.find_process(&g, &p) {
+                Some((gi, pi)) => {
+                    self.groups[gi].processes[pi].closed();
+                    self.apply(gi, pi, Event::Reaped { how });
+                }
+                None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
+            },
+            None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
+        }
+    }
+
+    /// A signal to the daemon, as the reference's `handle_signal`.
+    pub fn signal(&mut self, sig: i32) {
+        let name = process::signal_name(sig);
+        match sig {
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
+                log(LogLevel::Warn, &format!("received {} indicating exit request", name));
+                self.set_mood(Mood::Shutdown);
+            }
+            libc::SIGHUP => {
+                if self.mood == Mood::Shutdown {
+                    log(
+                        LogLevel::Warn,
+                        &format!("ignored {} indicating restart request (shutdown in progress)", name),
+                    );
+                } else {
+                    log(LogLevel::Warn, &format!("received {} indicating restart request", name));
+                    self.set_mood(Mood::Restarting);
+                }
+            }
+            libc::SIGCHLD => log(LogLevel::Debug, &format!("received {} indicating a child quit", name)),
+            libc::SIGUSR2 => {
+                log(LogLevel::Info, &format!("received {} indicating log reopen request", name));
+                crate::logs::reopen_main();
+                for g in &mut self.groups {
+                    for p in &mut g.processes {
+                        p.reopen_logs();
+                    }
+                }
+            }
+            _ => log(LogLevel::Blather, &format!("received {} indicating nothing", name)),
+        }
+    }
+
+    pub fn set_mood(&mut self, mood: Mood) {
+        if self.mood == Mood::Shutdown && mood == Mood::Restarting {
+            return;
+        }
+        self.mood = mood;
+        self.dirty = true;
+    }
+
+    /// Resolve the RPC calls that wait for a state.
+    fn resolve_waiters(&mut self) {
+        let waiters = std::mem::take(&mut self.waiters);
+        for w in waiters {
+            let found = self.find_process(&w.group_name, &w.proc_name);
+            let outcome = match (&w.what, found) {
+                (WaitFor::Running { name, .. }, None) => Some(Err(Fault::with(faults::ABNORMAL_TERMINATION, name))),
+                (WaitFor::Stopped { .. }, None) => Some(Ok(())),
+                (WaitFor::Running { name, .. }, Some((gi, pi))) => {
+                    let p = &self.groups[gi].processes[pi];
+                    if p.rec.spawnerr.is_some() {
+                        Some(Err(Fault::with(faults::SPAWN_ERROR, name)))
+                    } else {
+                        match p.rec.state {
+                            ProcessState::Running => Some(Ok(())),
+                            ProcessState::Starting => None,
+                            _ => Some(Err(Fault::with(faults::ABNORMAL_TERMINATION, name))),
+                        }
+                    }
+                }
+                (WaitFor::Stopped { .. }, Some((gi, pi))) => {
+                    if self.groups[gi].processes[pi].rec.state.is_stopped() {
+                        Some(Ok(()))
+                    } else {
+                        None
+                    }
+                }
+            };
+            match outcome {
+                Some(r) => {
+                    let _ = w.tx.send(r);
+                }
+                None => self.waiters.push(w),
+            }
+        }
+    }
+
+    /// Wait until the process at `key` is RUNNING (or fails).
+    pub fn wait_running(&mut self, key: (usize, usize), name: String) -> oneshot::Receiver<Result<(), Fault>> {
+        self.add_waiter(WaitFor::Running { key, name })
+    }
+
+    /// Wait until the process at `key` is in a stopped state.
+    pub fn wait_stopped(&mut self, key: (usize, usize)) -> oneshot::Receiver<Result<(), Fault>> {
+        self.add_waiter(WaitFor::Stopped { key })
+    }
+
+    fn add_waiter(&mut self, what: WaitFor) -> oneshot::Receiver<Result<(), Fault>> {
+        let (tx, rx) = oneshot::channel();
+        let key = match &what {
+            WaitFor::Running { key, .. } | WaitFor::Stopped { key } => *key,
+        };
+        let group_name = self.groups[key.0].config.name.clone();
+        let proc_name = self.groups[key.0].processes[key.1].config.name.clone();
+        self.waiters.push(Waiter { what, group_name, proc_name, tx });
+        self.resolve_waiters();
+        rx
+    }
+
+    /// Run the transition checks on every process that needs them, and the shutdown sequence.
+    fn settle(&mut self) {
+        let mut rounds = 0;
+        while self.dirty && rounds < 100 {
+            self.dirty = false;
+            rounds += 1;
+            if self.mood < Mood::Running {
+                self.shutdown_step();
+            }
+            let t = now();
+            for gi in 0..self.groups.len() {
+                for pi in 0..self.groups[gi].processes.len() {
+                    let p = &self.groups[gi].processes[pi];
+                    let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
+                        .is_some_and(|d| d <= t);
+                    if p.dirty || due {
+                        self.groups[gi].processes[pi].dirty = false;
+                        self.apply(gi, pi, Event::Tick);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
+    fn shutdown_step(&mut self) {
+        if self.stop_groups.is_none() {
+            self.stop_groups = Some(self.groups.iter().map(|g| g.config.name.clone()).collect());
+        }
+        loop {
+            let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) else {
+                return;
+            };
+            let Some(gi) = self.find_group(&last) else {
+                self.stop_groups.as_mut().map(|s| s.pop());
+                continue;
+            };
+            // stop_all: reverse priority order within the group.
+            for pi in (0..self.groups[gi].processes.len()).rev() {
+                match self.groups[gi].processes[pi].rec.state {
+                    ProcessState::Running | ProcessState::Starting => self.apply(gi, pi, Event::Stop),
+                    ProcessState::Backoff => self.apply(gi, pi, Event::GiveUp),
+                    _ => {}
+                }
+            }
+            if self.groups[gi].processes.iter().any(|p| !p.rec.state.is_stopped()) {
+                return;
+            }
+            self.stop_groups.as_mut().map(|s| s.pop());
+        }
+    }
+
+    fn unstopped(&self) -> Vec<&Process> {
+        self.groups.iter().flat_map(|g| g.processes.iter()).filter(|p| !p.rec.state.is_stopped()).collect()
+    }
+
+    /// Log `waiting for x, y to die` every 3 seconds while shutting down.
+    fn shutdown_report(&mut self) {
+        let t = now();
+        if t > self.last_shutdown_report + 3.0 {
+            let names: Vec<String> = self.unstopped().iter().map(|p| p.config.name.clone()).collect();
+            if names.is_empty() {
+                return;
+            }
+            log(LogLevel::Info, &format!("waiting for {} to die", names.join(", ")));
+            self.last_shutdown_report = t;
+            for p in self.unstopped() {
+                log(LogLevel::Blather, &format!("{} state: {}", p.config.name, p.rec.state.name()));
+            }
+        }
+    }
+
+    /// The earliest wall-clock time something is due.
+    fn next_deadline(&self) -> Option<f64> {
+        let may = self.mood > Mood::Restarting;
+        let mut best: Option<f64> = None;
+        for g in &self.groups {
+            for p in &g.processes {
+                if let Some(d) = process::deadline(&p.config, &p.rec, may) {
+                    best = Some(best.map_or(d, |b| b.min(d)));
+                }
+            }
+        }
+        if self.mood < Mood::Running && !self.unstopped().is_empty() {
+            let d = self.last_shutdown_report + 3.0 + 0.001;
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
+        best
+    }
+
+    fn finished(&self) -> bool {
+        self.mood < Mood::Running && self.unstopped().is_empty()
+    }
+
+    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners (the event bus lands
+    /// with event listeners; until then there is no subscriber to deliver to).
+    pub fn remote_comm_event(&mut self, _kind: &str, _data: &str) {}
+
+    pub fn pid_of(&self, key: (usize, usize)) -> i32 {
+        self.groups[key.0].processes[key.1].rec.pid
+    }
+}
+
+/// Run the actor until the daemon shuts down or restarts; returns the final mood.
+pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> Mood {
+    sup.handle = Some(SupervisorHandle { tx });
+    loop {
+        sup.settle();
+        if sup.mood < Mood::Running {
+            sup.shutdown_report();
+        }
+        if sup.finished() {
+            break;
+        }
+        let sleep = sup.next_deadline().map(|d| {
+            let secs = (d - now()).max(0.0);
+            tokio::time::sleep(Duration::from_secs_f64(secs.min(1e6)))
+        });
+        let msg = match sleep {
+            Some(sleep) => {
+                tokio::select! {
+                    m = rx.recv() => m,
+                    _ = sleep => { sup.dirty = true; continue; }
+                }
+            }
+            None => rx.recv().await,
+        };
+        let Some(msg) = msg else { break };
+        match msg {
+            Msg::Call(job) => job(&mut sup),
+            Msg::Reaped(pid, how) => sup.reaped(pid, how),
+            Msg::Signal(sig) => sup.signal(sig),
+        }
+        // Handle what is already queued before settling again (a burst of exits).
+        while let Ok(msg) = rx.try_recv() {
+            match msg {
+                Msg::Call(job) => job(&mut sup),
+                Msg::Reaped(pid, how) => sup.reaped(pid, how),
+                Msg::Signal(sig) => sup.signal(sig),
+            }
+        }
+        sup.dirty = true;
+    }
+    // Answer every waiting call.
+    for w in std::mem::take(&mut sup.waiters) {
+        let _ = w.tx.send(Err(Fault::new(faults::SHUTDOWN_STATE)));
+    }
+    sup.mood
+}

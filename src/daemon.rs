@@ -1,0 +1,152 @@
+//! The daemon's life cycle, as the reference's `supervisord.main`: load the configuration,
+//! drop privileges, set rlimits, open the main log, bind the servers, daemonize, write the
+//! pidfile, run the supervisor actor until shutdown, and go round again on a restart
+//! (SIGHUP or `supervisor.restart`).
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use crate::cli::Cli;
+use crate::config::{self, Config, LogLevel};
+use crate::supervisor::{self, log, Mood, Msg, Supervisor};
+
+/// Load the config named on the command line (or found by the search order) and apply the
+/// command-line overrides.
+pub fn load_config(cli: &Cli) -> Result<Config, String> {
+    let path: PathBuf = match &cli.configuration {
+        Some(p) => p.clone(),
+        None => config::find_config_file()?,
+    };
+    let mut cfg = config::load(&path).map_err(|e| e.to_string())?;
+    crate::cli::apply(cli, &mut cfg).map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+/// Run the daemon; returns the process exit status.
+pub fn run(cli: Cli) -> i32 {
+    let mut first = true;
+    loop {
+        let cfg = match load_config(&cli) {
+            Ok(c) => c,
+            Err(e) => {
+                if first {
+                    eprintln!("Error: {}", e);
+                    eprintln!("For help, use {} -h", std::env::args().next().unwrap_or_else(|| "supervisord".into()));
+                    return 2;
+                }
+                // A restart with a broken file: the reference exits too.
+                log(LogLevel::Critical, &format!("could not reload configuration: {}", e));
+                return 2;
+            }
+        };
+        match run_once(cfg, &cli, first) {
+            Ok(Mood::Restarting) => {
+                first = false;
+                continue;
+            }
+            Ok(_) => return 0,
+            Err(code) => return code,
+        }
+    }
+}
+
+/// One generation of the daemon (between restarts).
+fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
+    if first {
+        if let Err(e) = crate::supervisor::privileges::set_uid_or_exit(&cfg) {
+            eprintln!("Error: {}", e);
+            return Err(2);
+        }
+        match crate::supervisor::rlimits::set_rlimits(cfg.supervisord.minfds, cfg.supervisord.minprocs) {
+            Ok(msgs) => {
+                for m in msgs {
+                    crate::logs::defer(LogLevel::Info, m);
+                }
+            }
+            Err(e) => {
+                eprintln!("Error: {}", e);
+                return Err(2);
+            }
+        }
+    }
+    let to_stdout = cfg.supervisord.nodaemon && !cfg.supervisord.silent;
+    if let Err(e) = crate::logs::init_main(&cfg.supervisord, to_stdout) {
+        eprintln!("Error: {}", e);
+        return Err(2);
+    }
+    crate::logs::flush_deferred();
+    if cfg.supervisord.user.is_none() && nix::unistd::geteuid().is_root() {
+        log(
+            LogLevel::Critical,
+            "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.",
+        );
+    }
+    for f in &cfg.included_files {
+        log(LogLevel::Info, &format!("Included extra file \"{}\" during parsing", f.display()));
+    }
+    for w in &cfg.warnings {
+        log(LogLevel::Warn, w);
+    }
+    if !cfg.supervisord.nocleanup {
+        crate::logs::capture::clean_auto_child_logs(&cfg.supervisord.childlogdir, &cfg.supervisord.identifier);
+    }
+    // Bind the servers before daemonizing, so a port in use is reported on the terminal.
+    let bound = match crate::http::server::bind(&cfg) {
+        Ok(b) => b,
+        Err(e) => {
+            log(LogLevel::Critical, &e);
+            eprintln!("Error: {}", e);
+            return Err(2);
+        }
+    };
+    if !cfg.supervisord.nodaemon && first {
+        if let Err(e) = crate::supervisor::daemonize::daemonize(&cfg) {
+            eprintln!("Error: {}", e);
+            return Err(2);
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the runtime: {}", e);
+            return Err(2);
+        }
+    };
+    let mood = rt.block_on(async move { serve(cfg, cli, bound).await });
+    drop(rt);
+    mood
+}
+
+async fn serve(cfg: Config, cli: &Cli, bound: crate::http::server::Bound) -> Result<Mood, i32> {
+    let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+    let handle = supervisor::SupervisorHandle::new(tx.clone());
+    let servers = match crate::http::server::serve(bound, &cfg, handle.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            log(LogLevel::Critical, &e);
+            return Err(2);
+        }
+    };
+    write_pidfile(&cfg);
+    let _reaper = supervisor::reaper::spawn_reaper(tx.clone());
+    let _signals = supervisor::signals::spawn_signal_task(tx.clone());
+    let pidfile = cfg.supervisord.pidfile.clone();
+    let mut sup = Supervisor::new(cfg);
+    sup.cli = cli.clone();
+    let mood = supervisor::run(sup, tx, rx).await;
+    drop(servers);
+    let _ = std::fs::remove_file(&pidfile);
+    Ok(mood)
+}
+
+fn write_pidfile(cfg: &Config) {
+    let pid = std::process::id();
+    match std::fs::write(&cfg.supervisord.pidfile, format!("{}\n", pid)) {
+        Ok(()) => log(LogLevel::Info, &format!("supervisord started with pid {}", pid)),
+        Err(_) => log(
+            LogLevel::Critical,
+            &format!("could not write pidfile {}", cfg.supervisord.pidfile.display()),
+        ),
+    }
+}

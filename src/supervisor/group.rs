@@ -1,0 +1,221 @@
+//! Process groups and the per-process runtime: what the actor keeps for each process besides its
+//! state-machine [`Record`]: the child's pipes, its output sinks and its resolved log paths.
+//!
+//! A group is made from a [`GroupConfig`] (`make_group` in the reference); `AUTO` log files get
+//! their names in `childlogdir` when the group is made, as the reference's `create_autochildlogs`.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
+use crate::logs::capture::{self, OutputSink};
+use crate::supervisor::process::Record;
+use crate::supervisor::spawn::{self, SpawnRequest};
+
+pub struct Group {
+    pub config: GroupConfig,
+    /// In the config's order: (priority, name) ascending.
+    pub processes: Vec<Process>,
+}
+
+impl Group {
+    pub fn new(config: GroupConfig, daemon: &Config) -> Group {
+        let processes = config.processes.iter().map(|p| Process::new(p.clone(), daemon)).collect();
+        Group { config, processes }
+    }
+}
+
+pub struct Process {
+    pub config: ProcessConfig,
+    pub rec: Record,
+    /// Needs a transition check at the next settle.
+    pub dirty: bool,
+    /// Resolved log paths (AUTO made concrete), `None` for no file.
+    pub stdout_logfile: Option<PathBuf>,
+    pub stderr_logfile: Option<PathBuf>,
+    /// The write end of the child's stdin, while it lives.
+    pub stdin: Option<OwnedFd>,
+    pub stdout_sink: Option<Arc<Mutex<OutputSink>>>,
+    pub stderr_sink: Option<Arc<Mutex<OutputSink>>>,
+}
+
+fn resolve_log(stream: &StreamLogConfig, name: &str, channel: &str, daemon: &Config) -> Option<PathBuf> {
+    match &stream.logfile {
+        LogTarget::Path(p) => Some(p.clone()),
+        LogTarget::Auto => capture::auto_child_log_name(
+            &daemon.supervisord.childlogdir,
+            name,
+            channel,
+            &daemon.supervisord.identifier,
+        )
+        .ok(),
+        LogTarget::None | LogTarget::Syslog => None,
+    }
+}
+
+impl Process {
+    pub fn new(config: ProcessConfig, daemon: &Config) -> Process {
+        let stdout_logfile = resolve_log(&config.stdout, &config.name, "stdout", daemon);
+        let stderr_logfile =
+            if config.redirect_stderr { None } else { resolve_log(&config.stderr, &config.name, "stderr", daemon) };
+        Process {
+            config,
+            rec: Record::default(),
+            dirty: true,
+            stdout_logfile,
+            stderr_logfile,
+            stdin: None,
+            stdout_sink: None,
+            stderr_sink: None,
+        }
+    }
+
+    /// The namespec: `name` for an implicit group, `group:name` otherwise.
+    pub fn namespec(&self) -> String {
+        make_namespec(&self.config.group, &self.config.name)
+    }
+
+    /// Environment the daemon adds for every child.
+    fn extra_env(&self, daemon: &Config) -> Vec<(String, String)> {
+        let mut env = daemon.supervisord.environment.clone();
+        env.push(("SUPERVISOR_ENABLED".into(), "1".into()));
+        env.push(("SUPERVISOR_PROCESS_NAME".into(), self.config.name.clone()));
+        env.push(("SUPERVISOR_GROUP_NAME".into(), self.config.group.clone()));
+        if let Some(url) = server_url(&self.config, daemon) {
+            env.push(("SUPERVISOR_SERVER_URL".into(), url));
+        }
+        env
+    }
+
+    /// Fork/exec the child, open its log sinks and start reading its pipes.
+    pub fn spawn(&mut self, daemon: &Config) -> Result<i32, String> {
+        let name = self.config.name.clone();
+        let stdout_sink = OutputSink::open(&self.config, "stdout", self.stdout_logfile.as_deref(), daemon)
+            .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?;
+        let stderr_sink = if self.config.redirect_stderr {
+            None
+        } else {
+            Some(
+                OutputSink::open(&self.config, "stderr", self.stderr_logfile.as_deref(), daemon)
+                    .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?,
+            )
+        };
+        let req = SpawnRequest { config: &self.config, extra_env: self.extra_env(daemon), stdin_socket: None };
+        let spawned = spawn::spawn(&req)?;
+        let out = Arc::new(Mutex::new(stdout_sink));
+        capture::spawn_reader(spawned.stdout, out.clone());
+        self.stdout_sink = Some(out);
+        if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
+            let err = Arc::new(Mutex::new(sink));
+            capture::spawn_reader(fd, err.clone());
+            self.stderr_sink = Some(err);
+        }
+        self.stdin = spawned.stdin;
+        Ok(spawned.pid)
+    }
+
+    /// The child is gone: close our end of its stdin.
+    pub fn closed(&mut self) {
+        self.stdin = None;
+    }
+
+    /// SIGUSR2: reopen the log files.
+    pub fn reopen_logs(&mut self) {
+        for sink in [&self.stdout_sink, &self.stderr_sink].into_iter().flatten() {
+            if let Ok(mut s) = sink.lock() {
+                s.reopen();
+            }
+        }
+    }
+
+    /// clearProcessLogs: empty the log files (and reopen them).
+    pub fn clear_logs(&mut self) -> std::io::Result<()> {
+        for sink in [&self.stdout_sink, &self.stderr_sink].into_iter().flatten() {
+            if let Ok(mut s) = sink.lock() {
+                s.clear()?;
+            }
+        }
+        for path in [&self.stdout_logfile, &self.stderr_logfile].into_iter().flatten() {
+            if path.exists() {
+                std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write to the child's stdin (sendProcessStdin). `Err(EPIPE)` when the child closed it.
+    pub fn write_stdin(&mut self, data: &[u8]) -> nix::Result<()> {
+        let Some(fd) = &self.stdin else {
+            return Err(nix::errno::Errno::EPIPE);
+        };
+        let mut off = 0;
+        while off < data.len() {
+            // Bounded retries: a full pipe means the child is not reading.
+            match nix::unistd::write(fd, &data[off..]) {
+                Ok(n) => off += n,
+                Err(nix::errno::Errno::EAGAIN) => {
+                    let mut pfd = [nix::poll::PollFd::new(fd.as_raw_fd_borrowed(), nix::poll::PollFlags::POLLOUT)];
+                    let _ = nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(1000u16));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+trait BorrowFd {
+    fn as_raw_fd_borrowed(&self) -> std::os::fd::BorrowedFd<'_>;
+}
+
+impl BorrowFd for OwnedFd {
+    fn as_raw_fd_borrowed(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: the fd is owned by self and outlives the borrow.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.as_raw_fd()) }
+    }
+}
+
+/// `SUPERVISOR_SERVER_URL` as the reference computes it: the program's `serverurl` (unless
+/// `AUTO`), else `unix://` + the socket path, else the inet server's `http://host:port`.
+pub fn server_url(cfg: &ProcessConfig, daemon: &Config) -> Option<String> {
+    if let Some(u) = &cfg.serverurl {
+        if !u.trim().eq_ignore_ascii_case("AUTO") && !u.is_empty() {
+            return Some(u.clone());
+        }
+    }
+    if let Some(unix) = &daemon.unix_http_server {
+        return Some(format!("unix://{}", unix.file.display()));
+    }
+    daemon.inet_http_server.as_ref().map(|inet| {
+        let host = if inet.host.is_empty() { "localhost" } else { inet.host.as_str() };
+        format!("http://{}:{}", host, inet.port)
+    })
+}
+
+/// `make_namespec`.
+pub fn make_namespec(group: &str, name: &str) -> String {
+    if group == name { name.to_string() } else { format!("{}:{}", group, name) }
+}
+
+/// `split_namespec`: `g:*` and `g:` give (g, None); `g:p` gives (g, Some(p)); `p` gives (p, Some(p)).
+pub fn split_namespec(spec: &str) -> (String, Option<String>) {
+    match spec.split_once(':') {
+        Some((g, p)) => {
+            if p.is_empty() || p == "*" {
+                (g.to_string(), None)
+            } else {
+                (g.to_string(), Some(p.to_string()))
+            }
+        }
+        None => (spec.to_string(), Some(spec.to_string())),
+    }
+}
+
+/// `errno.errorcode` name for an io::Error (`ENOENT`), or its text.
+pub fn errno_name(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => format!("{:?}", nix::errno::Errno::from_raw(code)),
+        None => e.to_string(),
+    }
+}
