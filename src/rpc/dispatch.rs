@@ -31,6 +31,12 @@ pub fn methods() -> impl Iterator<Item = &'static Method> {
     super::supervisor_ns::METHODS.iter().chain(super::system_ns::METHODS.iter())
 }
 
+impl std::fmt::Debug for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Method").field("name", &self.name).finish()
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static Method> {
     methods().find(|m| m.name == name)
 }

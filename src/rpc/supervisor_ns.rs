@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::dispatch::{boxed, v, Args, BoxReply, Method, Reply};
+use super::dispatch::{boxed, v, Args, Method, Reply};
 use super::faults::{self, Fault};
 use super::Value;
-use crate::config::{AutoRestart, GroupConfig, LogTarget};
+use crate::config::{GroupConfig, LogTarget};
 use crate::supervisor::group::{make_namespec, split_namespec, Process};
-use crate::supervisor::process::{signal_name, Event, ProcessState};
+use crate::supervisor::process::{Event, ProcessState};
 use crate::supervisor::{now, Mood, Supervisor, SupervisorHandle};
 
 pub const API_VERSION: &str = "3.0";
@@ -1008,10 +1008,5 @@ mod tests {
         for m in METHODS {
             assert!(m.help.contains("@return"), "{} has no @return", m.name);
         }
-    }
-
-    #[allow(dead_code)]
-    fn _uses(_: AutoRestart, _: &str) -> String {
-        signal_name(15)
     }
 }

@@ -4,7 +4,7 @@
 //! A group is made from a [`GroupConfig`] (`make_group` in the reference); `AUTO` log files get
 //! their names in `childlogdir` when the group is made, as the reference's `create_autochildlogs`.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -144,35 +144,47 @@ impl Process {
         Ok(())
     }
 
-    /// Write to the child's stdin (sendProcessStdin). `Err(EPIPE)` when the child closed it.
+    /// Write to the child's stdin (sendProcessStdin). What the pipe cannot take now is written
+    /// by a task when the child reads, so the actor never blocks. `Err(EPIPE)` when the child
+    /// closed its stdin.
     pub fn write_stdin(&mut self, data: &[u8]) -> nix::Result<()> {
         let Some(fd) = &self.stdin else {
             return Err(nix::errno::Errno::EPIPE);
         };
         let mut off = 0;
         while off < data.len() {
-            // Bounded retries: a full pipe means the child is not reading.
             match nix::unistd::write(fd, &data[off..]) {
                 Ok(n) => off += n,
-                Err(nix::errno::Errno::EAGAIN) => {
-                    let mut pfd = [nix::poll::PollFd::new(fd.as_raw_fd_borrowed(), nix::poll::PollFlags::POLLOUT)];
-                    let _ = nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(1000u16));
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(nix::errno::Errno::EAGAIN) => break,
+                Err(nix::errno::Errno::EPIPE) => {
+                    self.stdin = None;
+                    return Err(nix::errno::Errno::EPIPE);
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if off < data.len() {
+            let rest = data[off..].to_vec();
+            let dup = fd.try_clone().map_err(|_| nix::errno::Errno::EMFILE)?;
+            tokio::spawn(write_later(dup, rest));
         }
         Ok(())
     }
 }
 
-trait BorrowFd {
-    fn as_raw_fd_borrowed(&self) -> std::os::fd::BorrowedFd<'_>;
-}
-
-impl BorrowFd for OwnedFd {
-    fn as_raw_fd_borrowed(&self) -> std::os::fd::BorrowedFd<'_> {
-        // SAFETY: the fd is owned by self and outlives the borrow.
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.as_raw_fd()) }
+/// Finish a stdin write once the pipe has room.
+async fn write_later(fd: OwnedFd, data: Vec<u8>) {
+    let Ok(afd) = tokio::io::unix::AsyncFd::new(fd) else { return };
+    let mut off = 0;
+    while off < data.len() {
+        let Ok(mut guard) = afd.writable().await else { return };
+        match nix::unistd::write(afd.get_ref(), &data[off..]) {
+            Ok(n) => off += n,
+            Err(nix::errno::Errno::EAGAIN) => guard.clear_ready(),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
+        }
     }
 }
 
