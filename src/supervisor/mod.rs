@@ -363,9 +363,33 @@ impl Supervisor {
         self.add_waiter(WaitFor::Running { key, name })
     }
 
-    /// Wait until the process at `key` is in a stopped state.
+    /// Wait until the process at `key` is in a stopped state, logging `waiting for x to stop`
+    /// now and every 2 seconds meanwhile (the reference's `stop_report`).
     pub fn wait_stopped(&mut self, key: (usize, usize)) -> oneshot::Receiver<Result<(), Fault>> {
+        self.stop_report(key);
         self.add_waiter(WaitFor::Stopped { key })
+    }
+
+    fn stop_report(&mut self, key: (usize, usize)) {
+        let t = now();
+        let p = &mut self.groups[key.0].processes[key.1];
+        if p.rec.state == ProcessState::Stopping && t > p.rec.laststopreport + 2.0 {
+            p.rec.laststopreport = t;
+            log(LogLevel::Info, &format!("waiting for {} to stop", p.config.name));
+        }
+    }
+
+    /// Stop reports that are due for processes someone waits on.
+    fn stop_reports(&mut self) {
+        let keys: Vec<(usize, usize)> = self
+            .waiters
+            .iter()
+            .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
+            .filter_map(|w| self.find_process(&w.group_name, &w.proc_name))
+            .collect();
+        for k in keys {
+            self.stop_report(k);
+        }
     }
 
     fn add_waiter(&mut self, what: WaitFor) -> oneshot::Receiver<Result<(), Fault>> {
@@ -463,6 +487,17 @@ impl Supervisor {
                 }
             }
         }
+        for w in &self.waiters {
+            if let WaitFor::Stopped { .. } = w.what {
+                if let Some((gi, pi)) = self.find_process(&w.group_name, &w.proc_name) {
+                    let p = &self.groups[gi].processes[pi];
+                    if p.rec.state == ProcessState::Stopping {
+                        let d = p.rec.laststopreport + 2.0 + 0.001;
+                        best = Some(best.map_or(d, |b| b.min(d)));
+                    }
+                }
+            }
+        }
         if self.mood < Mood::Running && !self.unstopped().is_empty() {
             let d = self.last_shutdown_report + 3.0 + 0.001;
             best = Some(best.map_or(d, |b| b.min(d)));
@@ -491,6 +526,7 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
         if sup.mood < Mood::Running {
             sup.shutdown_report();
         }
+        sup.stop_reports();
         if sup.finished() {
             break;
         }
