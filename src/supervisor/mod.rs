@@ -4,3 +4,7 @@
 /// A cheap, cloneable handle to the supervisor actor (stub until the actor lands).
 #[derive(Clone, Debug, Default)]
 pub struct SupervisorHandle {}
+
+pub mod reaper;
+pub mod rlimits;
+pub mod spawn;
