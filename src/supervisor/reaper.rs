@@ -253,9 +253,9 @@ mod tests {
             let b = fork_exit(0);
             std::thread::sleep(std::time::Duration::from_millis(200));
             let mut got = reap_all();
-            got.sort();
+            got.sort_by_key(|x| x.0);
             let mut want = vec![(a, ExitStatus::Exited(3)), (b, ExitStatus::Exited(0))];
-            want.sort();
+            want.sort_by_key(|x| x.0);
             let ok = got == want && reap_all().is_empty();
             unsafe { libc::_exit(if ok { 0 } else { 1 }) }
         }
