@@ -261,4 +261,30 @@ mod tests {
         }
         assert_eq!(wait_pid(helper), Ok(ExitStatus::Exited(0)));
     }
+
+    /// The reaper task, likewise isolated in a forked helper with its own runtime.
+    #[test]
+    fn reaper_task_reports_children() {
+        let helper = unsafe { libc::fork() };
+        if helper == 0 {
+            let ok = std::panic::catch_unwind(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                    let task = spawn_reaper(tx);
+                    let a = fork_exit(5);
+                    let got = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
+                    let b = fork_exit(6);
+                    let got2 = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
+                    drop(rx);
+                    task.abort();
+                    got == Ok(Some((a, ExitStatus::Exited(5))))
+                        && got2 == Ok(Some((b, ExitStatus::Exited(6))))
+                })
+            })
+            .unwrap_or(false);
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        assert_eq!(wait_pid(helper), Ok(ExitStatus::Exited(0)));
+    }
 }

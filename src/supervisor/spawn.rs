@@ -154,7 +154,6 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         });
         // `pipes` is dropped on return: both ends closed, as the reference's close_*_pipes.
     }
-    drop(plan);
     // Parent: close the child's ends, keep ours.
     let Pipes { stdin, stdout, stderr, .. } = pipes;
     Ok(Spawned { pid, stdin, stdout, stderr })
@@ -206,10 +205,11 @@ pub fn split_command(s: &str) -> Result<Vec<String>, &'static str> {
                 }
             }
             State::Escape(within) => {
-                if let Some(q) = within {
-                    if c != q && c != '\\' {
-                        token.push('\\');
-                    }
+                if let Some(q) = within
+                    && c != q
+                    && c != '\\'
+                {
+                    token.push('\\');
                 }
                 token.push(c);
                 state = match within {
@@ -265,8 +265,10 @@ pub fn get_execv_args(
     } else {
         let dirs: Vec<String> = match configured_path {
             Some(p) => p.split(':').map(str::to_string).collect(),
-            None => match std::env::var("PATH") {
-                Ok(p) if !p.is_empty() => p.split(':').map(str::to_string).collect(),
+            None => match std::env::var_os("PATH") {
+                Some(p) if !p.is_empty() => {
+                    p.to_string_lossy().split(':').map(str::to_string).collect()
+                }
                 _ => DEFAULT_PATH.iter().map(|s| s.to_string()).collect(),
             },
         };
@@ -970,14 +972,14 @@ mod child {
             }
 
             // directory=
-            if let Some(dir) = plan.directory {
-                if dir.to_bytes().is_empty() || libc::chdir(dir.as_ptr()) != 0 {
-                    let e = if dir.to_bytes().is_empty() { libc::ENOENT } else { errno() };
-                    let mut line = Line::new();
-                    line.push(plan.chdir_msg_prefix).push_errno(e).push(b"\n");
-                    line.write_stderr();
-                    not_spawned();
-                }
+            if let Some(dir) = plan.directory
+                && (dir.to_bytes().is_empty() || libc::chdir(dir.as_ptr()) != 0)
+            {
+                let e = if dir.to_bytes().is_empty() { libc::ENOENT } else { errno() };
+                let mut line = Line::new();
+                line.push(plan.chdir_msg_prefix).push_errno(e).push(b"\n");
+                line.write_stderr();
+                not_spawned();
             }
 
             // umask=, then exec.
@@ -1291,7 +1293,7 @@ mod tests {
         extern "C" fn handler(_: libc::c_int) {}
         unsafe {
             // A handler in the "daemon": the child must not keep it.
-            libc::signal(libc::SIGUSR2, handler as libc::sighandler_t);
+            libc::signal(libc::SIGUSR2, handler as *const () as libc::sighandler_t);
         }
         let before = current_mask();
         // cat installs no handler of its own, so its SigCgt shows what exec left.
