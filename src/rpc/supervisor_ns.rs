@@ -461,7 +461,7 @@ fn lookup(s: &Supervisor, spec: &str) -> Result<(usize, Option<usize>), Fault> {
 /// startProcess for one process, on the actor.
 fn start_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) -> Outcome {
     let p = &s.groups[gi].processes[pi];
-    if let Err((code, why)) = crate::supervisor::spawn::check_command(&p.config) {
+    if let Err((code, why)) = crate::supervisor::spawn::check_command(&p.config, &s.config.supervisord.environment) {
         return Outcome::Done(Err(Fault::with(code, why)));
     }
     if p.rec.state.is_running() {

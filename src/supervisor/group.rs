@@ -77,14 +77,18 @@ impl Process {
     }
 
     /// Environment the daemon adds for every child.
+    /// The `SUPERVISOR_*` variables first, then `[supervisord] environment=` (which may
+    /// override them), as the reference orders them; the program's own `environment=` comes last.
     fn extra_env(&self, daemon: &Config) -> Vec<(String, String)> {
-        let mut env = daemon.supervisord.environment.clone();
-        env.push(("SUPERVISOR_ENABLED".into(), "1".into()));
-        env.push(("SUPERVISOR_PROCESS_NAME".into(), self.config.name.clone()));
-        env.push(("SUPERVISOR_GROUP_NAME".into(), self.config.group.clone()));
+        let mut env = vec![
+            ("SUPERVISOR_ENABLED".to_string(), "1".to_string()),
+            ("SUPERVISOR_PROCESS_NAME".to_string(), self.config.name.clone()),
+            ("SUPERVISOR_GROUP_NAME".to_string(), self.config.group.clone()),
+        ];
         if let Some(url) = server_url(&self.config, daemon) {
             env.push(("SUPERVISOR_SERVER_URL".into(), url));
         }
+        env.extend(daemon.supervisord.environment.iter().cloned());
         env
     }
 

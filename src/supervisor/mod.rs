@@ -13,7 +13,10 @@ pub mod daemonize;
 pub mod group;
 pub mod privileges;
 pub mod process;
+pub mod reaper;
+pub mod rlimits;
 pub mod signals;
+pub mod spawn;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,0 +1,290 @@
+//! Reaping exited children and signalling running ones: `waitpid(-1, WNOHANG)` on every
+//! SIGCHLD (the reference's `reap()`), decoding wait statuses the way the reference words
+//! them (`decode_wait_status`, `signame`), and `kill` of a child or of its process group.
+//!
+//! This is the only place that waits for children: nothing else may call `waitpid` or use
+//! `std::process::Child`/`tokio::process`, or exit statuses would be stolen.
+
+use nix::errno::Errno;
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exited normally with this exit status.
+    Exited(i32),
+    /// Killed by this signal; `true` when it dumped core.
+    Signaled(i32, bool),
+}
+
+impl ExitStatus {
+    /// Decodes a raw `waitpid` status; `None` for stopped/continued reports.
+    pub fn from_raw(status: i32) -> Option<ExitStatus> {
+        if libc::WIFEXITED(status) {
+            Some(ExitStatus::Exited(libc::WEXITSTATUS(status)))
+        } else if libc::WIFSIGNALED(status) {
+            Some(ExitStatus::Signaled(libc::WTERMSIG(status), libc::WCOREDUMP(status)))
+        } else {
+            None
+        }
+    }
+
+    /// The reference's `exitstatus`: the exit status, or -1 when killed by a signal.
+    pub fn code(&self) -> i32 {
+        match *self {
+            ExitStatus::Exited(c) => c,
+            ExitStatus::Signaled(..) => -1,
+        }
+    }
+
+    /// The reference's wording: `exit status 1`, `terminated by SIGKILL`,
+    /// `terminated by SIGSEGV (core dumped)`.
+    pub fn describe(&self) -> String {
+        match *self {
+            ExitStatus::Exited(c) => format!("exit status {}", c),
+            ExitStatus::Signaled(sig, core) => {
+                let mut s = format!("terminated by {}", signal_name(sig));
+                if core {
+                    s.push_str(" (core dumped)");
+                }
+                s
+            }
+        }
+    }
+}
+
+/// Reaps every exited child with `waitpid(-1, WNOHANG)` until none is left; returns
+/// `(pid, status)` in reaping order.
+pub fn reap_all() -> Vec<(i32, ExitStatus)> {
+    let mut reaped = Vec::new();
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: status is a valid out-parameter.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid > 0 {
+            if let Some(st) = ExitStatus::from_raw(status) {
+                reaped.push((pid, st));
+            }
+            continue;
+        }
+        if pid < 0 && Errno::last() == Errno::EINTR {
+            continue;
+        }
+        // 0: children left but none exited; -1/ECHILD: no children at all.
+        return reaped;
+    }
+}
+
+/// Waits (blocking) for one specific child; for tests and for shutdown paths that must
+/// not steal other children's statuses.
+pub fn wait_pid(pid: i32) -> Result<ExitStatus, Errno> {
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: status is a valid out-parameter.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc < 0 {
+            let e = Errno::last();
+            if e == Errno::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        if let Some(st) = ExitStatus::from_raw(status) {
+            return Ok(st);
+        }
+    }
+}
+
+/// The reaper task: reaps once at start (children that exited before it ran), then on every
+/// SIGCHLD; sends each `(pid, status)` into `tx`. Ends when `tx`'s receiver is dropped.
+/// Must be called from within a tokio runtime.
+pub fn spawn_reaper(
+    tx: tokio::sync::mpsc::UnboundedSender<(i32, ExitStatus)>,
+) -> tokio::task::JoinHandle<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Register before the task starts so no SIGCHLD after this call is missed.
+    let sigchld = signal(SignalKind::child());
+    tokio::spawn(async move {
+        let mut sigchld = match sigchld {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!("could not install the SIGCHLD handler: {}", e);
+                None
+            }
+        };
+        loop {
+            for item in reap_all() {
+                if tx.send(item).is_err() {
+                    return;
+                }
+            }
+            match sigchld.as_mut() {
+                Some(s) => {
+                    if s.recv().await.is_none() {
+                        return;
+                    }
+                }
+                // No SIGCHLD delivery: fall back to polling.
+                None => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            }
+            if tx.is_closed() {
+                return;
+            }
+        }
+    })
+}
+
+/// Sends `sig` to the child `pid`, or to its whole process group (`kill(-pid)`; a child is
+/// its own group leader) when `as_group` (stopasgroup/killasgroup).
+pub fn send_signal(pid: i32, sig: i32, as_group: bool) -> Result<(), Errno> {
+    if pid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    let target = if as_group { -pid } else { pid };
+    // SAFETY: kill has no memory-safety preconditions.
+    if unsafe { libc::kill(target, sig) } == 0 { Ok(()) } else { Err(Errno::last()) }
+}
+
+/// The reference's `signame`: `SIGTERM`, or `signal 32` when the number has no name
+/// (Linux numbering, with Python's choice among aliases: `SIGABRT`, `SIGCHLD`, `SIGPOLL`).
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        16 => "SIGSTKFLT",
+        17 => "SIGCHLD",
+        18 => "SIGCONT",
+        19 => "SIGSTOP",
+        20 => "SIGTSTP",
+        21 => "SIGTTIN",
+        22 => "SIGTTOU",
+        23 => "SIGURG",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        26 => "SIGVTALRM",
+        27 => "SIGPROF",
+        28 => "SIGWINCH",
+        29 => "SIGPOLL",
+        30 => "SIGPWR",
+        31 => "SIGSYS",
+        34 => "SIGRTMIN",
+        64 => "SIGRTMAX",
+        _ => return format!("signal {}", sig),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fork_exit(code: i32) -> i32 {
+        // SAFETY: the child only calls _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe { libc::_exit(code) }
+        }
+        assert!(pid > 0);
+        pid
+    }
+
+    #[test]
+    fn decodes_statuses() {
+        assert_eq!(ExitStatus::Exited(3).describe(), "exit status 3");
+        assert_eq!(ExitStatus::Signaled(9, false).describe(), "terminated by SIGKILL");
+        assert_eq!(
+            ExitStatus::Signaled(11, true).describe(),
+            "terminated by SIGSEGV (core dumped)"
+        );
+        assert_eq!(ExitStatus::Signaled(9, false).code(), -1);
+        assert_eq!(signal_name(15), "SIGTERM");
+        assert_eq!(signal_name(32), "signal 32");
+        assert_eq!(signal_name(0), "signal 0");
+    }
+
+    #[test]
+    fn wait_pid_returns_exit_status() {
+        let pid = fork_exit(7);
+        assert_eq!(wait_pid(pid), Ok(ExitStatus::Exited(7)));
+    }
+
+    #[test]
+    fn signal_status_and_group_kill() {
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe {
+                libc::setpgid(0, 0);
+                libc::pause();
+                libc::_exit(0);
+            }
+        }
+        assert!(pid > 0);
+        // Wait until the child has made its own group.
+        for _ in 0..200 {
+            if unsafe { libc::getpgid(pid) } == pid {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        send_signal(pid, libc::SIGKILL, true).unwrap();
+        assert_eq!(wait_pid(pid), Ok(ExitStatus::Signaled(libc::SIGKILL, false)));
+        assert_eq!(send_signal(0, libc::SIGTERM, false), Err(Errno::ESRCH));
+    }
+
+    /// `reap_all` reaps any child of the process, so this runs in its own process: a
+    /// forked helper that forks grandchildren and checks what `reap_all` reports.
+    #[test]
+    fn reap_all_returns_exit_statuses() {
+        let helper = unsafe { libc::fork() };
+        if helper == 0 {
+            let a = fork_exit(3);
+            let b = fork_exit(0);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let mut got = reap_all();
+            got.sort_by_key(|x| x.0);
+            let mut want = vec![(a, ExitStatus::Exited(3)), (b, ExitStatus::Exited(0))];
+            want.sort_by_key(|x| x.0);
+            let ok = got == want && reap_all().is_empty();
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        assert_eq!(wait_pid(helper), Ok(ExitStatus::Exited(0)));
+    }
+
+    /// The reaper task, likewise isolated in a forked helper with its own runtime.
+    #[test]
+    fn reaper_task_reports_children() {
+        let helper = unsafe { libc::fork() };
+        if helper == 0 {
+            let ok = std::panic::catch_unwind(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                    let task = spawn_reaper(tx);
+                    let a = fork_exit(5);
+                    let got = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
+                    let b = fork_exit(6);
+                    let got2 = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
+                    drop(rx);
+                    task.abort();
+                    got == Ok(Some((a, ExitStatus::Exited(5))))
+                        && got2 == Ok(Some((b, ExitStatus::Exited(6))))
+                })
+            })
+            .unwrap_or(false);
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        assert_eq!(wait_pid(helper), Ok(ExitStatus::Exited(0)));
+    }
+}
