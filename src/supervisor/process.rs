@@ -83,13 +83,7 @@ impl ExitKind {
     }
 }
 
-/// `SIGTERM` for 15, as the reference's `signame`; `signal N` when unknown.
-pub fn signal_name(sig: i32) -> String {
-    match nix::sys::signal::Signal::try_from(sig) {
-        Ok(s) => s.as_str().to_string(),
-        Err(_) => format!("signal {}", sig),
-    }
-}
+pub use super::reaper::signal_name;
 
 /// The runtime record of one process: the reference's `Subprocess` attributes, as plain data.
 /// Times are wall-clock seconds since the epoch (the API reports them as such).
