@@ -1,6 +1,7 @@
 //! `supervisord`: a drop-in replacement for Python supervisord 4.2.5.
 
 mod config;
+mod logs;
 mod rpc;
 mod supervisor;
 
