@@ -700,4 +700,44 @@ mod tests {
         assert_eq!(data.len(), 3_000_005);
         assert!(data.ends_with(b"\xff end"));
     }
+
+    /// Throughput check (run with `cargo test --release logs:: -- --ignored --nocapture`):
+    /// a child writing 512 MiB through a pipe into an OutputSink, vs. `cat > file`.
+    #[test]
+    #[ignore]
+    fn bench_512mib_child_output() {
+        use std::os::fd::OwnedFd;
+        use std::process::{Command, Stdio};
+        let d = tempdir("bench");
+        let s = sup(&d, LogLevel::Info, false);
+        let p = d.join("big.log");
+        let sink = Arc::new(Mutex::new(
+            OutputSink::new("big", Channel::Stdout, &stream(0, false), Some(&p), &s).unwrap(),
+        ));
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let t0 = std::time::Instant::now();
+        rt.block_on(async {
+            let mut child = Command::new("head")
+                .args(["-c", "536870912", "/dev/zero"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let out: OwnedFd = child.stdout.take().unwrap().into();
+            spawn_reader(out, sink.clone()).await.unwrap();
+            child.wait().unwrap();
+        });
+        let ours = t0.elapsed();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 536870912);
+        let _ = std::fs::remove_file(&p);
+        let t1 = std::time::Instant::now();
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!("head -c 536870912 /dev/zero | cat > {}", p.display()))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let cat = t1.elapsed();
+        let _ = std::fs::remove_dir_all(&d);
+        println!("sink: {:?}, cat: {:?}", ours, cat);
+    }
 }

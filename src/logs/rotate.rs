@@ -41,6 +41,30 @@ fn open_append(path: &Path, truncate: bool) -> io::Result<File> {
     o.open(path)
 }
 
+/// The descriptor number behind `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`.
+fn std_stream_fd(path: &Path) -> Option<i32> {
+    let s = path.to_str()?;
+    match s {
+        "/dev/stdout" => Some(1),
+        "/dev/stderr" => Some(2),
+        _ => s
+            .strip_prefix("/dev/fd/")
+            .or_else(|| s.strip_prefix("/proc/self/fd/"))
+            .and_then(|n| n.parse().ok()),
+    }
+}
+
+fn dup_fd(fd: i32) -> io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: F_DUPFD_CLOEXEC returns a new descriptor that we then own, or -1.
+    let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if d < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `d` is fresh and owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(d) })
+}
+
 fn remove_ignoring_enoent(p: &Path) -> io::Result<()> {
     match std::fs::remove_file(p) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
@@ -78,7 +102,14 @@ impl RotatingFile {
     }
 
     fn open_file(&mut self, truncate: bool) -> io::Result<()> {
-        let f = open_append(&self.path, truncate && !is_special_path(&self.path))?;
+        let f = match open_append(&self.path, truncate && !is_special_path(&self.path)) {
+            Ok(f) => f,
+            Err(e) => match std_stream_fd(&self.path) {
+                // e.g. /dev/stdout when stdout is a socket (ENXIO): share the descriptor.
+                Some(fd) => dup_fd(fd).map_err(|_| e)?,
+                None => return Err(e),
+            },
+        };
         let (regular, size) = match f.metadata() {
             Ok(m) => {
                 let ft = m.file_type();
@@ -286,6 +317,19 @@ pub(crate) mod tests {
             libc::close(fds[0]);
             libc::close(fds[1]);
         }
+    }
+
+    #[test]
+    fn fd_path_to_a_socket_falls_back_to_dup() {
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        use std::os::fd::AsRawFd;
+        let path = format!("/dev/fd/{}", a.as_raw_fd());
+        let mut f = RotatingFile::open(&path, 1, 1).unwrap();
+        f.write(b"sock").unwrap();
+        f.write(b"et").unwrap();
+        let mut buf = [0u8; 6];
+        std::io::Read::read_exact(&mut &b, &mut buf).unwrap();
+        assert_eq!(&buf, b"socket");
     }
 
     #[test]
