@@ -189,8 +189,9 @@ impl OutputSink {
         *self.written.borrow()
     }
 
-    /// A receiver that changes on every write to the log file (value: total bytes written), so
-    /// a `/logtail` stream can follow without polling.
+    /// A receiver that changes on every write to the log file (value: total bytes ever written,
+    /// monotonic; also marked changed on `clear`), so a `/logtail` stream can follow without
+    /// polling: on each change, re-check the file's size and read what is new.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.written.subscribe()
     }
@@ -335,10 +336,13 @@ impl OutputSink {
     /// and empty the capture buffer.
     pub fn clear(&mut self) -> io::Result<()> {
         self.capture_buf.clear();
-        match self.file.as_mut() {
+        let r = match self.file.as_mut() {
             Some(f) => f.clear(),
             None => Ok(()),
-        }
+        };
+        // Wake followers so they notice the truncation (the counter itself only grows).
+        self.written.send_modify(|_| {});
+        r
     }
 }
 
@@ -545,7 +549,7 @@ pub fn clean_auto_child_logs(childlogdir: &Path, identifier: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::logs::mainlog::tests::capture_mainlog;
     use crate::logs::rotate::tests::tempdir;
@@ -561,7 +565,7 @@ mod tests {
         }
     }
 
-    fn sup(dir: &Path, level: LogLevel, strip: bool) -> SupervisordConfig {
+    pub(crate) fn sup(dir: &Path, level: LogLevel, strip: bool) -> SupervisordConfig {
         SupervisordConfig {
             logfile: LogTarget::None,
             logfile_maxbytes: 0,

@@ -425,6 +425,32 @@ pub(crate) mod tests {
         assert!(line_ok(out.trim_end(), "WARN", "yes"), "{}", out);
     }
 
+    /// The only test touching the process-wide subscriber: init, log, re-init elsewhere.
+    #[test]
+    fn global_init_and_reinit() {
+        let d = tempdir("global");
+        let mut cfg = crate::logs::capture::tests::sup(&d, LogLevel::Info, false);
+        let p1 = d.join("one.log");
+        cfg.logfile = LogTarget::Path(p1.clone());
+        let h = init(&cfg, false).unwrap();
+        assert_eq!(h.path(), Some(p1.clone()));
+        crate::log_info!("global-one");
+        crate::log_debug!("global-filtered");
+        let p2 = d.join("two.log");
+        cfg.logfile = LogTarget::Path(p2.clone());
+        cfg.loglevel = LogLevel::Debug;
+        let h2 = init(&cfg, false).unwrap();
+        crate::log_debug!("global-two");
+        assert_eq!(handle().unwrap().path(), Some(p2.clone()));
+        assert!(enabled(LogLevel::Debug) && !enabled(LogLevel::Trace));
+        let one = std::fs::read_to_string(&p1).unwrap();
+        let two = std::fs::read_to_string(&p2).unwrap();
+        assert!(one.lines().any(|l| line_ok(l, "INFO", "global-one")), "{}", one);
+        assert!(!one.contains("global-filtered") && !one.contains("global-two"));
+        assert!(two.lines().any(|l| line_ok(l, "DEBG", "global-two")), "{}", two);
+        drop((h, h2));
+    }
+
     #[test]
     fn asctime_matches_localtime() {
         let t = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
