@@ -75,11 +75,12 @@ fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || hay.len() < needle.len() {
         return None;
     }
-    let first = needle[0];
+    let last = hay.len() - needle.len();
     let mut start = 0;
-    while let Some(p) = hay[start..=hay.len() - needle.len()].iter().position(|&b| b == first) {
+    while start <= last {
+        let p = hay[start..=last].iter().position(|&b| b == needle[0])?;
         let at = start + p;
-        if &hay[at..at + needle.len()] == needle {
+        if hay[at..].starts_with(needle) {
             return Some(at);
         }
         start = at + 1;
@@ -585,6 +586,18 @@ pub(crate) mod tests {
             environment: vec![],
             identifier: "supervisor".into(),
         }
+    }
+
+    #[test]
+    fn memfind_and_prefix() {
+        assert_eq!(memfind(b"abcabd", b"abd"), Some(3));
+        assert_eq!(memfind(b"ab", b"abd"), None);
+        assert_eq!(memfind(b"aaa", b"a"), Some(0));
+        assert_eq!(memfind(b"xya", b"a"), Some(2));
+        assert_eq!(memfind(b"xyz", b""), None);
+        assert_eq!(prefix_at_end(b"hello<!--XSUP", BEGIN_TOKEN), 7);
+        assert_eq!(prefix_at_end(b"hello", BEGIN_TOKEN), 0);
+        assert_eq!(prefix_at_end(b"", BEGIN_TOKEN), 0);
     }
 
     #[test]
