@@ -595,7 +595,7 @@ pub(crate) mod tests {
         assert_eq!(memfind(b"aaa", b"a"), Some(0));
         assert_eq!(memfind(b"xya", b"a"), Some(2));
         assert_eq!(memfind(b"xyz", b""), None);
-        assert_eq!(prefix_at_end(b"hello<!--XSUP", BEGIN_TOKEN), 7);
+        assert_eq!(prefix_at_end(b"hello<!--XSUP", BEGIN_TOKEN), 8);
         assert_eq!(prefix_at_end(b"hello", BEGIN_TOKEN), 0);
         assert_eq!(prefix_at_end(b"", BEGIN_TOKEN), 0);
     }
