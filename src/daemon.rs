@@ -53,15 +53,21 @@ pub fn run(cli: Cli) -> i32 {
 
 /// One generation of the daemon (between restarts).
 fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
+    // Lines logged before the main log is open, as the reference's parse_infos.
+    let mut deferred: Vec<(LogLevel, String)> = Vec::new();
     if first {
-        if let Err(e) = crate::supervisor::privileges::set_uid_or_exit(&cfg) {
-            eprintln!("Error: {}", e);
-            return Err(2);
+        match crate::supervisor::privileges::set_uid_or_exit(&cfg) {
+            Ok(Some(msg)) => deferred.push((LogLevel::Info, msg)),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("Error: {}", e);
+                return Err(2);
+            }
         }
         match crate::supervisor::rlimits::set_rlimits(cfg.supervisord.minfds, cfg.supervisord.minprocs) {
             Ok(msgs) => {
                 for m in msgs {
-                    crate::logs::defer(LogLevel::Info, m);
+                    deferred.push((LogLevel::Info, m));
                 }
             }
             Err(e) => {
@@ -71,11 +77,13 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
         }
     }
     let to_stdout = cfg.supervisord.nodaemon && !cfg.supervisord.silent;
-    if let Err(e) = crate::logs::init_main(&cfg.supervisord, to_stdout) {
+    if let Err(e) = crate::logs::mainlog::init(&cfg.supervisord, to_stdout) {
         eprintln!("Error: {}", e);
         return Err(2);
     }
-    crate::logs::flush_deferred();
+    for (level, msg) in deferred {
+        log(level, &msg);
+    }
     if cfg.supervisord.user.is_none() && nix::unistd::geteuid().is_root() {
         log(
             LogLevel::Critical,

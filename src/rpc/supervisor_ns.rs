@@ -340,21 +340,23 @@ async fn read_log(h: SupervisorHandle, a: Args) -> Reply {
 fn read_range(path: &std::path::Path, offset: i64, length: i64) -> Reply {
     match crate::logs::read_file_range(path, offset, length) {
         Ok(bytes) => Ok(v::s(crate::rpc::xml::text_from_bytes(&bytes))),
-        Err(code) => Err(Fault::new(code)),
+        Err(e) => Err(read_fault(e)),
     }
 }
 
+fn read_fault(e: crate::logs::ReadError) -> Fault {
+    use crate::logs::ReadError;
+    Fault::new(match e {
+        ReadError::NoFile => faults::NO_FILE,
+        ReadError::BadArguments => faults::BAD_ARGUMENTS,
+        ReadError::Failed => faults::FAILED,
+    })
+}
+
 async fn clear_log(h: SupervisorHandle, _a: Args) -> Reply {
-    on_actor(&h, |s| {
-        let Some(path) = main_log_path(s).filter(|p| p.exists()) else {
-            return Err(Fault::new(faults::NO_FILE));
-        };
-        if std::fs::remove_file(&path).is_err() {
-            return Err(Fault::new(faults::FAILED));
-        }
-        crate::supervisor::log(crate::config::LogLevel::Info, "reopening log file");
-        crate::logs::reopen_main();
-        Ok(v::b(true))
+    on_actor(&h, |_| match crate::logs::mainlog::handle() {
+        Some(log) => log.clear().map(|_| v::b(true)).map_err(read_fault),
+        None => Err(Fault::new(faults::NO_FILE)),
     })
     .await
 }

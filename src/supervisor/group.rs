@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
-use crate::logs::capture::{self, OutputSink};
+use crate::logs::capture::{self, Channel, OutputSink};
 use crate::supervisor::process::Record;
 use crate::supervisor::spawn::{self, SpawnRequest};
 
@@ -40,10 +40,10 @@ pub struct Process {
     pub stderr_sink: Option<Arc<Mutex<OutputSink>>>,
 }
 
-fn resolve_log(stream: &StreamLogConfig, name: &str, channel: &str, daemon: &Config) -> Option<PathBuf> {
+fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
     match &stream.logfile {
         LogTarget::Path(p) => Some(p.clone()),
-        LogTarget::Auto => capture::auto_child_log_name(
+        LogTarget::Auto => capture::make_auto_child_log_path(
             &daemon.supervisord.childlogdir,
             name,
             channel,
@@ -56,9 +56,9 @@ fn resolve_log(stream: &StreamLogConfig, name: &str, channel: &str, daemon: &Con
 
 impl Process {
     pub fn new(config: ProcessConfig, daemon: &Config) -> Process {
-        let stdout_logfile = resolve_log(&config.stdout, &config.name, "stdout", daemon);
+        let stdout_logfile = resolve_log(&config.stdout, &config.name, Channel::Stdout, daemon);
         let stderr_logfile =
-            if config.redirect_stderr { None } else { resolve_log(&config.stderr, &config.name, "stderr", daemon) };
+            if config.redirect_stderr { None } else { resolve_log(&config.stderr, &config.name, Channel::Stderr, daemon) };
         Process {
             config,
             rec: Record::default(),
@@ -95,13 +95,13 @@ impl Process {
     /// Fork/exec the child, open its log sinks and start reading its pipes.
     pub fn spawn(&mut self, daemon: &Config) -> Result<i32, String> {
         let name = self.config.name.clone();
-        let stdout_sink = OutputSink::open(&self.config, "stdout", self.stdout_logfile.as_deref(), daemon)
+        let stdout_sink = OutputSink::new(&name, Channel::Stdout, &self.config.stdout, self.stdout_logfile.as_deref(), &daemon.supervisord)
             .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?;
         let stderr_sink = if self.config.redirect_stderr {
             None
         } else {
             Some(
-                OutputSink::open(&self.config, "stderr", self.stderr_logfile.as_deref(), daemon)
+                OutputSink::new(&name, Channel::Stderr, &self.config.stderr, self.stderr_logfile.as_deref(), &daemon.supervisord)
                     .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?,
             )
         };
@@ -128,7 +128,7 @@ impl Process {
     pub fn reopen_logs(&mut self) {
         for sink in [&self.stdout_sink, &self.stderr_sink].into_iter().flatten() {
             if let Ok(mut s) = sink.lock() {
-                s.reopen();
+                let _ = s.reopen();
             }
         }
     }

@@ -59,7 +59,7 @@ pub fn now() -> f64 {
 
 /// A line for the main log. Routed to the main logger.
 pub fn log(level: LogLevel, msg: &str) {
-    crate::logs::emit(level, msg);
+    crate::logs::mainlog::log(level, msg);
 }
 
 type Job = Box<dyn FnOnce(&mut Supervisor) + Send>;
@@ -305,7 +305,9 @@ impl Supervisor {
             libc::SIGCHLD => log(LogLevel::Debug, &format!("received {} indicating a child quit", name)),
             libc::SIGUSR2 => {
                 log(LogLevel::Info, &format!("received {} indicating log reopen request", name));
-                crate::logs::reopen_main();
+                if let Some(h) = crate::logs::mainlog::handle() {
+                    let _ = h.reopen();
+                }
                 for g in &mut self.groups {
                     for p in &mut g.processes {
                         p.reopen_logs();

@@ -5,16 +5,16 @@ use std::ffi::CString;
 
 use nix::unistd::{getuid, setgid, setgroups, setuid, Gid, Uid, User};
 
-use crate::config::{Config, LogLevel};
+use crate::config::Config;
 
-/// Become `[supervisord] user` if set. Errors are the reference's usage messages.
-pub fn set_uid_or_exit(cfg: &Config) -> Result<(), String> {
+/// Become `[supervisord] user` if set. Returns the line to log once the main log is open;
+/// errors are the reference's usage messages.
+pub fn set_uid_or_exit(cfg: &Config) -> Result<Option<String>, String> {
     let Some(user) = &cfg.supervisord.user else {
-        return Ok(());
+        return Ok(None);
     };
     drop_privileges(user)?;
-    crate::logs::defer(LogLevel::Info, format!("Set uid to user {} succeeded", user_uid(user).unwrap_or(0)));
-    Ok(())
+    Ok(Some(format!("Set uid to user {} succeeded", user_uid(user).unwrap_or(0))))
 }
 
 fn lookup(user: &str) -> Result<User, String> {

@@ -1,0 +1,760 @@
+//! Child output capture: an [`OutputSink`] per (process, stream) that does what supervisor's
+//! `POutputDispatcher` does with the bytes a child writes: strip ANSI escapes (`strip_ansi`),
+//! append to the stream's log file (and syslog), echo into the main log at DEBG
+//! (`'x' stdout output:\n...`), collect text between `<!--XSUPERVISOR:BEGIN-->` and
+//! `<!--XSUPERVISOR:END-->` in capture mode (handed to `on_communication`), and hand each
+//! logged chunk to `on_log` (PROCESS_LOG events). [`spawn_reader`] is the tokio task that pumps
+//! a child's pipe into a sink. Also: AUTO log names in `childlogdir` and their cleanup.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::unix::AsyncFd;
+use tokio::sync::watch;
+
+use crate::config::{LogLevel, LogTarget, StreamLogConfig, SupervisordConfig};
+use crate::logs::mainlog::syslog_line;
+use crate::logs::rotate::RotatingFile;
+use crate::logs::{py_repr_bytes, py_repr_str};
+
+/// Start of a PROCESS_COMMUNICATION payload in child output.
+pub const BEGIN_TOKEN: &[u8] = b"<!--XSUPERVISOR:BEGIN-->";
+/// End of a PROCESS_COMMUNICATION payload.
+pub const END_TOKEN: &[u8] = b"<!--XSUPERVISOR:END-->";
+
+/// Which of a child's output streams a sink serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Stdout,
+    Stderr,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}
+
+/// Hook receiving a finished PROCESS_COMMUNICATION payload.
+pub type CommunicationHook = Box<dyn FnMut(Vec<u8>) + Send>;
+/// Hook receiving each chunk as logged (after ANSI stripping), for PROCESS_LOG events.
+pub type LogHook = Box<dyn FnMut(&[u8]) + Send>;
+
+/// `dispatchers.stripEscapes`: drop `ESC [` ... up to and including the first terminator
+/// letter; an unterminated escape drops the rest of the chunk.
+pub fn strip_ansi(s: &[u8]) -> Vec<u8> {
+    const TERMINATORS: &[u8] = b"HfABCDRsuJKhlpm";
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match memfind(&s[i..], b"\x1b[") {
+            None => {
+                out.extend_from_slice(&s[i..]);
+                break;
+            }
+            Some(n) => {
+                out.extend_from_slice(&s[i..i + n]);
+                // Skip the ESC, then everything up to and including a terminator.
+                let mut j = i + n + 1;
+                while j < s.len() && !TERMINATORS.contains(&s[j]) {
+                    j += 1;
+                }
+                i = j + 1;
+            }
+        }
+    }
+    out
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    let last = hay.len() - needle.len();
+    let mut start = 0;
+    while start <= last {
+        let p = hay[start..=last].iter().position(|&b| b == needle[0])?;
+        let at = start + p;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        start = at + 1;
+    }
+    None
+}
+
+/// `asynchat.find_prefix_at_end`: the length of the longest proper prefix of `needle` that
+/// `hay` ends with.
+fn prefix_at_end(hay: &[u8], needle: &[u8]) -> usize {
+    let mut l = needle.len().saturating_sub(1);
+    while l > 0 && !hay.ends_with(&needle[..l]) {
+        l -= 1;
+    }
+    l
+}
+
+/// Where one stream of one process goes. Owned by the process actor, shared with the reader
+/// task through `Arc<Mutex<_>>`. A new sink starts in normal (non-capture) mode.
+pub struct OutputSink {
+    process_name: String,
+    channel: Channel,
+    file: Option<RotatingFile>,
+    syslog: bool,
+    strip_ansi: bool,
+    log_to_mainlog: bool,
+    events_enabled: bool,
+    capture_maxbytes: u64,
+    capture_mode: bool,
+    /// The reference's BoundIO capture log.
+    capture_buf: Vec<u8>,
+    /// Bytes waiting for a token decision (capture only).
+    pending: Vec<u8>,
+    written: watch::Sender<u64>,
+    write_failed: bool,
+    /// Called with each finished PROCESS_COMMUNICATION payload (capture mode).
+    pub on_communication: Option<CommunicationHook>,
+    /// Called with each logged chunk when `events_enabled` (PROCESS_LOG_STDOUT/STDERR).
+    pub on_log: Option<LogHook>,
+}
+
+impl std::fmt::Debug for OutputSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputSink")
+            .field("process_name", &self.process_name)
+            .field("channel", &self.channel)
+            .field("file", &self.file.as_ref().map(|f| f.path().to_path_buf()))
+            .field("capture_mode", &self.capture_mode)
+            .finish()
+    }
+}
+
+impl OutputSink {
+    /// A sink for `process_name`'s `channel`. `logfile` is the resolved log path (see
+    /// [`resolve_child_log_path`]; `None` for no file); the rest comes from the stream's
+    /// settings and `[supervisord]` (`strip_ansi`, and `loglevel` for the DEBG echo).
+    pub fn new(
+        process_name: &str,
+        channel: Channel,
+        stream: &StreamLogConfig,
+        logfile: Option<&Path>,
+        sup: &SupervisordConfig,
+    ) -> io::Result<Self> {
+        let file = match logfile {
+            Some(p) => Some(RotatingFile::open(p, stream.logfile_maxbytes, stream.logfile_backups)?),
+            None => None,
+        };
+        Ok(OutputSink {
+            process_name: process_name.to_owned(),
+            channel,
+            file,
+            syslog: stream.syslog,
+            strip_ansi: sup.strip_ansi,
+            log_to_mainlog: sup.loglevel >= LogLevel::Debug,
+            events_enabled: stream.events_enabled,
+            capture_maxbytes: stream.capture_maxbytes,
+            capture_mode: false,
+            capture_buf: Vec::new(),
+            pending: Vec::new(),
+            written: watch::Sender::new(0),
+            write_failed: false,
+            on_communication: None,
+            on_log: None,
+        })
+    }
+
+    pub fn process_name(&self) -> &str {
+        &self.process_name
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+
+    /// The log file's path, if this stream has one.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_ref().map(|f| f.path())
+    }
+
+    /// Whether the sink is between BEGIN and END tokens.
+    pub fn in_capture_mode(&self) -> bool {
+        self.capture_mode
+    }
+
+    /// Total bytes written to the log file by this sink so far.
+    pub fn bytes_written(&self) -> u64 {
+        *self.written.borrow()
+    }
+
+    /// A receiver that changes on every write to the log file (value: total bytes ever written,
+    /// monotonic; also marked changed on `clear`), so a `/logtail` stream can follow without
+    /// polling: on each change, re-check the file's size and read what is new.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.written.subscribe()
+    }
+
+    /// Take in bytes the child wrote (`POutputDispatcher.handle_read_event` + `record_output`).
+    pub fn feed(&mut self, data: &[u8]) {
+        if self.capture_maxbytes == 0 {
+            self.log(data);
+            return;
+        }
+        self.pending.extend_from_slice(data);
+        self.record_output();
+    }
+
+    /// The child's end of the pipe closed: log what is still held back waiting for a token.
+    /// (The reference leaves such a tail of at most a token's length unlogged.)
+    pub fn finish(&mut self) {
+        let rest = std::mem::take(&mut self.pending);
+        self.log(&rest);
+    }
+
+    fn record_output(&mut self) {
+        loop {
+            let token = if self.capture_mode { END_TOKEN } else { BEGIN_TOKEN };
+            if self.pending.len() <= token.len() {
+                return;
+            }
+            let mut data = std::mem::take(&mut self.pending);
+            match memfind(&data, token) {
+                Some(i) => {
+                    let after = data.split_off(i + token.len());
+                    data.truncate(i);
+                    self.log(&data);
+                    self.toggle_capture_mode();
+                    self.pending = after;
+                    if self.pending.is_empty() {
+                        return;
+                    }
+                }
+                None => {
+                    let keep = prefix_at_end(&data, token);
+                    if keep > 0 {
+                        self.pending = data.split_off(data.len() - keep);
+                    }
+                    self.log(&data);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn toggle_capture_mode(&mut self) {
+        self.capture_mode = !self.capture_mode;
+        if !self.capture_mode {
+            let payload = std::mem::take(&mut self.capture_buf);
+            if let Some(hook) = self.on_communication.as_mut() {
+                hook(payload);
+            }
+            crate::log_debug!(
+                "{} {} emitted a comm event",
+                py_repr_str(&self.process_name),
+                self.channel.as_str()
+            );
+        }
+    }
+
+    /// `POutputDispatcher._log`.
+    fn log(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let stripped;
+        let data = if self.strip_ansi {
+            stripped = strip_ansi(data);
+            &stripped[..]
+        } else {
+            data
+        };
+        if self.capture_mode {
+            // BoundIO.write, quirk included: when full, drop as many leading bytes as arrive.
+            if (self.capture_buf.len() + data.len()) as u64 > self.capture_maxbytes {
+                let drop = data.len().min(self.capture_buf.len());
+                self.capture_buf.drain(..drop);
+            }
+            self.capture_buf.extend_from_slice(data);
+        } else {
+            if let Some(f) = self.file.as_mut() {
+                match f.write(data) {
+                    Ok(()) => {
+                        self.write_failed = false;
+                        self.written.send_modify(|n| *n += data.len() as u64);
+                    }
+                    Err(e) => {
+                        if !self.write_failed {
+                            crate::log_error!(
+                                "could not write {} log of {} to {}: {}",
+                                self.channel.as_str(),
+                                py_repr_str(&self.process_name),
+                                f.path().display(),
+                                e
+                            );
+                        }
+                        self.write_failed = true;
+                    }
+                }
+            }
+            if self.syslog {
+                let text = String::from_utf8_lossy(data);
+                for line in text.trim_end_matches('\n').split('\n') {
+                    syslog_line(&format!("{} {}", self.process_name, line));
+                }
+            }
+        }
+        if self.log_to_mainlog {
+            let text = match std::str::from_utf8(data) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => std::borrow::Cow::Owned(format!("Undecodable: {}", py_repr_bytes(data))),
+            };
+            crate::log_debug!(
+                "{} {} output:\n{}",
+                py_repr_str(&self.process_name),
+                self.channel.as_str(),
+                text
+            );
+        }
+        if self.events_enabled {
+            if let Some(hook) = self.on_log.as_mut() {
+                hook(data);
+            }
+        }
+    }
+
+    /// SIGUSR2: reopen the log file at its path.
+    pub fn reopen(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.reopen(),
+            None => Ok(()),
+        }
+    }
+
+    /// `clearProcessLogs` (`removelogs`): remove and recreate the log file (backups stay),
+    /// and empty the capture buffer.
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.capture_buf.clear();
+        let r = match self.file.as_mut() {
+            Some(f) => f.clear(),
+            None => Ok(()),
+        };
+        // Wake followers so they notice the truncation (the counter itself only grows).
+        self.written.send_modify(|_| {});
+        r
+    }
+}
+
+/// Lock a sink, ignoring poisoning (a panicking hook must not silence the log).
+pub fn lock_sink(sink: &Mutex<OutputSink>) -> std::sync::MutexGuard<'_, OutputSink> {
+    sink.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const READ_CHUNK: usize = 256 * 1024;
+
+/// Pump a child's output pipe (its read end) into `sink` until EOF, then call
+/// [`OutputSink::finish`]. The fd is made non-blocking and read in chunks of up to 256 KiB.
+/// Must be called inside a tokio runtime.
+pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let raw = fd.as_raw_fd();
+        // SAFETY: plain fcntl on an fd we own.
+        unsafe {
+            let flags = libc::fcntl(raw, libc::F_GETFL);
+            if flags >= 0 && flags & libc::O_NONBLOCK == 0 {
+                libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK);
+            }
+        }
+        let mut buf = vec![0u8; READ_CHUNK];
+        // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
+        let registered = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
+        match registered {
+            Ok(afd) => loop {
+                let mut guard = match afd.readable().await {
+                    Ok(g) => g,
+                    Err(_) => break,
+                };
+                let r = guard.try_io(|inner| {
+                    // SAFETY: reading into our own buffer of the given length.
+                    let n = unsafe {
+                        libc::read(inner.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len())
+                    };
+                    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
+                });
+                match r {
+                    Err(_would_block) => continue,
+                    Ok(Ok(0)) => break,
+                    Ok(Ok(n)) => lock_sink(&sink).feed(&buf[..n]),
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(Err(_)) => break,
+                }
+            },
+            Err(e) => {
+                // Not pollable (a regular file?): read it blocking on a helper thread.
+                let (fd, _) = e.into_parts();
+                let sink2 = sink.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    let mut f = std::fs::File::from(fd);
+                    loop {
+                        match io::Read::read(&mut f, &mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => lock_sink(&sink2).feed(&buf[..n]),
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                std::thread::sleep(std::time::Duration::from_millis(10))
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                })
+                .await;
+            }
+        }
+        lock_sink(&sink).finish();
+    })
+}
+
+const TEMP_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    // SAFETY: getrandom fills our buffer.
+    let got = unsafe { libc::getrandom(b.as_mut_ptr() as *mut libc::c_void, n, 0) };
+    if got != n as isize {
+        let mut x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            ^ ((std::process::id() as u64) << 32);
+        for v in b.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = x as u8;
+        }
+    }
+    b
+}
+
+/// `options.get_autochildlog_name`: create (like `mkstemp`, mode 0600) and return a fresh
+/// `{childlogdir}/{name}-{channel}---{identifier}-{8 random chars}.log`.
+pub fn make_auto_child_log_path(
+    childlogdir: &Path,
+    name: &str,
+    channel: Channel,
+    identifier: &str,
+) -> io::Result<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let prefix = format!("{}-{}---{}-", name, channel.as_str(), identifier);
+    let mut last = io::Error::from(io::ErrorKind::AlreadyExists);
+    for _ in 0..10000 {
+        let rnd: String = random_bytes(8)
+            .iter()
+            .map(|b| TEMP_CHARS[*b as usize % TEMP_CHARS.len()] as char)
+            .collect();
+        let path = childlogdir.join(format!("{}{}.log", prefix, rnd));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+/// Resolve a stream's `LogTarget` to a path: `Path` as is, `Auto` to a new file from
+/// [`make_auto_child_log_path`], `None`/`Syslog` to no file. The reference does this once per
+/// process config at startup (`create_autochildlogs`), so callers should resolve once and keep
+/// the path for every spawn and for `readProcess*Log`.
+pub fn resolve_child_log_path(
+    target: &LogTarget,
+    process_name: &str,
+    channel: Channel,
+    sup: &SupervisordConfig,
+) -> io::Result<Option<PathBuf>> {
+    match target {
+        LogTarget::Path(p) => Ok(Some(p.clone())),
+        LogTarget::Auto => {
+            make_auto_child_log_path(&sup.childlogdir, process_name, channel, &sup.identifier)
+                .map(Some)
+        }
+        LogTarget::None | LogTarget::Syslog => Ok(None),
+    }
+}
+
+fn py_isspace(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Whether `filename` matches the reference's `.+?---{identifier}-\S+\.log\.{0,1}\d{0,4}`
+/// (with `re.match`, i.e. anchored at the start only). The identifier is taken literally.
+pub fn is_auto_child_log_name(filename: &str, identifier: &str) -> bool {
+    let marker = format!("---{}-", identifier);
+    let mut from = 0;
+    while let Some(p) = filename[from..].find(&marker) {
+        let at = from + p;
+        let head = &filename[..at];
+        if head.contains('\n') {
+            return false;
+        }
+        if at >= 1 {
+            let rest = &filename[at + marker.len()..];
+            let ws = rest.char_indices().find(|(_, c)| py_isspace(*c)).map_or(rest.len(), |(i, _)| i);
+            let mut k = 0;
+            while let Some(q) = rest[k..].find(".log") {
+                let idx = k + q;
+                if idx > ws {
+                    break;
+                }
+                if idx >= 1 {
+                    return true;
+                }
+                k = idx + 1;
+            }
+        }
+        from = at + filename[at..].chars().next().map_or(1, |c| c.len_utf8());
+    }
+    false
+}
+
+/// `options.clear_autochildlogdir`: remove every AUTO child log (and its backups) of this
+/// `identifier` from `childlogdir`, warning in the main log as the reference does when the
+/// directory cannot be listed or a file cannot be removed. Returns how many were removed.
+/// The caller skips this when `nocleanup` is set.
+pub fn clean_auto_child_logs(childlogdir: &Path, identifier: &str) -> usize {
+    let entries = match std::fs::read_dir(childlogdir) {
+        Ok(e) => e,
+        Err(_) => {
+            crate::log_warn!("Could not clear childlog dir");
+            return 0;
+        }
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if is_auto_child_log_name(&name, identifier) {
+            let path = childlogdir.join(entry.file_name());
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(_) => crate::log_warn!(
+                    "Failed to clean up {}",
+                    py_repr_str(&path.to_string_lossy())
+                ),
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::logs::mainlog::tests::capture_mainlog;
+    use crate::logs::rotate::tests::tempdir;
+
+    fn stream(capture: u64, events: bool) -> StreamLogConfig {
+        StreamLogConfig {
+            logfile: LogTarget::Auto,
+            logfile_maxbytes: 0,
+            logfile_backups: 0,
+            capture_maxbytes: capture,
+            events_enabled: events,
+            syslog: false,
+        }
+    }
+
+    pub(crate) fn sup(dir: &Path, level: LogLevel, strip: bool) -> SupervisordConfig {
+        SupervisordConfig {
+            logfile: LogTarget::None,
+            logfile_maxbytes: 0,
+            logfile_backups: 0,
+            loglevel: level,
+            pidfile: dir.join("pid"),
+            umask: 0o22,
+            nodaemon: true,
+            silent: false,
+            minfds: 1024,
+            minprocs: 200,
+            nocleanup: false,
+            childlogdir: dir.to_path_buf(),
+            user: None,
+            directory: None,
+            strip_ansi: strip,
+            environment: vec![],
+            identifier: "supervisor".into(),
+        }
+    }
+
+    #[test]
+    fn memfind_and_prefix() {
+        assert_eq!(memfind(b"abcabd", b"abd"), Some(3));
+        assert_eq!(memfind(b"ab", b"abd"), None);
+        assert_eq!(memfind(b"aaa", b"a"), Some(0));
+        assert_eq!(memfind(b"xya", b"a"), Some(2));
+        assert_eq!(memfind(b"xyz", b""), None);
+        assert_eq!(prefix_at_end(b"hello<!--XSUP", BEGIN_TOKEN), 8);
+        assert_eq!(prefix_at_end(b"hello", BEGIN_TOKEN), 0);
+        assert_eq!(prefix_at_end(b"", BEGIN_TOKEN), 0);
+    }
+
+    #[test]
+    fn strip_ansi_like_reference() {
+        assert_eq!(strip_ansi(b"\x1b[31mred\x1b[0m\n"), b"red\n");
+        assert_eq!(strip_ansi(b"plain"), b"plain");
+        assert_eq!(strip_ansi(b"a\x1b[1;2Hb"), b"ab");
+        assert_eq!(strip_ansi(b"a\x1b[12"), b"a");
+        assert_eq!(strip_ansi(b"\x1b["), b"");
+        assert_eq!(strip_ansi(b"x\x1bq"), b"x\x1bq");
+    }
+
+    #[test]
+    fn capture_mode_extracts_communication() {
+        let d = tempdir("capture");
+        let s = sup(&d, LogLevel::Debug, false);
+        let p = d.join("x.log");
+        let comms = Arc::new(Mutex::new(Vec::new()));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let main = capture_mainlog(LogLevel::Debug, || {
+            let mut sink = OutputSink::new("x", Channel::Stdout, &stream(1000, true), Some(&p), &s).unwrap();
+            let c = comms.clone();
+            sink.on_communication = Some(Box::new(move |v| c.lock().unwrap().push(v)));
+            let l = logs.clone();
+            sink.on_log = Some(Box::new(move |v: &[u8]| l.lock().unwrap().push(v.to_vec())));
+            // Tokens split across reads.
+            sink.feed(b"hi\na<!--XSUPER");
+            sink.feed(b"VISOR:BEGIN-->com");
+            sink.feed(b"m<!--XSUPERVISOR:END-->b, and more text after it\n");
+            sink.feed(b"\xff\xfebad\n");
+            sink.finish();
+        });
+        assert_eq!(*comms.lock().unwrap(), vec![b"comm".to_vec()]);
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            b"hi\nab, and more text after it\n\xff\xfebad\n".to_vec()
+        );
+        let logged: Vec<u8> = logs.lock().unwrap().concat();
+        assert_eq!(logged, b"hi\nacommb, and more text after it\n\xff\xfebad\n".to_vec());
+        assert!(main.contains(" DEBG 'x' stdout output:\nhi\na\n"), "{}", main);
+        assert!(main.contains(" DEBG 'x' stdout emitted a comm event\n"), "{}", main);
+        assert!(main.contains(" DEBG 'x' stdout output:\nUndecodable: b'\\xff\\xfebad\\n'\n"), "{}", main);
+    }
+
+    #[test]
+    fn plain_output_strip_and_no_echo_at_info() {
+        let d = tempdir("plain");
+        let s = sup(&d, LogLevel::Info, true);
+        let p = d.join("y.log");
+        let main = capture_mainlog(LogLevel::Info, || {
+            let mut sink = OutputSink::new("y", Channel::Stderr, &stream(0, false), Some(&p), &s).unwrap();
+            let rx = sink.subscribe();
+            sink.feed(b"\x1b[32mgreen\x1b[0m <!--XSUPERVISOR:BEGIN--> kept\n");
+            assert!(rx.has_changed().unwrap());
+            assert_eq!(sink.bytes_written(), 36);
+            sink.clear().unwrap();
+            sink.feed(b"after\n");
+        });
+        assert_eq!(main, "");
+        assert_eq!(std::fs::read(&p).unwrap(), b"after\n");
+    }
+
+    #[test]
+    fn auto_names_and_cleanup() {
+        let d = tempdir("auto");
+        let s = sup(&d, LogLevel::Info, false);
+        let p = resolve_child_log_path(&LogTarget::Auto, "web", Channel::Stdout, &s).unwrap().unwrap();
+        let n = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(n.starts_with("web-stdout---supervisor-") && n.ends_with(".log"), "{}", n);
+        assert_eq!(n.len(), "web-stdout---supervisor-".len() + 8 + 4);
+        assert!(p.exists());
+        std::fs::write(d.join(format!("{}.1", n)), "").unwrap();
+        std::fs::write(d.join("keep.log"), "").unwrap();
+        std::fs::write(d.join("web-stdout---other-abc.log"), "").unwrap();
+        assert!(is_auto_child_log_name("a---supervisor-x.log", "supervisor"));
+        assert!(is_auto_child_log_name("a---supervisor-x.logzz", "supervisor"));
+        assert!(!is_auto_child_log_name("---supervisor-x.log", "supervisor"));
+        assert!(!is_auto_child_log_name("a---supervisor-.log", "supervisor"));
+        assert!(!is_auto_child_log_name("a---supervisor-x y.log", "supervisor"));
+        assert_eq!(clean_auto_child_logs(&d, "supervisor"), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&d).unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        assert_eq!(left, vec!["keep.log", "web-stdout---other-abc.log"]);
+    }
+
+    #[test]
+    fn reader_task_pumps_pipe_until_eof() {
+        let d = tempdir("reader");
+        let s = sup(&d, LogLevel::Info, false);
+        let p = d.join("r.log");
+        let sink = Arc::new(Mutex::new(
+            OutputSink::new("r", Channel::Stdout, &stream(0, false), Some(&p), &s).unwrap(),
+        ));
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let total = rt.block_on(async {
+            let mut fds = [0; 2];
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            use std::os::fd::FromRawFd;
+            let rd = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+            let wr = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+            let task = spawn_reader(rd, sink.clone());
+            let writer = std::thread::spawn(move || {
+                let mut wr = wr;
+                let chunk = vec![b'z'; 100_000];
+                for _ in 0..30 {
+                    io::Write::write_all(&mut wr, &chunk).unwrap();
+                }
+                io::Write::write_all(&mut wr, b"\xff end").unwrap();
+            });
+            task.await.unwrap();
+            writer.join().unwrap();
+            lock_sink(&sink).bytes_written()
+        });
+        assert_eq!(total, 3_000_005);
+        let data = std::fs::read(&p).unwrap();
+        assert_eq!(data.len(), 3_000_005);
+        assert!(data.ends_with(b"\xff end"));
+    }
+
+    /// Throughput check (run with `cargo test --release logs:: -- --ignored --nocapture`):
+    /// a child writing 512 MiB through a pipe into an OutputSink, vs. `cat > file`.
+    #[test]
+    #[ignore]
+    fn bench_512mib_child_output() {
+        use std::os::fd::OwnedFd;
+        use std::process::{Command, Stdio};
+        let d = tempdir("bench");
+        let s = sup(&d, LogLevel::Info, false);
+        let p = d.join("big.log");
+        let sink = Arc::new(Mutex::new(
+            OutputSink::new("big", Channel::Stdout, &stream(0, false), Some(&p), &s).unwrap(),
+        ));
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let t0 = std::time::Instant::now();
+        rt.block_on(async {
+            let mut child = Command::new("head")
+                .args(["-c", "536870912", "/dev/zero"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let out: OwnedFd = child.stdout.take().unwrap().into();
+            spawn_reader(out, sink.clone()).await.unwrap();
+            child.wait().unwrap();
+        });
+        let ours = t0.elapsed();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 536870912);
+        let _ = std::fs::remove_file(&p);
+        let t1 = std::time::Instant::now();
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!("head -c 536870912 /dev/zero | cat > {}", p.display()))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let cat = t1.elapsed();
+        let _ = std::fs::remove_dir_all(&d);
+        println!("sink: {:?}, cat: {:?}", ours, cat);
+    }
+}
