@@ -381,8 +381,8 @@ impl Loader<'_> {
                     &section,
                     Some(RPC_FACTORY_KEY),
                     format!(
-                        "{} cannot be resolved within [{}] (only {} is available)",
-                        spec, section, STANDARD_RPC_FACTORY
+                        "{} cannot be resolved within [{}]: {} must be {}",
+                        spec, section, RPC_FACTORY_KEY, STANDARD_RPC_FACTORY
                     ),
                 ));
             }
@@ -473,7 +473,7 @@ impl Loader<'_> {
                     &section,
                     Some("result_handler"),
                     format!(
-                        "{} cannot be resolved within [{}] (only {} is available)",
+                        "{} cannot be resolved within [{}]: result_handler must be {}",
                         result_handler, section, DEFAULT_RESULT_HANDLER
                     ),
                 ));
