@@ -221,7 +221,10 @@ fn canonical(opt: &str) -> &'static str {
 }
 
 /// Python's `getopt.getopt(args, SHORT, LONG)`: (option, value) pairs and the rest.
-fn getopt(args: &[String]) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+/// getopt's result: (option, value) pairs, then the arguments left over.
+type Getopt = (Vec<(String, String)>, Vec<String>);
+
+fn getopt(args: &[String]) -> Result<Getopt, String> {
     let mut opts = Vec::new();
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
@@ -276,10 +279,10 @@ fn getopt(args: &[String]) -> Result<(Vec<(String, String)>, Vec<String>), Strin
 }
 
 fn short_has_arg(c: char) -> Result<bool, String> {
-    if c != ':' {
-        if let Some(pos) = SHORT.find(c) {
-            return Ok(SHORT[pos + c.len_utf8()..].starts_with(':'));
-        }
+    if c != ':'
+        && let Some(pos) = SHORT.find(c)
+    {
+        return Ok(SHORT[pos + c.len_utf8()..].starts_with(':'));
     }
     Err(format!("option -{} not recognized", c))
 }

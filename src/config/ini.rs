@@ -130,10 +130,12 @@ impl Document {
             let value = content.trim();
             if value.is_empty() {
                 // a blank line (not a comment) belongs to the value being read
-                if comment_start.is_none() && cursect.is_some() && slot.is_some() {
-                    if let Some(v) = cur_values {
-                        values[v].1.push(String::new());
-                    }
+                if comment_start.is_none()
+                    && cursect.is_some()
+                    && slot.is_some()
+                    && let Some(v) = cur_values
+                {
+                    values[v].1.push(String::new());
                 }
                 continue;
             }

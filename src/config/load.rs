@@ -581,7 +581,7 @@ impl Loader<'_> {
                 format!("[{}] section requires a \"socket\" line", section),
             ));
         };
-        let bad = |m: String| self.bad_value(section, "socket", format!("{} in [{}] socket", m, section));
+        let bad = |m: String| self.bad_value(section, "socket", m);
         if let Some(path) = sock.strip_prefix("unix://") {
             if !path.starts_with('/') {
                 return Err(bad(format!("Unix socket path {} is not an absolute path", path)));
@@ -608,19 +608,19 @@ impl Loader<'_> {
                     .into(),
             ));
         }
-        if let Some(rest) = sock.strip_prefix("tcp://") {
-            if let Some((host, port)) = rest.rsplit_once(':') {
-                let host_ok = !host.is_empty() && !host.chars().any(|c| c.is_whitespace() || c == ':');
-                let port_ok = !port.is_empty() && port.chars().all(|c| c.is_ascii_digit());
-                if host_ok && port_ok {
-                    let (_, port) = inet_address(&format!(":{}", port)).map_err(bad)?;
-                    return Ok(FcgiSocketConfig {
-                        socket: format!("tcp://{}:{}", host.to_lowercase(), port),
-                        socket_backlog: backlog,
-                        socket_owner: None,
-                        socket_mode: None,
-                    });
-                }
+        if let Some(rest) = sock.strip_prefix("tcp://")
+            && let Some((host, port)) = rest.rsplit_once(':')
+        {
+            let host_ok = !host.is_empty() && !host.chars().any(|c| c.is_whitespace() || c == ':');
+            let port_ok = !port.is_empty() && port.chars().all(|c| c.is_ascii_digit());
+            if host_ok && port_ok {
+                let (_, port) = inet_address(&format!(":{}", port)).map_err(bad)?;
+                return Ok(FcgiSocketConfig {
+                    socket: format!("tcp://{}:{}", host.to_lowercase(), port),
+                    socket_backlog: backlog,
+                    socket_owner: None,
+                    socket_mode: None,
+                });
             }
         }
         Err(bad(format!("Bad socket format {}", sock)))

@@ -165,6 +165,7 @@ const SIGNALS: &[(&str, i32)] = &[
 ];
 
 /// The signal name for a number (`TERM` for 15), as the reference's `signame` prints it.
+#[allow(dead_code)]
 pub fn signal_name(num: i32) -> Option<&'static str> {
     SIGNALS.iter().find(|(_, n)| *n == num).map(|(name, _)| *name)
 }
