@@ -60,10 +60,26 @@ Options:
 const SHORT: &str = "h?c:vnu:m:d:l:y:z:e:j:i:q:a:kts";
 /// Long options (`name=` takes a value), in the reference's order.
 const LONG: &[&str] = &[
-    "help", "configuration=", "version", "nodaemon", "user=", "umask=", "directory=",
-    "logfile=", "logfile_maxbytes=", "logfile_backups=", "loglevel=", "pidfile=",
-    "identifier=", "childlogdir=", "minfds=", "minprocs=", "nocleanup", "strip_ansi",
-    "profile_options=", "silent",
+    "help",
+    "configuration=",
+    "version",
+    "nodaemon",
+    "user=",
+    "umask=",
+    "directory=",
+    "logfile=",
+    "logfile_maxbytes=",
+    "logfile_backups=",
+    "loglevel=",
+    "pidfile=",
+    "identifier=",
+    "childlogdir=",
+    "minfds=",
+    "minprocs=",
+    "nocleanup",
+    "strip_ansi",
+    "profile_options=",
+    "silent",
 ];
 
 /// What the command line asked for. `None` means "not given": the file's value stands.
@@ -140,17 +156,34 @@ where
     S: Into<String>,
 {
     let mut args: Vec<String> = args.into_iter().map(Into::into).collect();
-    let progname = if args.is_empty() { "supervisord".to_string() } else { args.remove(0) };
+    let progname = if args.is_empty() {
+        "supervisord".to_string()
+    } else {
+        args.remove(0)
+    };
     let usage = |msg: String| CliExit::Usage(usage_text(&progname, &msg));
 
     let (opts, rest) = getopt(&args).map_err(usage)?;
     if !rest.is_empty() {
-        return Err(usage(format!("positional arguments are not supported: {}", py_list_repr(&rest))));
+        return Err(usage(format!(
+            "positional arguments are not supported: {}",
+            py_list_repr(&rest)
+        )));
     }
 
-    let mut cli = Cli { progname: progname.clone(), ..Cli::default() };
+    let mut cli = Cli {
+        progname: progname.clone(),
+        ..Cli::default()
+    };
     for (opt, arg) in opts {
-        let invalid = |msg: String| usage(format!("invalid value for {} {}: {}", opt, py_repr(&arg), msg));
+        let invalid = |msg: String| {
+            usage(format!(
+                "invalid value for {} {}: {}",
+                opt,
+                py_repr(&arg),
+                msg
+            ))
+        };
         let conflict = || usage(format!("conflicting command line option {}", py_repr(&opt)));
         macro_rules! set {
             ($field:ident, $value:expr) => {{
@@ -170,14 +203,20 @@ where
             "strip_ansi" => set!(strip_ansi, true),
             "user" => set!(user, arg.clone()),
             "umask" => set!(umask, octal(&arg).map_err(invalid)?),
-            "directory" => set!(directory, PathBuf::from(existing_directory(&arg).map_err(invalid)?)),
+            "directory" => set!(
+                directory,
+                PathBuf::from(existing_directory(&arg).map_err(invalid)?)
+            ),
             "logfile" => set!(logfile, existing_dirpath(&arg).map_err(invalid)?),
             "logfile_maxbytes" => set!(logfile_maxbytes, byte_size(&arg).map_err(invalid)?),
             "logfile_backups" => set!(logfile_backups, count(&arg).map_err(invalid)?),
             "loglevel" => set!(loglevel, logging_level(&arg).map_err(invalid)?),
             "pidfile" => set!(pidfile, existing_dirpath(&arg).map_err(invalid)?),
             "identifier" => set!(identifier, arg.clone()),
-            "childlogdir" => set!(childlogdir, PathBuf::from(existing_directory(&arg).map_err(invalid)?)),
+            "childlogdir" => set!(
+                childlogdir,
+                PathBuf::from(existing_directory(&arg).map_err(invalid)?)
+            ),
             "minfds" => set!(minfds, non_negative(&arg).map_err(invalid)?),
             "minprocs" => set!(minprocs, non_negative(&arg).map_err(invalid)?),
             "profile_options" => set!(profile_options, arg.clone()),
@@ -243,7 +282,9 @@ fn getopt(args: &[String]) -> Result<Getopt, String> {
                 match inline {
                     Some(v) => v,
                     None => {
-                        let v = args.get(i).ok_or_else(|| format!("option --{} requires argument", name))?;
+                        let v = args
+                            .get(i)
+                            .ok_or_else(|| format!("option --{} requires argument", name))?;
                         i += 1;
                         v.clone()
                     }
@@ -264,7 +305,9 @@ fn getopt(args: &[String]) -> Result<Getopt, String> {
                     let value = if j < chars.len() {
                         chars[j..].iter().collect()
                     } else {
-                        let v = args.get(i).ok_or_else(|| format!("option -{} requires argument", c))?;
+                        let v = args
+                            .get(i)
+                            .ok_or_else(|| format!("option -{} requires argument", c))?;
                         i += 1;
                         v.clone()
                     };
@@ -288,7 +331,11 @@ fn short_has_arg(c: char) -> Result<bool, String> {
 }
 
 fn long_has_args(name: &str) -> Result<(bool, String), String> {
-    let possible: Vec<&str> = LONG.iter().copied().filter(|o| o.starts_with(name)).collect();
+    let possible: Vec<&str> = LONG
+        .iter()
+        .copied()
+        .filter(|o| o.starts_with(name))
+        .collect();
     if possible.is_empty() {
         return Err(format!("option --{} not recognized", name));
     }
@@ -319,7 +366,12 @@ fn apply_in(cli: &Cli, config: &mut Config, cwd: &Path) -> Result<(), ConfigErro
     let s = &mut config.supervisord;
     if let Some(u) = &cli.user {
         name_to_uid(u).map_err(|m| {
-            ConfigError::new(&config.config_file, None, Some("user"), format!("{} (from -u/--user)", m))
+            ConfigError::new(
+                &config.config_file,
+                None,
+                Some("user"),
+                format!("{} (from -u/--user)", m),
+            )
         })?;
         s.user = Some(u.clone());
     }
@@ -398,9 +450,34 @@ mod tests {
 
     #[test]
     fn flags_and_values() {
-        let c = p(&["-c", "x.conf", "-n", "-s", "-k", "-t", "-m", "002", "-y", "1KB", "-z", "3", "-e", "debug", "-i", "me", "-a", "2048", "--minprocs", "300"]).unwrap();
+        let c = p(&[
+            "-c",
+            "x.conf",
+            "-n",
+            "-s",
+            "-k",
+            "-t",
+            "-m",
+            "002",
+            "-y",
+            "1KB",
+            "-z",
+            "3",
+            "-e",
+            "debug",
+            "-i",
+            "me",
+            "-a",
+            "2048",
+            "--minprocs",
+            "300",
+        ])
+        .unwrap();
         assert_eq!(c.configuration, Some(PathBuf::from("x.conf")));
-        assert_eq!((c.nodaemon, c.silent, c.nocleanup, c.strip_ansi), (Some(true), Some(true), Some(true), Some(true)));
+        assert_eq!(
+            (c.nodaemon, c.silent, c.nocleanup, c.strip_ansi),
+            (Some(true), Some(true), Some(true), Some(true))
+        );
         assert_eq!(c.umask, Some(0o2));
         assert_eq!(c.logfile_maxbytes, Some(1024));
         assert_eq!(c.logfile_backups, Some(3));
@@ -411,25 +488,64 @@ mod tests {
 
     #[test]
     fn getopt_forms() {
-        assert_eq!(p(&["-nccfg"]).unwrap().configuration, Some(PathBuf::from("cfg")));
-        assert_eq!(p(&["--configuration=a"]).unwrap().configuration, Some(PathBuf::from("a")));
-        assert_eq!(p(&["--config", "a"]).unwrap().configuration, Some(PathBuf::from("a")));
+        assert_eq!(
+            p(&["-nccfg"]).unwrap().configuration,
+            Some(PathBuf::from("cfg"))
+        );
+        assert_eq!(
+            p(&["--configuration=a"]).unwrap().configuration,
+            Some(PathBuf::from("a"))
+        );
+        assert_eq!(
+            p(&["--config", "a"]).unwrap().configuration,
+            Some(PathBuf::from("a"))
+        );
         assert_eq!(p(&["--nod"]).unwrap().nodaemon, Some(true));
-        assert_eq!(p(&["--", "-n"]).map(|_| ()).map_err(|e| e.exit_code()), Err(2));
-        assert_eq!(p(&[]).unwrap(), Cli { progname: "supervisord".into(), ..Cli::default() });
+        assert_eq!(
+            p(&["--", "-n"]).map(|_| ()).map_err(|e| e.exit_code()),
+            Err(2)
+        );
+        assert_eq!(
+            p(&[]).unwrap(),
+            Cli {
+                progname: "supervisord".into(),
+                ..Cli::default()
+            }
+        );
     }
 
     #[test]
     fn errors_like_the_reference() {
         assert_eq!(usage_msg(&["-x"]), "Error: option -x not recognized");
-        assert_eq!(usage_msg(&["--bogus"]), "Error: option --bogus not recognized");
-        assert_eq!(usage_msg(&["--log", "x"]), "Error: option --log not a unique prefix");
+        assert_eq!(
+            usage_msg(&["--bogus"]),
+            "Error: option --bogus not recognized"
+        );
+        assert_eq!(
+            usage_msg(&["--log", "x"]),
+            "Error: option --log not a unique prefix"
+        );
         assert_eq!(usage_msg(&["-c"]), "Error: option -c requires argument");
-        assert_eq!(usage_msg(&["--configuration"]), "Error: option --configuration requires argument");
-        assert_eq!(usage_msg(&["--nodaemon=1"]), "Error: option --nodaemon must not have an argument");
-        assert_eq!(usage_msg(&["foo"]), "Error: positional arguments are not supported: ['foo']");
-        assert_eq!(usage_msg(&["-c", "a", "-c", "b"]), "Error: conflicting command line option '-c'");
-        assert_eq!(usage_msg(&["-n", "--nodaemon"]), "Error: conflicting command line option '--nodaemon'");
+        assert_eq!(
+            usage_msg(&["--configuration"]),
+            "Error: option --configuration requires argument"
+        );
+        assert_eq!(
+            usage_msg(&["--nodaemon=1"]),
+            "Error: option --nodaemon must not have an argument"
+        );
+        assert_eq!(
+            usage_msg(&["foo"]),
+            "Error: positional arguments are not supported: ['foo']"
+        );
+        assert_eq!(
+            usage_msg(&["-c", "a", "-c", "b"]),
+            "Error: conflicting command line option '-c'"
+        );
+        assert_eq!(
+            usage_msg(&["-n", "--nodaemon"]),
+            "Error: conflicting command line option '--nodaemon'"
+        );
         assert_eq!(
             usage_msg(&["-m", "9"]),
             "Error: invalid value for -m '9': 9 can not be converted to an octal type"
@@ -493,7 +609,10 @@ mod tests {
             warnings: vec![],
             included_files: vec![],
         };
-        let cli = p(&["-n", "-l", "rel.log", "-j", "syslog", "-e", "warn", "-i", "x"]).unwrap();
+        let cli = p(&[
+            "-n", "-l", "rel.log", "-j", "syslog", "-e", "warn", "-i", "x",
+        ])
+        .unwrap();
         apply_in(&cli, &mut config, Path::new("/work")).unwrap();
         let s = &config.supervisord;
         assert!(s.nodaemon);

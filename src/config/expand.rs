@@ -174,7 +174,10 @@ fn expand_inner(s: &str, vars: &Expansions) -> Result<String, Fail> {
 
 /// `Ok(None)` means "unsupported format character".
 fn convert(conv: char, value: &Value, spec: &Spec) -> Result<Option<String>, String> {
-    let numeric = matches!(conv, 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G');
+    let numeric = matches!(
+        conv,
+        'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G'
+    );
     let body = match (conv, value) {
         ('s', Value::Str(s)) => truncate(s, spec.precision),
         ('s', Value::Int(n)) => truncate(&n.to_string(), spec.precision),
@@ -187,7 +190,10 @@ fn convert(conv: char, value: &Value, spec: &Spec) -> Result<Option<String>, Str
         },
         ('c', Value::Str(_)) => return Err("%c requires int or char".into()),
         ('d' | 'i' | 'u', Value::Str(_)) => {
-            return Err(format!("%{} format: a real number is required, not str", conv));
+            return Err(format!(
+                "%{} format: a real number is required, not str",
+                conv
+            ));
         }
         ('x' | 'X' | 'o', Value::Str(_)) => {
             return Err(format!("%{} format: an integer is required, not str", conv));
@@ -230,7 +236,12 @@ fn pad(body: String, spec: &Spec, numeric: bool) -> String {
         {
             prefix_len += 2;
         }
-        format!("{}{}{}", &body[..prefix_len], "0".repeat(fill), &body[prefix_len..])
+        format!(
+            "{}{}{}",
+            &body[..prefix_len],
+            "0".repeat(fill),
+            &body[prefix_len..]
+        )
     } else {
         format!("{}{}", " ".repeat(fill), body)
     }
@@ -261,7 +272,11 @@ fn format_number(conv: char, n: i64, spec: &Spec) -> String {
             // integers print plainly unless they need more digits than the precision
             let p = spec.precision.unwrap_or(6).max(1);
             let plain = mag.to_string();
-            let s = if plain.len() > p { py_exp(mag as f64, p - 1) } else { plain };
+            let s = if plain.len() > p {
+                py_exp(mag as f64, p - 1)
+            } else {
+                plain
+            };
             if conv == 'G' { s.to_uppercase() } else { s }
         }
         _ => {

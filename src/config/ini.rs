@@ -139,7 +139,10 @@ impl Document {
                 }
                 continue;
             }
-            let cur_indent = line.char_indices().find(|(_, c)| !c.is_whitespace()).map_or(0, |(i, _)| i);
+            let cur_indent = line
+                .char_indices()
+                .find(|(_, c)| !c.is_whitespace())
+                .map_or(0, |(i, _)| i);
             if cursect.is_some() && slot.is_some() && cur_indent > indent_level {
                 if let Some(v) = cur_values {
                     values[v].1.push(value.to_string());
@@ -187,7 +190,12 @@ impl Document {
             if key.is_empty() {
                 bad_lines.push(format!("[line {:2}]: {}", lineno, py_repr(line)));
             }
-            let entry = Entry { key, value: String::new(), file: file.to_path_buf(), line: lineno };
+            let entry = Entry {
+                key,
+                value: String::new(),
+                file: file.to_path_buf(),
+                line: lineno,
+            };
             let s = match sect {
                 None => {
                     let i = match self.defaults.iter().position(|e| e.key == entry.key) {
@@ -220,10 +228,7 @@ impl Document {
         if !bad_lines.is_empty() {
             return Err(IniError {
                 file: file.to_path_buf(),
-                message: format!(
-                    "File contains parsing errors: {}",
-                    bad_lines.join(", ")
-                ),
+                message: format!("File contains parsing errors: {}", bad_lines.join(", ")),
             });
         }
         Ok(())
@@ -255,7 +260,10 @@ fn comment_start(line: &str) -> Option<usize> {
             let index = from + rel;
             following.push((prefix, index + 1));
             let after_space = index == 0
-                || line[..index].chars().next_back().is_some_and(char::is_whitespace);
+                || line[..index]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_whitespace);
             if after_space {
                 best = Some(best.map_or(index, |b: usize| b.min(index)));
             }
@@ -284,7 +292,9 @@ mod tests {
 
     #[test]
     fn comments() {
-        let d = doc("; top\n# also\n[a]\nx=1 ; note\ny=a;b\nz=http://h/#frag\nw=v\t# tab\n  ; indented comment\nq = v #1 ;2\n");
+        let d = doc(
+            "; top\n# also\n[a]\nx=1 ; note\ny=a;b\nz=http://h/#frag\nw=v\t# tab\n  ; indented comment\nq = v #1 ;2\n",
+        );
         assert_eq!(val(&d, "a", "x"), "1");
         assert_eq!(val(&d, "a", "y"), "a;b");
         assert_eq!(val(&d, "a", "z"), "http://h/#frag");
@@ -326,8 +336,13 @@ mod tests {
     fn errors() {
         let mut d = Document::new();
         let e = d.read_str("x=1\n[a]\n", Path::new("t.conf")).unwrap_err();
-        assert_eq!(e.message, "File contains no section headers: line 1: 'x=1\\n'");
-        let e = d.read_str("[a]\njunk\nok=1\n=v\n", Path::new("t.conf")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "File contains no section headers: line 1: 'x=1\\n'"
+        );
+        let e = d
+            .read_str("[a]\njunk\nok=1\n=v\n", Path::new("t.conf"))
+            .unwrap_err();
         assert_eq!(
             e.message,
             "File contains parsing errors: [line  2]: 'junk\\n', [line  4]: '=v\\n'"
@@ -338,7 +353,8 @@ mod tests {
     fn merging_files_records_origin() {
         let mut d = Document::new();
         d.read_str("[a]\nx=1\n", Path::new("one.conf")).unwrap();
-        d.read_str("[a]\ny=2\n[b]\n", Path::new("two.conf")).unwrap();
+        d.read_str("[a]\ny=2\n[b]\n", Path::new("two.conf"))
+            .unwrap();
         assert_eq!(d.section("a").unwrap().file, PathBuf::from("one.conf"));
         assert_eq!(d.get("a", "y").unwrap().file, PathBuf::from("two.conf"));
         assert_eq!(d.section("b").unwrap().file, PathBuf::from("two.conf"));

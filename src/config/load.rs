@@ -15,11 +15,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::expand::{expand, Expansions, Value};
+use super::ConfigError;
+use super::expand::{Expansions, Value, expand};
 use super::ini::{Document, Entry};
 use super::model::*;
 use super::values::*;
-use super::ConfigError;
 
 /// What loading depends on besides the file: injected so tests are deterministic.
 #[derive(Clone, Debug)]
@@ -38,7 +38,12 @@ impl Context {
     pub fn from_process() -> Self {
         Context {
             environ: std::env::vars_os()
-                .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
                 .collect(),
             host_node_name: host_node_name(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
@@ -52,33 +57,97 @@ const RPC_FACTORY_KEY: &str = "supervisor.rpcinterface_factory";
 const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
 
 const SUPERVISORD_KEYS: &[&str] = &[
-    "logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "umask",
-    "nodaemon", "silent", "minfds", "minprocs", "nocleanup", "childlogdir", "user",
-    "directory", "strip_ansi", "environment", "identifier",
+    "logfile",
+    "logfile_maxbytes",
+    "logfile_backups",
+    "loglevel",
+    "pidfile",
+    "umask",
+    "nodaemon",
+    "silent",
+    "minfds",
+    "minprocs",
+    "nocleanup",
+    "childlogdir",
+    "user",
+    "directory",
+    "strip_ansi",
+    "environment",
+    "identifier",
 ];
 const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
 const INET_KEYS: &[&str] = &["port", "username", "password"];
-const CTL_KEYS: &[&str] = &["serverurl", "username", "password", "prompt", "history_file"];
+const CTL_KEYS: &[&str] = &[
+    "serverurl",
+    "username",
+    "password",
+    "prompt",
+    "history_file",
+];
 const PROGRAM_KEYS: &[&str] = &[
-    "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart",
-    "autorestart", "startsecs", "startretries", "exitcodes", "stopsignal", "stopwaitsecs",
-    "stopasgroup", "killasgroup", "user", "redirect_stderr", "stdout_logfile",
-    "stdout_logfile_maxbytes", "stdout_logfile_backups", "stdout_capture_maxbytes",
-    "stdout_events_enabled", "stdout_syslog", "stderr_logfile", "stderr_logfile_maxbytes",
-    "stderr_logfile_backups", "stderr_capture_maxbytes", "stderr_events_enabled",
-    "stderr_syslog", "environment", "directory", "umask", "serverurl",
+    "command",
+    "process_name",
+    "numprocs",
+    "numprocs_start",
+    "priority",
+    "autostart",
+    "autorestart",
+    "startsecs",
+    "startretries",
+    "exitcodes",
+    "stopsignal",
+    "stopwaitsecs",
+    "stopasgroup",
+    "killasgroup",
+    "user",
+    "redirect_stderr",
+    "stdout_logfile",
+    "stdout_logfile_maxbytes",
+    "stdout_logfile_backups",
+    "stdout_capture_maxbytes",
+    "stdout_events_enabled",
+    "stdout_syslog",
+    "stderr_logfile",
+    "stderr_logfile_maxbytes",
+    "stderr_logfile_backups",
+    "stderr_capture_maxbytes",
+    "stderr_events_enabled",
+    "stderr_syslog",
+    "environment",
+    "directory",
+    "umask",
+    "serverurl",
 ];
 const LISTENER_KEYS: &[&str] = &["buffer_size", "events", "result_handler"];
 const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
 const EVENT_TYPES: &[&str] = &[
-    "EVENT", "PROCESS_COMMUNICATION", "PROCESS_COMMUNICATION_STDERR",
-    "PROCESS_COMMUNICATION_STDOUT", "PROCESS_GROUP", "PROCESS_GROUP_ADDED",
-    "PROCESS_GROUP_REMOVED", "PROCESS_LOG", "PROCESS_LOG_STDERR", "PROCESS_LOG_STDOUT",
-    "PROCESS_STATE", "PROCESS_STATE_BACKOFF", "PROCESS_STATE_EXITED", "PROCESS_STATE_FATAL",
-    "PROCESS_STATE_RUNNING", "PROCESS_STATE_STARTING", "PROCESS_STATE_STOPPED",
-    "PROCESS_STATE_STOPPING", "PROCESS_STATE_UNKNOWN", "REMOTE_COMMUNICATION",
-    "SUPERVISOR_STATE_CHANGE", "SUPERVISOR_STATE_CHANGE_RUNNING",
-    "SUPERVISOR_STATE_CHANGE_STOPPING", "TICK", "TICK_3600", "TICK_5", "TICK_60",
+    "EVENT",
+    "PROCESS_COMMUNICATION",
+    "PROCESS_COMMUNICATION_STDERR",
+    "PROCESS_COMMUNICATION_STDOUT",
+    "PROCESS_GROUP",
+    "PROCESS_GROUP_ADDED",
+    "PROCESS_GROUP_REMOVED",
+    "PROCESS_LOG",
+    "PROCESS_LOG_STDERR",
+    "PROCESS_LOG_STDOUT",
+    "PROCESS_STATE",
+    "PROCESS_STATE_BACKOFF",
+    "PROCESS_STATE_EXITED",
+    "PROCESS_STATE_FATAL",
+    "PROCESS_STATE_RUNNING",
+    "PROCESS_STATE_STARTING",
+    "PROCESS_STATE_STOPPED",
+    "PROCESS_STATE_STOPPING",
+    "PROCESS_STATE_UNKNOWN",
+    "REMOTE_COMMUNICATION",
+    "SUPERVISOR_STATE_CHANGE",
+    "SUPERVISOR_STATE_CHANGE_RUNNING",
+    "SUPERVISOR_STATE_CHANGE_STOPPING",
+    "TICK",
+    "TICK_3600",
+    "TICK_5",
+    "TICK_60",
 ];
 
 struct Loader<'a> {
@@ -105,8 +174,12 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
     }
     let text = std::fs::read(&main_file)
         .map_err(|e| fail(format!("could not read config file {}: {}", given, e)))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| fail(format!("could not read config file {}: not valid UTF-8", given)))?;
+    let text = String::from_utf8(text).map_err(|_| {
+        fail(format!(
+            "could not read config file {}: not valid UTF-8",
+            given
+        ))
+    })?;
 
     let mut env = Expansions::new();
     for (k, v) in &ctx.environ {
@@ -146,7 +219,11 @@ impl Loader<'_> {
     }
 
     fn bad_value(&self, section: &str, key: &str, reason: String) -> ConfigError {
-        self.err(section, Some(key), format!("Invalid value for '{}': {}", key, reason))
+        self.err(
+            section,
+            Some(key),
+            format!("Invalid value for '{}': {}", key, reason),
+        )
     }
 
     fn raw(&self, section: &str, key: &str) -> Option<&Entry> {
@@ -162,7 +239,12 @@ impl Loader<'_> {
     }
 
     /// The expanded value of `section.key`, if written.
-    fn get(&self, section: &str, key: &str, extra: &Expansions) -> Result<Option<String>, ConfigError> {
+    fn get(
+        &self,
+        section: &str,
+        key: &str,
+        extra: &Expansions,
+    ) -> Result<Option<String>, ConfigError> {
         let Some(entry) = self.raw(section, key) else {
             return Ok(None);
         };
@@ -181,7 +263,9 @@ impl Loader<'_> {
         default: &str,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<T, ConfigError> {
-        let v = self.get(section, key, extra)?.unwrap_or_else(|| default.to_string());
+        let v = self
+            .get(section, key, extra)?
+            .unwrap_or_else(|| default.to_string());
         parse(&v).map_err(|m| self.bad_value(section, key, m))
     }
 
@@ -193,7 +277,9 @@ impl Loader<'_> {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<T>, ConfigError> {
         match self.get(section, key, extra)? {
-            Some(v) => parse(&v).map(Some).map_err(|m| self.bad_value(section, key, m)),
+            Some(v) => parse(&v)
+                .map(Some)
+                .map_err(|m| self.bad_value(section, key, m)),
             None => Ok(None),
         }
     }
@@ -210,7 +296,10 @@ impl Loader<'_> {
             ));
         };
         let mut extra = Expansions::new();
-        extra.insert("host_node_name".into(), Value::Str(self.ctx.host_node_name.clone()));
+        extra.insert(
+            "host_node_name".into(),
+            Value::Str(self.ctx.host_node_name.clone()),
+        );
         let names = self.names_for(&entry, &extra);
         let files = expand(&entry.value, &names, "include.files")
             .map_err(|m| self.err("include", Some("files"), m))?;
@@ -223,7 +312,8 @@ impl Loader<'_> {
             };
             let mut found = glob_sorted(&pattern);
             if found.is_empty() {
-                self.warnings.push(format!("No file matches via include \"{}\"", pattern));
+                self.warnings
+                    .push(format!("No file matches via include \"{}\"", pattern));
                 continue;
             }
             found.sort();
@@ -289,7 +379,9 @@ impl Loader<'_> {
         let cwd = self.ctx.cwd.clone();
         let minfds = self.parse(s, "minfds", &none, "1024", non_negative)?;
         let minprocs = self.parse(s, "minprocs", &none, "200", non_negative)?;
-        let directory = self.parse_opt(s, "directory", &none, existing_directory)?.map(PathBuf::from);
+        let directory = self
+            .parse_opt(s, "directory", &none, existing_directory)?
+            .map(PathBuf::from);
         let user = self.get(s, "user", &none)?;
         if let Some(u) = &user {
             name_to_uid(u).map_err(|m| self.bad_value(s, "user", m))?;
@@ -309,7 +401,9 @@ impl Loader<'_> {
         let pidfile = self.parse(s, "pidfile", &none, "supervisord.pid", |v| {
             Ok(normalize_path(&existing_dirpath(v)?, &cwd))
         })?;
-        let identifier = self.get(s, "identifier", &none)?.unwrap_or_else(|| "supervisor".into());
+        let identifier = self
+            .get(s, "identifier", &none)?
+            .unwrap_or_else(|| "supervisor".into());
         let nodaemon = self.parse(s, "nodaemon", &none, "false", boolean)?;
         let silent = self.parse(s, "silent", &none, "false", boolean)?;
         let tempdir = self.ctx.tempdir.to_string_lossy().into_owned();
@@ -324,15 +418,18 @@ impl Loader<'_> {
         if let Some(first) = self.get(s, "environment", &none)? {
             let entry = self.raw(s, "environment").cloned();
             let mut extra = Expansions::new();
-            extra.insert("host_node_name".into(), Value::Str(self.ctx.host_node_name.clone()));
+            extra.insert(
+                "host_node_name".into(),
+                Value::Str(self.ctx.host_node_name.clone()),
+            );
             let names = match &entry {
                 Some(e) => self.names_for(e, &extra),
                 None => extra,
             };
             let second = expand(&first, &names, "environment")
                 .map_err(|m| self.err(s, Some("environment"), m))?;
-            environment =
-                dict_of_key_value_pairs(&second).map_err(|m| self.bad_value(s, "environment", m))?;
+            environment = dict_of_key_value_pairs(&second)
+                .map_err(|m| self.bad_value(s, "environment", m))?;
         }
         for (k, v) in &environment {
             self.env.insert(format!("ENV_{}", k), Value::Str(v.clone()));
@@ -372,7 +469,10 @@ impl Loader<'_> {
                 return Err(self.err(
                     &section,
                     Some(RPC_FACTORY_KEY),
-                    format!("section [{}] does not specify a {}", section, RPC_FACTORY_KEY),
+                    format!(
+                        "section [{}] does not specify a {}",
+                        section, RPC_FACTORY_KEY
+                    ),
                 ));
             };
             let normalized: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
@@ -407,7 +507,8 @@ impl Loader<'_> {
         for section in self.section_names("group:") {
             let group_name = process_or_group_name(&section["group:".len()..])
                 .map_err(|m| self.err(&section, None, m))?;
-            let programs = list_of_strings(&self.get(&section, "programs", &none)?.unwrap_or_default());
+            let programs =
+                list_of_strings(&self.get(&section, "programs", &none)?.unwrap_or_default());
             let priority = self.parse(&section, "priority", &none, "999", priority)?;
             let mut processes = Vec::new();
             for program in programs {
@@ -430,7 +531,10 @@ impl Loader<'_> {
                         return Err(self.err(
                             &section,
                             Some("programs"),
-                            format!("[{}] names unknown program or fcgi-program {}", section, program),
+                            format!(
+                                "[{}] names unknown program or fcgi-program {}",
+                                section, program
+                            ),
                         ));
                     }
                 };
@@ -438,7 +542,12 @@ impl Loader<'_> {
                 processes.extend(self.processes(&member, &group_name)?);
             }
             groups.push((
-                GroupConfig { name: group_name, priority, kind: GroupKind::Program, processes },
+                GroupConfig {
+                    name: group_name,
+                    priority,
+                    kind: GroupKind::Program,
+                    processes,
+                },
                 section,
             ));
         }
@@ -451,7 +560,15 @@ impl Loader<'_> {
                 .map_err(|m| self.err(&section, None, m))?;
             let priority = self.parse(&section, "priority", &none, "999", priority)?;
             let processes = self.processes(&section, &name)?;
-            groups.push((GroupConfig { name, priority, kind: GroupKind::Program, processes }, section));
+            groups.push((
+                GroupConfig {
+                    name,
+                    priority,
+                    kind: GroupKind::Program,
+                    processes,
+                },
+                section,
+            ));
         }
 
         for section in self.section_names("eventlistener:") {
@@ -462,7 +579,10 @@ impl Loader<'_> {
                 return Err(self.err(
                     &section,
                     Some("buffer_size"),
-                    format!("[{}] section sets invalid buffer_size ({})", section, buffer_size),
+                    format!(
+                        "[{}] section sets invalid buffer_size ({})",
+                        section, buffer_size
+                    ),
                 ));
             }
             let result_handler = self
@@ -516,7 +636,15 @@ impl Loader<'_> {
                 events,
                 result_handler,
             });
-            groups.push((GroupConfig { name: pool_name, priority, kind, processes }, section));
+            groups.push((
+                GroupConfig {
+                    name: pool_name,
+                    priority,
+                    kind,
+                    processes,
+                },
+                section,
+            ));
         }
 
         for section in self.section_names("fcgi-program:") {
@@ -528,7 +656,15 @@ impl Loader<'_> {
             let priority = self.parse(&section, "priority", &none, "999", priority)?;
             let socket = self.fcgi_socket(&section, &name)?;
             let processes = self.processes(&section, &name)?;
-            groups.push((GroupConfig { name, priority, kind: GroupKind::Fcgi(socket), processes }, section));
+            groups.push((
+                GroupConfig {
+                    name,
+                    priority,
+                    kind: GroupKind::Fcgi(socket),
+                    processes,
+                },
+                section,
+            ));
         }
 
         // one name per group, one name per process within a group
@@ -537,7 +673,10 @@ impl Loader<'_> {
                 return Err(self.err(
                     section,
                     None,
-                    format!("duplicate group name '{}' (also defined by [{}])", g.name, first),
+                    format!(
+                        "duplicate group name '{}' (also defined by [{}])",
+                        g.name, first
+                    ),
                 ));
             }
             for (j, p) in g.processes.iter().enumerate() {
@@ -555,7 +694,11 @@ impl Loader<'_> {
         Ok(groups)
     }
 
-    fn fcgi_socket(&self, section: &str, program_name: &str) -> Result<FcgiSocketConfig, ConfigError> {
+    fn fcgi_socket(
+        &self,
+        section: &str,
+        program_name: &str,
+    ) -> Result<FcgiSocketConfig, ConfigError> {
         let none = Expansions::new();
         let proc_uid = self.parse_opt(section, "user", &none, name_to_uid)?;
         let backlog = self.parse_opt(section, "socket_backlog", &none, |v| {
@@ -574,7 +717,10 @@ impl Loader<'_> {
         })?;
         let mut names = Expansions::new();
         names.insert("program_name".into(), Value::Str(program_name.into()));
-        let Some(sock) = self.get(section, "socket", &names)?.filter(|s| !s.is_empty()) else {
+        let Some(sock) = self
+            .get(section, "socket", &names)?
+            .filter(|s| !s.is_empty())
+        else {
             return Err(self.err(
                 section,
                 Some("socket"),
@@ -584,7 +730,10 @@ impl Loader<'_> {
         let bad = |m: String| self.bad_value(section, "socket", m);
         if let Some(path) = sock.strip_prefix("unix://") {
             if !path.starts_with('/') {
-                return Err(bad(format!("Unix socket path {} is not an absolute path", path)));
+                return Err(bad(format!(
+                    "Unix socket path {} is not an absolute path",
+                    path
+                )));
             }
             let path = normalize_path(path, &self.ctx.cwd);
             let mut owner = owner;
@@ -627,13 +776,20 @@ impl Loader<'_> {
     }
 
     /// The processes of one `[program:x]` / `[eventlistener:x]` / `[fcgi-program:x]` section.
-    fn processes(&mut self, section: &str, group_name: &str) -> Result<Vec<ProcessConfig>, ConfigError> {
+    fn processes(
+        &mut self,
+        section: &str,
+        group_name: &str,
+    ) -> Result<Vec<ProcessConfig>, ConfigError> {
         let prefix_len = section.find(':').map_or(section.len(), |i| i + 1);
         let program_name = process_or_group_name(&section[prefix_len..])
             .map_err(|m| self.err(section, None, m))?;
         let mut common = Expansions::new();
         common.insert("program_name".into(), Value::Str(program_name.clone()));
-        common.insert("host_node_name".into(), Value::Str(self.ctx.host_node_name.clone()));
+        common.insert(
+            "host_node_name".into(),
+            Value::Str(self.ctx.host_node_name.clone()),
+        );
         common.insert("group_name".into(), Value::Str(group_name.into()));
         let c = &common;
         let s = section;
@@ -646,8 +802,13 @@ impl Loader<'_> {
         let stopsignal = self.parse(s, "stopsignal", c, "TERM", signal_number)?;
         let stopwaitsecs = self.parse(s, "stopwaitsecs", c, "10", non_negative)?;
         let stopasgroup = self.parse(s, "stopasgroup", c, "false", boolean)?;
-        let killasgroup =
-            self.parse(s, "killasgroup", c, if stopasgroup { "true" } else { "false" }, boolean)?;
+        let killasgroup = self.parse(
+            s,
+            "killasgroup",
+            c,
+            if stopasgroup { "true" } else { "false" },
+            boolean,
+        )?;
         let exitcodes = self.parse(s, "exitcodes", c, "0", list_of_exitcodes)?;
         let redirect_stderr = self.parse(s, "redirect_stderr", c, "false", boolean)?;
         let numprocs = self.parse(s, "numprocs", c, "1", integer)?;
@@ -657,7 +818,9 @@ impl Loader<'_> {
         let stdout_events = self.parse(s, "stdout_events_enabled", c, "false", boolean)?;
         let stderr_cmax = self.parse(s, "stderr_capture_maxbytes", c, "0", byte_size)?;
         let stderr_events = self.parse(s, "stderr_events_enabled", c, "false", boolean)?;
-        let serverurl = self.get(s, "serverurl", c)?.filter(|u| u.trim().to_uppercase() != "AUTO");
+        let serverurl = self
+            .get(s, "serverurl", c)?
+            .filter(|u| u.trim().to_uppercase() != "AUTO");
         let user = self.get(s, "user", c)?;
         let uid = match &user {
             Some(u) => Some(name_to_uid(u).map_err(|m| self.bad_value(s, "user", m))?),
@@ -698,7 +861,8 @@ impl Loader<'_> {
                     let names = self.names_for(entry, &exp);
                     let text = expand(&entry.value, &names, "environment")
                         .map_err(|m| self.err(s, Some("environment"), m))?;
-                    dict_of_key_value_pairs(&text).map_err(|m| self.bad_value(s, "environment", m))?
+                    dict_of_key_value_pairs(&text)
+                        .map_err(|m| self.bad_value(s, "environment", m))?
                 }
                 None => Vec::new(),
             };
@@ -724,7 +888,13 @@ impl Loader<'_> {
                     }
                     None => LogTarget::Auto,
                 };
-                let backups = self.parse(s, &format!("{}_logfile_backups", channel), &exp, "10", count)?;
+                let backups = self.parse(
+                    s,
+                    &format!("{}_logfile_backups", channel),
+                    &exp,
+                    "10",
+                    count,
+                )?;
                 let mb_key = format!("{}_logfile_maxbytes", channel);
                 let maxbytes = self.parse(s, &mb_key, &exp, "50MB", byte_size)?;
                 let sy_key = format!("{}_syslog", channel);
@@ -832,7 +1002,11 @@ impl Loader<'_> {
         if username.is_some() != password.is_some() {
             return Err(self.err(
                 section,
-                Some(if username.is_none() { "username" } else { "password" }),
+                Some(if username.is_none() {
+                    "username"
+                } else {
+                    "password"
+                }),
                 format!(
                     "Section [{}] contains incomplete authentication: If a username or a \
                      password is specified, both the username and password must be specified",
@@ -865,10 +1039,19 @@ impl Loader<'_> {
         }
         let (username, password) = self.credentials(s)?;
         let Some(port) = self.get(s, "port", &Expansions::new())? else {
-            return Err(self.err(s, Some("port"), format!("section [{}] has no port value", s)));
+            return Err(self.err(
+                s,
+                Some("port"),
+                format!("section [{}] has no port value", s),
+            ));
         };
         let (host, port) = inet_address(&port).map_err(|m| self.bad_value(s, "port", m))?;
-        Ok(Some(InetHttpServerConfig { host, port, username, password }))
+        Ok(Some(InetHttpServerConfig {
+            host,
+            port,
+            username,
+            password,
+        }))
     }
 
     fn unix_http_server(&mut self) -> Result<Option<UnixHttpServerConfig>, ConfigError> {
@@ -879,7 +1062,11 @@ impl Loader<'_> {
         }
         let none = Expansions::new();
         let Some(file) = self.get(s, "file", &none)? else {
-            return Err(self.err(s, Some("file"), format!("section [{}] has no file value", s)));
+            return Err(self.err(
+                s,
+                Some("file"),
+                format!("section [{}] has no file value", s),
+            ));
         };
         let file = normalize_path(file.trim(), &self.ctx.cwd);
         let (username, password) = self.credentials(s)?;
@@ -1002,4 +1189,3 @@ fn glob_sorted(pattern: &str) -> Vec<String> {
         }
     }
 }
-

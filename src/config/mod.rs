@@ -12,7 +12,7 @@ pub mod load;
 pub mod model;
 pub mod values;
 
-pub use load::{load_with, Context};
+pub use load::{Context, load_with};
 pub use model::*;
 
 use std::fmt;
@@ -100,7 +100,9 @@ pub fn find_config_file() -> Result<PathBuf, String> {
 
 /// `argv[0]` when it names a path (as Python's `sys.argv[0]` does), else the resolved executable.
 fn executable_path() -> String {
-    let argv0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned());
+    let argv0 = std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned());
     match argv0 {
         Some(a) if a.contains('/') => a,
         _ => std::env::current_exe()

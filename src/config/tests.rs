@@ -37,7 +37,10 @@ impl Scratch {
 
     fn ctx(&self) -> Context {
         Context {
-            environ: vec![("HOME".into(), "/home/t".into()), ("FOO".into(), "bar".into())],
+            environ: vec![
+                ("HOME".into(), "/home/t".into()),
+                ("FOO".into(), "bar".into()),
+            ],
             host_node_name: "testhost".into(),
             cwd: self.0.clone(),
             tempdir: self.0.clone(),
@@ -107,7 +110,10 @@ fn tutorial_config() {
 
     assert!(c.config_file.is_absolute());
     assert!(c.supervisord.nodaemon);
-    assert_eq!(c.supervisord.logfile, LogTarget::Path("/tmp/supervisord.log".into()));
+    assert_eq!(
+        c.supervisord.logfile,
+        LogTarget::Path("/tmp/supervisord.log".into())
+    );
     assert_eq!(c.supervisord.loglevel, LogLevel::Info);
     assert_eq!(c.supervisord.pidfile, t.path().join("supervisord.pid"));
     assert_eq!(c.supervisord.umask, 0o22);
@@ -121,7 +127,10 @@ fn tutorial_config() {
     assert_eq!(unix.chmod, 0o700);
     assert_eq!(unix.chown, None);
     assert!(c.inet_http_server.is_none());
-    assert_eq!(c.supervisorctl.serverurl.as_deref(), Some("unix:///tmp/supervisor.sock"));
+    assert_eq!(
+        c.supervisorctl.serverurl.as_deref(),
+        Some("unix:///tmp/supervisor.sock")
+    );
 
     let names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["fastapi_0", "monitor"]);
@@ -138,9 +147,18 @@ fn tutorial_config() {
     assert_eq!(p.startretries, 3);
     assert_eq!(p.exitcodes, vec![0]);
     assert_eq!(p.priority, 999);
-    assert_eq!(p.stdout.logfile, LogTarget::Path(format!("{}/uvicorn.log", app).into()));
-    assert_eq!(p.stderr.logfile, LogTarget::Path(format!("{}/uvicorn.log", app).into()));
-    assert_eq!(p.environment, vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())]);
+    assert_eq!(
+        p.stdout.logfile,
+        LogTarget::Path(format!("{}/uvicorn.log", app).into())
+    );
+    assert_eq!(
+        p.stderr.logfile,
+        LogTarget::Path(format!("{}/uvicorn.log", app).into())
+    );
+    assert_eq!(
+        p.environment,
+        vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())]
+    );
     let m = &group(&c, "monitor").processes[0];
     assert_eq!(m.command, format!("python3 monitor_memory.py {}", app));
     assert!(!m.stopasgroup && !m.killasgroup);
@@ -151,8 +169,13 @@ fn tutorial_config() {
 #[test]
 fn defaults() {
     let t = Scratch::new();
-    let c = t.load("[supervisord]\n[program:p]\ncommand=/bin/true\n").unwrap();
-    assert_eq!(c.supervisord.logfile, LogTarget::Path(t.path().join("supervisord.log")));
+    let c = t
+        .load("[supervisord]\n[program:p]\ncommand=/bin/true\n")
+        .unwrap();
+    assert_eq!(
+        c.supervisord.logfile,
+        LogTarget::Path(t.path().join("supervisord.log"))
+    );
     assert_eq!(c.supervisord.childlogdir, t.path());
     assert!(!c.supervisord.nodaemon);
     assert!(c.unix_http_server.is_none());
@@ -185,14 +208,26 @@ fn expansions() {
         .unwrap();
     let p = &c.groups[0].processes[0];
     let here = t.s();
-    assert_eq!(p.command, format!("/bin/run bar {} web web testhost gbar 100%", here));
+    assert_eq!(
+        p.command,
+        format!("/bin/run bar {} web web testhost gbar 100%", here)
+    );
     assert_eq!(
         p.environment,
-        vec![("A".to_string(), "x,y".to_string()), ("B".to_string(), "0".to_string())]
+        vec![
+            ("A".to_string(), "x,y".to_string()),
+            ("B".to_string(), "0".to_string())
+        ]
     );
     assert_eq!(p.directory.as_deref(), Some("/tmp/x,y"));
-    assert_eq!(p.stdout.logfile, LogTarget::Path(format!("{}/web-0.log", here).into()));
-    assert_eq!(c.supervisord.environment, vec![("GLOBAL".to_string(), "gbar".to_string())]);
+    assert_eq!(
+        p.stdout.logfile,
+        LogTarget::Path(format!("{}/web-0.log", here).into())
+    );
+    assert_eq!(
+        c.supervisord.environment,
+        vec![("GLOBAL".to_string(), "gbar".to_string())]
+    );
 }
 
 #[test]
@@ -235,7 +270,10 @@ fn dialect_in_a_whole_file() {
     assert_eq!(p.command, "/bin/echo a;b x#y");
     assert_eq!(
         p.environment,
-        vec![("A".to_string(), "1".to_string()), ("B".to_string(), "2".to_string())]
+        vec![
+            ("A".to_string(), "1".to_string()),
+            ("B".to_string(), "2".to_string())
+        ]
     );
     assert_eq!(group(&c, "é").processes[0].name, "é");
 }
@@ -244,26 +282,48 @@ fn dialect_in_a_whole_file() {
 fn includes_use_their_own_here() {
     let t = Scratch::new();
     t.write("conf.d/a.conf", "[program:a]\ncommand=%(here)s/run\n");
-    t.write("conf.d/b.conf", "[program:b]\ncommand=/bin/b\n[include]\nfiles=nested/*.conf\n");
+    t.write(
+        "conf.d/b.conf",
+        "[program:b]\ncommand=/bin/b\n[include]\nfiles=nested/*.conf\n",
+    );
     let c = t
         .load("[supervisord]\n[include]\nfiles = conf.d/*.conf missing/*.conf\n[program:m]\ncommand=%(here)s/m\n")
         .unwrap();
     let here = t.s();
-    assert_eq!(group(&c, "a").processes[0].command, format!("{}/conf.d/run", here));
+    assert_eq!(
+        group(&c, "a").processes[0].command,
+        format!("{}/conf.d/run", here)
+    );
     assert_eq!(group(&c, "m").processes[0].command, format!("{}/m", here));
     assert_eq!(
         c.included_files,
-        vec![t.path().join("conf.d/a.conf"), t.path().join("conf.d/b.conf")]
+        vec![
+            t.path().join("conf.d/a.conf"),
+            t.path().join("conf.d/b.conf")
+        ]
     );
-    assert!(c.warnings.iter().any(|w| w == &format!("No file matches via include \"{}/missing/*.conf\"", here)));
-    assert!(c.warnings.iter().any(|w| w.contains("includes do not nest")));
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w == &format!("No file matches via include \"{}/missing/*.conf\"", here))
+    );
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("includes do not nest"))
+    );
 }
 
 #[test]
 fn errors_name_the_included_file() {
     let t = Scratch::new();
-    let inc = t.write("conf.d/bad.conf", "[program:bad]\ncommand=/bin/x\nstopsignal=FOO\n");
-    let e = t.load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n").unwrap_err();
+    let inc = t.write(
+        "conf.d/bad.conf",
+        "[program:bad]\ncommand=/bin/x\nstopsignal=FOO\n",
+    );
+    let e = t
+        .load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n")
+        .unwrap_err();
     assert_eq!(e.file, inc);
     assert_eq!(
         e.to_string(),
@@ -288,7 +348,11 @@ fn groups_and_priorities() {
     let names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["l", "z", "g", "c"]);
     let g = group(&c, "g");
-    let procs: Vec<(&str, &str)> = g.processes.iter().map(|p| (p.name.as_str(), p.group.as_str())).collect();
+    let procs: Vec<(&str, &str)> = g
+        .processes
+        .iter()
+        .map(|p| (p.name.as_str(), p.group.as_str()))
+        .collect();
     assert_eq!(procs, [("b", "g"), ("a", "g")]);
     match &group(&c, "l").kind {
         GroupKind::EventListener(l) => {
@@ -302,10 +366,15 @@ fn groups_and_priorities() {
 #[test]
 fn group_errors() {
     let t = Scratch::new();
-    let e = t.load("[supervisord]\n[group:g]\nprograms=nope\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[group:g]\nprograms=nope\n")
+        .unwrap_err();
     assert_eq!(e.section.as_deref(), Some("group:g"));
     assert_eq!(e.key.as_deref(), Some("programs"));
-    assert!(e.message.contains("[group:g] names unknown program or fcgi-program nope"));
+    assert!(
+        e.message
+            .contains("[group:g] names unknown program or fcgi-program nope")
+    );
 
     let e = t
         .load("[supervisord]\n[group:x]\nprograms=a\n[program:a]\ncommand=/a\n[program:x]\ncommand=/x\n")
@@ -323,16 +392,66 @@ fn bad_values_name_file_section_and_key() {
     let t = Scratch::new();
     let file = t.path().join("supervisord.conf");
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("[supervisord]\n[program:p]\ncommand=/x\nautostart=maybe\n", "program:p", "autostart", "not a valid boolean value: 'maybe'"),
-        ("[supervisord]\n[program:p]\ncommand=/x\nexitcodes=0,999\n", "program:p", "exitcodes", "not a valid list of exit codes: '0,999'"),
-        ("[supervisord]\n[program:p]\ncommand=/x\nstartsecs=soon\n", "program:p", "startsecs", "invalid literal for int() with base 10: 'soon'"),
-        ("[supervisord]\n[program:p]\ncommand=/x\nuser=no-such-user-here\n", "program:p", "user", "Invalid user name no-such-user-here"),
-        ("[supervisord]\n[program:p]\ncommand=/x\nautorestart=sometimes\n", "program:p", "autorestart", "invalid 'autorestart' value 'sometimes'"),
-        ("[supervisord]\numask=9\n", "supervisord", "umask", "9 can not be converted to an octal type"),
-        ("[supervisord]\nloglevel=loud\n", "supervisord", "loglevel", "bad logging level name 'loud'"),
-        ("[supervisord]\nlogfile=/no/such/dir/x.log\n", "supervisord", "logfile", "The directory named as part of the path /no/such/dir/x.log does not exist"),
-        ("[supervisord]\n[inet_http_server]\nport=notaport\n", "inet_http_server", "port", "not a valid port number: 'notaport' "),
-        ("[supervisord]\n[unix_http_server]\nfile=/tmp/s.sock\nchmod=abc\n", "unix_http_server", "chmod", "Invalid chmod value abc"),
+        (
+            "[supervisord]\n[program:p]\ncommand=/x\nautostart=maybe\n",
+            "program:p",
+            "autostart",
+            "not a valid boolean value: 'maybe'",
+        ),
+        (
+            "[supervisord]\n[program:p]\ncommand=/x\nexitcodes=0,999\n",
+            "program:p",
+            "exitcodes",
+            "not a valid list of exit codes: '0,999'",
+        ),
+        (
+            "[supervisord]\n[program:p]\ncommand=/x\nstartsecs=soon\n",
+            "program:p",
+            "startsecs",
+            "invalid literal for int() with base 10: 'soon'",
+        ),
+        (
+            "[supervisord]\n[program:p]\ncommand=/x\nuser=no-such-user-here\n",
+            "program:p",
+            "user",
+            "Invalid user name no-such-user-here",
+        ),
+        (
+            "[supervisord]\n[program:p]\ncommand=/x\nautorestart=sometimes\n",
+            "program:p",
+            "autorestart",
+            "invalid 'autorestart' value 'sometimes'",
+        ),
+        (
+            "[supervisord]\numask=9\n",
+            "supervisord",
+            "umask",
+            "9 can not be converted to an octal type",
+        ),
+        (
+            "[supervisord]\nloglevel=loud\n",
+            "supervisord",
+            "loglevel",
+            "bad logging level name 'loud'",
+        ),
+        (
+            "[supervisord]\nlogfile=/no/such/dir/x.log\n",
+            "supervisord",
+            "logfile",
+            "The directory named as part of the path /no/such/dir/x.log does not exist",
+        ),
+        (
+            "[supervisord]\n[inet_http_server]\nport=notaport\n",
+            "inet_http_server",
+            "port",
+            "not a valid port number: 'notaport' ",
+        ),
+        (
+            "[supervisord]\n[unix_http_server]\nfile=/tmp/s.sock\nchmod=abc\n",
+            "unix_http_server",
+            "chmod",
+            "Invalid chmod value abc",
+        ),
     ];
     for (text, section, key, reason) in cases {
         let e = t.load(text).unwrap_err();
@@ -341,7 +460,13 @@ fn bad_values_name_file_section_and_key() {
         assert_eq!(e.key.as_deref(), Some(*key), "{}", text);
         assert_eq!(
             e.to_string(),
-            format!("Invalid value for '{}': {} in section '{}' (file: {})", key, reason, section, file.display())
+            format!(
+                "Invalid value for '{}': {} in section '{}' (file: {})",
+                key,
+                reason,
+                section,
+                file.display()
+            )
         );
     }
 }
@@ -349,37 +474,61 @@ fn bad_values_name_file_section_and_key() {
 #[test]
 fn structural_errors() {
     let t = Scratch::new();
-    let e = t.load("[supervisord]\n[program:p]\ndirectory=/tmp\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[program:p]\ndirectory=/tmp\n")
+        .unwrap_err();
     assert_eq!(e.key.as_deref(), Some("command"));
-    assert!(e.to_string().starts_with("program section program:p does not specify a command in section 'program:p'"));
+    assert!(e.to_string().starts_with(
+        "program section program:p does not specify a command in section 'program:p'"
+    ));
 
     let e = t.load("[program:p]\ncommand=/x\n").unwrap_err();
     assert_eq!(e.message, ".ini file does not include supervisord section");
 
-    let e = t.load("[supervisord]\n[inet_http_server]\nusername=u\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[inet_http_server]\nusername=u\n")
+        .unwrap_err();
     assert!(e.message.contains("incomplete authentication"));
     let e = t.load("[supervisord]\n[inet_http_server]\n").unwrap_err();
     assert_eq!(e.message, "section [inet_http_server] has no port value");
 
-    let e = t.load("[supervisord]\n[program:p]\ncommand=%(nope)s\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[program:p]\ncommand=%(nope)s\n")
+        .unwrap_err();
     assert_eq!(e.key.as_deref(), Some("command"));
     assert!(e.message.starts_with(
         "Format string '%(nope)s' for 'program:p.command' contains names ('nope') which cannot be expanded. Available names: ENV_FOO, ENV_HOME, group_name, here, host_node_name, numprocs, process_num, program_name"
     ), "{}", e.message);
 
     let e = t
-        .load("[supervisord]\n[rpcinterface:x]\nsupervisor.rpcinterface_factory=my.module:factory\n")
+        .load(
+            "[supervisord]\n[rpcinterface:x]\nsupervisor.rpcinterface_factory=my.module:factory\n",
+        )
         .unwrap_err();
-    assert!(e.to_string().starts_with("my.module:factory cannot be resolved within [rpcinterface:x]"));
+    assert!(
+        e.to_string()
+            .starts_with("my.module:factory cannot be resolved within [rpcinterface:x]")
+    );
 
     let e = t.load("[supervisord]\n[include]\n").unwrap_err();
-    assert_eq!(e.message, ".ini file has [include] section, but no files setting");
+    assert_eq!(
+        e.message,
+        ".ini file has [include] section, but no files setting"
+    );
 
     let e = t.load("junk\n").unwrap_err();
-    assert!(e.to_string().starts_with("File contains no section headers"));
+    assert!(
+        e.to_string()
+            .starts_with("File contains no section headers")
+    );
 
-    let e = t.load("[supervisord]\n[program:p]\ncommand=/x\nstopasgroup=true\nkillasgroup=false\n").unwrap_err();
-    assert_eq!(e.message, "Cannot set stopasgroup=true and killasgroup=false");
+    let e = t
+        .load("[supervisord]\n[program:p]\ncommand=/x\nstopasgroup=true\nkillasgroup=false\n")
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Cannot set stopasgroup=true and killasgroup=false"
+    );
 
     let e = load_with(&t.path().join("absent.conf"), &t.ctx()).unwrap_err();
     assert!(e.message.starts_with("could not find config file"));
@@ -390,7 +539,9 @@ fn unreadable_include_is_an_error() {
     let t = Scratch::new();
     // a directory matches the glob but cannot be read as a file
     std::fs::create_dir_all(t.path().join("conf.d/dir.conf")).unwrap();
-    let e = t.load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n")
+        .unwrap_err();
     assert_eq!(e.section.as_deref(), Some("include"));
     assert_eq!(e.key.as_deref(), Some("files"));
     assert!(e.message.starts_with("could not read included file"));
@@ -417,7 +568,12 @@ fn warnings() {
         format!("Ignoring unknown section [mystery] (file: {})", file.display()),
     ];
     for w in &expect {
-        assert!(c.warnings.contains(w), "missing {:?} in {:?}", w, c.warnings);
+        assert!(
+            c.warnings.contains(w),
+            "missing {:?} in {:?}",
+            w,
+            c.warnings
+        );
     }
     let a = &group(&c, "a").processes[0];
     assert_eq!(a.stdout.logfile, LogTarget::None);
@@ -429,13 +585,12 @@ fn warnings() {
 fn servers_and_fcgi() {
     let t = Scratch::new();
     // the socket's directory is not checked, only made absolute
-    let c = t
-        .load(
-            "[supervisord]\n[inet_http_server]\nport=*:9001\nusername=u\npassword={SHA}abc\n\
+    let c = t.load(
+        "[supervisord]\n[inet_http_server]\nport=*:9001\nusername=u\npassword={SHA}abc\n\
              [unix_http_server]\nfile=run/s.sock\nchown=0:0\n\
              [fcgi-program:f]\ncommand=/f\nsocket=tcp://LocalHost:9002\n\
              [fcgi-program:g]\ncommand=/g\nsocket=unix:///tmp/%(program_name)s.sock\n",
-        );
+    );
     let c = c.unwrap();
     let inet = c.inet_http_server.as_ref().unwrap();
     assert_eq!((inet.host.as_str(), inet.port), ("", 9001));

@@ -14,7 +14,11 @@ use super::model::{AutoRestart, LogLevel, LogTarget};
 
 /// Python's `repr()` of a string: single quotes unless the text holds `'` and no `"`.
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -27,7 +31,9 @@ pub fn py_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -167,7 +173,10 @@ const SIGNALS: &[(&str, i32)] = &[
 /// The signal name for a number (`TERM` for 15), as the reference's `signame` prints it.
 #[allow(dead_code)]
 pub fn signal_name(num: i32) -> Option<&'static str> {
-    SIGNALS.iter().find(|(_, n)| *n == num).map(|(name, _)| *name)
+    SIGNALS
+        .iter()
+        .find(|(_, n)| *n == num)
+        .map(|(name, _)| *name)
 }
 
 /// `TERM`, `SIGTERM`, `term`, `15`.
@@ -179,7 +188,12 @@ pub fn signal_number(value: &str) -> Result<i32, String> {
             let name = upper.strip_prefix("SIG").unwrap_or(&upper);
             match SIGNALS.iter().find(|(n, _)| *n == name) {
                 Some((_, n)) => *n as i64,
-                None => return Err(format!("value {} is not a valid signal name", py_repr(value))),
+                None => {
+                    return Err(format!(
+                        "value {} is not a valid signal name",
+                        py_repr(value)
+                    ));
+                }
             }
         }
     };
@@ -187,7 +201,10 @@ pub fn signal_number(value: &str) -> Result<i32, String> {
     if num == 0 || SIGNALS.iter().any(|(_, n)| *n as i64 == num) {
         Ok(num as i32)
     } else {
-        Err(format!("value {} is not a valid signal number", py_repr(value)))
+        Err(format!(
+            "value {} is not a valid signal number",
+            py_repr(value)
+        ))
     }
 }
 
@@ -301,10 +318,15 @@ pub fn dict_of_key_value_pairs(value: &str) -> Result<Vec<(String, String)>, Str
     while i < tokens.len() {
         let triple = &tokens[i..tokens.len().min(i + 3)];
         if triple.len() != 3 || triple[1] != "=" {
-            return Err(format!("Unexpected end of key/value pairs in value '{}'", value));
+            return Err(format!(
+                "Unexpected end of key/value pairs in value '{}'",
+                value
+            ));
         }
         let key = triple[0].clone();
-        let val = triple[2].trim_matches(|c| c == '\'' || c == '"').to_string();
+        let val = triple[2]
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
         match out.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = val,
             None => out.push((key, val)),
@@ -411,7 +433,11 @@ pub fn expanduser(path: &str) -> String {
     match home {
         Some(h) => {
             let joined = format!("{}{}", h.trim_end_matches('/'), tail);
-            if joined.is_empty() { "/".into() } else { joined }
+            if joined.is_empty() {
+                "/".into()
+            } else {
+                joined
+            }
         }
         None => path.to_string(),
     }
@@ -444,7 +470,11 @@ pub fn normpath(path: &str) -> String {
         }
     }
     let joined = format!("{}{}", initial, parts.join("/"));
-    if joined.is_empty() { ".".into() } else { joined }
+    if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
 }
 
 /// `normpath(abspath(expanduser(value)))`, relative to `cwd`.
@@ -552,7 +582,9 @@ pub fn host_node_name() -> String {
         if libc::uname(&mut u) != 0 {
             return String::new();
         }
-        CStr::from_ptr(u.nodename.as_ptr()).to_string_lossy().into_owned()
+        CStr::from_ptr(u.nodename.as_ptr())
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
@@ -569,7 +601,9 @@ fn buffer_len() -> usize {
     if n > 0 { n as usize } else { 16384 }
 }
 
-fn passwd_lookup(by: impl Fn(*mut libc::passwd, *mut libc::c_char, usize, *mut *mut libc::passwd) -> libc::c_int) -> Option<Passwd> {
+fn passwd_lookup(
+    by: impl Fn(*mut libc::passwd, *mut libc::c_char, usize, *mut *mut libc::passwd) -> libc::c_int,
+) -> Option<Passwd> {
     let mut len = buffer_len();
     loop {
         let mut buf = vec![0 as libc::c_char; len];
@@ -585,8 +619,14 @@ fn passwd_lookup(by: impl Fn(*mut libc::passwd, *mut libc::c_char, usize, *mut *
             return None;
         }
         // SAFETY: on success pw_dir points into `buf`, NUL-terminated.
-        let home = unsafe { CStr::from_ptr(pwd.pw_dir) }.to_string_lossy().into_owned();
-        return Some(Passwd { uid: pwd.pw_uid, gid: pwd.pw_gid, home });
+        let home = unsafe { CStr::from_ptr(pwd.pw_dir) }
+            .to_string_lossy()
+            .into_owned();
+        return Some(Passwd {
+            uid: pwd.pw_uid,
+            gid: pwd.pw_gid,
+            home,
+        });
     }
 }
 
@@ -603,7 +643,9 @@ pub fn passwd_by_uid(uid: u32) -> Option<Passwd> {
     passwd_lookup(|p, b, l, r| unsafe { libc::getpwuid_r(uid, p, b, l, r) })
 }
 
-fn group_lookup(by: impl Fn(*mut libc::group, *mut libc::c_char, usize, *mut *mut libc::group) -> libc::c_int) -> Option<u32> {
+fn group_lookup(
+    by: impl Fn(*mut libc::group, *mut libc::c_char, usize, *mut *mut libc::group) -> libc::c_int,
+) -> Option<u32> {
     let mut len = buffer_len();
     loop {
         let mut buf = vec![0 as libc::c_char; len];
@@ -652,7 +694,10 @@ mod tests {
         assert!(integer("1__0").is_err());
         assert_eq!(octal("022"), Ok(0o22));
         assert_eq!(octal("0o700"), Ok(0o700));
-        assert_eq!(octal("9"), Err("9 can not be converted to an octal type".into()));
+        assert_eq!(
+            octal("9"),
+            Err("9 can not be converted to an octal type".into())
+        );
     }
 
     #[test]
@@ -663,7 +708,10 @@ mod tests {
         for f in ["false", "No", "OFF", "0"] {
             assert_eq!(boolean(f), Ok(false));
         }
-        assert_eq!(boolean("maybe"), Err("not a valid boolean value: 'maybe'".into()));
+        assert_eq!(
+            boolean("maybe"),
+            Err("not a valid boolean value: 'maybe'".into())
+        );
     }
 
     #[test]
@@ -672,8 +720,14 @@ mod tests {
         assert_eq!(signal_number("sigkill"), Ok(9));
         assert_eq!(signal_number(" hup "), Ok(1));
         assert_eq!(signal_number("2"), Ok(2));
-        assert_eq!(signal_number("FOO"), Err("value 'FOO' is not a valid signal name".into()));
-        assert_eq!(signal_number("40"), Err("value '40' is not a valid signal number".into()));
+        assert_eq!(
+            signal_number("FOO"),
+            Err("value 'FOO' is not a valid signal name".into())
+        );
+        assert_eq!(
+            signal_number("40"),
+            Err("value '40' is not a valid signal number".into())
+        );
     }
 
     #[test]
@@ -694,13 +748,19 @@ mod tests {
             kv(r#"KEY="a,b",K2=v"#).unwrap(),
             vec![("KEY".into(), "a,b".into()), ("K2".into(), "v".into())]
         );
-        assert_eq!(kv("PYTHONUNBUFFERED=1").unwrap(), vec![("PYTHONUNBUFFERED".into(), "1".into())]);
+        assert_eq!(
+            kv("PYTHONUNBUFFERED=1").unwrap(),
+            vec![("PYTHONUNBUFFERED".into(), "1".into())]
+        );
         assert_eq!(kv("").unwrap(), vec![]);
         assert_eq!(
             kv("A=1,B=2\n,A=3").unwrap(),
             vec![("A".into(), "3".into()), ("B".into(), "2".into())]
         );
-        assert_eq!(kv("P=/usr/bin:/bin").unwrap(), vec![("P".into(), "/usr/bin:/bin".into())]);
+        assert_eq!(
+            kv("P=/usr/bin:/bin").unwrap(),
+            vec![("P".into(), "/usr/bin:/bin".into())]
+        );
         assert_eq!(kv("A='x y'").unwrap(), vec![("A".into(), "x y".into())]);
         assert_eq!(
             kv("A=1 B=2"),
@@ -711,12 +771,21 @@ mod tests {
 
     #[test]
     fn addresses_and_names() {
-        assert_eq!(inet_address("127.0.0.1:9001"), Ok(("127.0.0.1".into(), 9001)));
+        assert_eq!(
+            inet_address("127.0.0.1:9001"),
+            Ok(("127.0.0.1".into(), 9001))
+        );
         assert_eq!(inet_address("*:9001"), Ok(("".into(), 9001)));
         assert_eq!(inet_address("9001"), Ok(("".into(), 9001)));
         assert_eq!(inet_address("Host:1"), Ok(("host".into(), 1)));
-        assert_eq!(inet_address("host:"), Err("no port number specified in ''".into()));
-        assert_eq!(inet_address("x"), Err("not a valid port number: 'x' ".into()));
+        assert_eq!(
+            inet_address("host:"),
+            Err("no port number specified in ''".into())
+        );
+        assert_eq!(
+            inet_address("x"),
+            Err("not a valid port number: 'x' ".into())
+        );
         assert_eq!(inet_address(":0"), Err("0 is below lower bound (1)".into()));
         assert_eq!(process_or_group_name(" ok "), Ok("ok".into()));
         assert_eq!(
@@ -738,15 +807,24 @@ mod tests {
         assert_eq!(dirname("/x"), "/");
         assert_eq!(dirname("a/b"), "a");
         assert_eq!(dirname("x.log"), "");
-        assert_eq!(normalize_path("x.log", Path::new("/w")), PathBuf::from("/w/x.log"));
+        assert_eq!(
+            normalize_path("x.log", Path::new("/w")),
+            PathBuf::from("/w/x.log")
+        );
         assert!(existing_dirpath("/no/such/dir/x.log").is_err());
         assert_eq!(logfile_name("NONE"), Ok(LogTarget::None));
         assert_eq!(logfile_name("Auto"), Ok(LogTarget::Auto));
         assert_eq!(logfile_name("syslog"), Ok(LogTarget::Syslog));
         assert_eq!(logging_level("BLATHER"), Ok(LogLevel::Blather));
-        assert_eq!(logging_level("loud"), Err("bad logging level name 'loud'".into()));
+        assert_eq!(
+            logging_level("loud"),
+            Err("bad logging level name 'loud'".into())
+        );
         assert_eq!(auto_restart("Unexpected"), Ok(AutoRestart::Unexpected));
-        assert_eq!(auto_restart("sometimes"), Err("invalid 'autorestart' value 'sometimes'".into()));
+        assert_eq!(
+            auto_restart("sometimes"),
+            Err("invalid 'autorestart' value 'sometimes'".into())
+        );
         assert_eq!(py_repr("it's"), "\"it's\"");
     }
 }
