@@ -59,6 +59,9 @@ pub fn expand(s: &str, vars: &Expansions, name: &str) -> Result<String, String> 
     })
 }
 
+/// Widths and precisions beyond this are refused rather than allocated.
+const MAX_WIDTH: usize = 1 << 20;
+
 enum Fail {
     Missing(String),
     Bad(String),
@@ -136,6 +139,9 @@ fn expand_inner(s: &str, vars: &Expansions) -> Result<String, Fail> {
             spec.width = spec.width.saturating_mul(10).saturating_add(d as usize);
             i += 1;
         }
+        if spec.width > MAX_WIDTH {
+            return Err(Fail::Bad("width too big".into()));
+        }
         if chars.get(i) == Some(&'.') {
             i += 1;
             if chars.get(i) == Some(&'*') {
@@ -145,6 +151,9 @@ fn expand_inner(s: &str, vars: &Expansions) -> Result<String, Fail> {
             while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
                 p = p.saturating_mul(10).saturating_add(d as usize);
                 i += 1;
+            }
+            if p > MAX_WIDTH {
+                return Err(Fail::Bad("precision too big".into()));
             }
             spec.precision = Some(p);
         }
@@ -369,5 +378,7 @@ mod tests {
         );
         // the missing key is reported before the bad conversion, as Python does
         assert!(err("%(b)%").contains("contains names ('b')"));
+        assert!(err("%(n)99999999999999999999d").ends_with("width too big"));
+        assert!(err("%(n).99999999999d").ends_with("precision too big"));
     }
 }

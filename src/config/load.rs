@@ -52,6 +52,9 @@ impl Context {
     }
 }
 
+/// More processes than this per section is refused (the reference has no limit, but would
+/// exhaust memory long before).
+const MAX_NUMPROCS: i64 = 100_000;
 const STANDARD_RPC_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
 const RPC_FACTORY_KEY: &str = "supervisor.rpcinterface_factory";
 const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
@@ -839,6 +842,16 @@ impl Loader<'_> {
                 s,
                 Some("process_name"),
                 "%(process_num) must be present within process_name when numprocs > 1".into(),
+            ));
+        }
+        if numprocs > MAX_NUMPROCS {
+            return Err(self.bad_value(
+                s,
+                "numprocs",
+                format!(
+                    "{} is above the supported maximum ({})",
+                    numprocs, MAX_NUMPROCS
+                ),
             ));
         }
         if stopasgroup && !killasgroup {

@@ -81,8 +81,15 @@ fn parse_radix(s: &str, radix: u32, allow_prefix: bool) -> Option<i64> {
 
 /// Python's `int(value)`.
 pub fn integer(value: &str) -> Result<i64, String> {
-    parse_radix(value, 10, false)
-        .ok_or_else(|| format!("invalid literal for int() with base 10: {}", py_repr(value)))
+    parse_radix(value, 10, false).ok_or_else(|| {
+        let t = value.trim();
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if digits_ok(digits, 10) {
+            format!("{} is out of range", t)
+        } else {
+            format!("invalid literal for int() with base 10: {}", py_repr(value))
+        }
+    })
 }
 
 /// `integer`, clamped into `u32` (negative counts mean "none" to the reference).
@@ -692,6 +699,10 @@ mod tests {
         );
         assert_eq!(integer(" 1_000 "), Ok(1000));
         assert!(integer("1__0").is_err());
+        assert_eq!(
+            integer("99999999999999999999"),
+            Err("99999999999999999999 is out of range".into())
+        );
         assert_eq!(octal("022"), Ok(0o22));
         assert_eq!(octal("0o700"), Ok(0o700));
         assert_eq!(
