@@ -613,15 +613,15 @@ mod tests {
             "-n", "-l", "rel.log", "-j", "syslog", "-e", "warn", "-i", "x",
         ])
         .unwrap();
-        apply_in(&cli, &mut config, Path::new("/work")).unwrap();
+        apply_in(&cli, &mut config, Path::new("/srv/app")).unwrap();
         let s = &config.supervisord;
         assert!(s.nodaemon);
-        assert_eq!(s.logfile, LogTarget::Path("/work/rel.log".into()));
-        assert_eq!(s.pidfile, PathBuf::from("/work/syslog"));
+        assert_eq!(s.logfile, LogTarget::Path("/srv/app/rel.log".into()));
+        assert_eq!(s.pidfile, PathBuf::from("/srv/app/syslog"));
         assert_eq!(s.loglevel, LogLevel::Warn);
         assert_eq!(s.identifier, "x");
         let cli = p(&["-l", "syslog", "-u", "no-such-user-here"]).unwrap();
-        let e = apply_in(&cli, &mut config, Path::new("/work")).unwrap_err();
+        let e = apply_in(&cli, &mut config, Path::new("/srv/app")).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("user"));
         assert!(e.message.starts_with("Invalid user name no-such-user-here"));
     }
