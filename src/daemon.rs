@@ -31,8 +31,7 @@ pub fn run(cli: Cli) -> i32 {
             Ok(c) => c,
             Err(e) => {
                 if first {
-                    eprintln!("Error: {}", e);
-                    eprintln!("For help, use {} -h", std::env::args().next().unwrap_or_else(|| "supervisord".into()));
+                    eprint!("{}", crate::cli::usage_text(&cli.progname, &e));
                     return 2;
                 }
                 // A restart with a broken file: the reference exits too.

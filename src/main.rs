@@ -10,9 +10,12 @@ mod rpc;
 mod supervisor;
 
 fn main() {
-    let cli = match cli::parse(std::env::args().collect()) {
+    let cli = match cli::parse(std::env::args()) {
         Ok(c) => c,
-        Err(exit) => exit.exit(),
+        Err(exit) => {
+            exit.print();
+            std::process::exit(exit.exit_code())
+        }
     };
     std::process::exit(daemon::run(cli));
 }

@@ -1,15 +1,30 @@
 //! Configuration: finding, reading and validating `supervisord.conf` in supervisor 4.2.5's
-//! dialect. `load` is the one entry point; it returns a typed [`Config`] or a [`ConfigError`]
-//! that names the file, the section and the key.
+//! dialect. [`load`] is the one entry point; it returns a typed [`Config`] or a
+//! [`ConfigError`] that names the file, the section and the key. [`find_config_file`] is the
+//! reference's search when `-c` is not given.
+//!
+//! Layout: `ini` (the INI dialect), `expand` (`%(name)s`), `values` (option value types),
+//! `load` (sections → model, defaults, includes, validation), `model` (the typed result).
 
+pub mod expand;
+pub mod ini;
+pub mod load;
 pub mod model;
+pub mod values;
 
+pub use load::{Context, load_with};
 pub use model::*;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A rejected configuration: printed as one line, exit status 2, nothing started.
+///
+/// `message` is a full sentence (the reference's wording where it has one) and names the key
+/// when there is one; `Display` adds the section and the file:
+/// `Invalid value for 'stopsignal': value 'FOO' is not a valid signal name in section
+/// 'program:x' (file: /abs/supervisord.conf)`. The caller adds the `Error: ` prefix and the
+/// reference's `For help, use supervisord -h` line (see `cli::usage_text`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigError {
     pub file: PathBuf,
@@ -18,14 +33,27 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    pub fn new(file: &Path, section: Option<&str>, key: Option<&str>, message: String) -> Self {
+        ConfigError {
+            file: file.to_path_buf(),
+            section: section.map(str::to_string),
+            key: key.map(str::to_string),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)?;
-        if let Some(s) = &self.section {
-            write!(f, " in section [{}]", s)?;
+        match &self.key {
+            Some(k) if !self.message.contains(k.as_str()) => {
+                write!(f, "Invalid value for '{}': {}", k, self.message)?
+            }
+            _ => write!(f, "{}", self.message)?,
         }
-        if let Some(k) = &self.key {
-            write!(f, " (key '{}')", k)?;
+        if let Some(s) = &self.section {
+            write!(f, " in section '{}'", s)?;
         }
         write!(f, " (file: {})", self.file.display())
     }
@@ -33,12 +61,77 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Read, expand and validate the configuration at `path` (stub until the parser lands).
+/// Read, expand and validate the configuration at `path` (relative paths are taken from the
+/// current directory), with the daemon's own environment for `%(ENV_X)s`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    Err(ConfigError {
-        file: path.to_path_buf(),
-        section: None,
-        key: None,
-        message: "config parser not implemented yet".into(),
-    })
+    load_with(path, &Context::from_process())
 }
+
+/// The reference's search order when `-c` is absent: `../etc/supervisord.conf` and
+/// `../supervisord.conf` next to the executable, then `supervisord.conf`,
+/// `etc/supervisord.conf` (both relative to the current directory),
+/// `/etc/supervisord.conf`, `/etc/supervisor/supervisord.conf`. The first that exists wins.
+///
+/// As the reference does, running as root prints a `UserWarning` about searching on stderr.
+/// The error is the reference's text (print it through `cli::usage_text`).
+pub fn find_config_file() -> Result<PathBuf, String> {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        eprintln!(
+            "UserWarning: Supervisord is running as root and it is searching for its \
+             configuration file in default locations (including its current working directory); \
+             you probably want to specify a \"-c\" argument specifying an absolute path to a \
+             configuration file for improved security."
+        );
+    }
+    let paths = search_paths(&executable_path());
+    paths
+        .iter()
+        .find(|p| Path::new(p).exists())
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            format!(
+                "No config file found at default paths ({}); use the -c option to specify a \
+                 config file at a different path",
+                paths.join(", ")
+            )
+        })
+}
+
+/// `argv[0]` when it names a path (as Python's `sys.argv[0]` does), else the resolved executable.
+fn executable_path() -> String {
+    let argv0 = std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned());
+    match argv0 {
+        Some(a) if a.contains('/') => a,
+        _ => std::env::current_exe()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// The candidate paths, in order, for an executable at `exe`.
+pub fn search_paths(exe: &str) -> Vec<String> {
+    let here = values::dirname(values::dirname(exe));
+    let join = |tail: &str| {
+        if here.is_empty() {
+            tail.to_string()
+        } else if here.ends_with('/') {
+            format!("{}{}", here, tail)
+        } else {
+            format!("{}/{}", here, tail)
+        }
+    };
+    vec![
+        join("etc/supervisord.conf"),
+        join("supervisord.conf"),
+        "supervisord.conf".into(),
+        "etc/supervisord.conf".into(),
+        "/etc/supervisord.conf".into(),
+        "/etc/supervisor/supervisord.conf".into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,841 @@
+//! Value parsers for supervisor's option types (the reference's `datatypes` vocabulary):
+//! integers, booleans, byte sizes, octal modes, signal names, exit code lists,
+//! `KEY=val,KEY2="a,b"` environments, `autorestart`, log levels, log file names, paths,
+//! user and group names, `host:port` addresses and process/group names.
+//!
+//! Each parser returns `Err(message)` with the reference's wording for the problem; the
+//! loader adds the file, section and key. Account look-ups (`getpwnam`, `getgrnam`) go
+//! through libc directly.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+
+use super::model::{AutoRestart, LogLevel, LogTarget};
+
+/// Python's `repr()` of a string: single quotes unless the text holds `'` and no `"`.
+pub fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr()` of a list of strings: `['a', 'b']`.
+pub fn py_list_repr(items: &[String]) -> String {
+    let parts: Vec<String> = items.iter().map(|s| py_repr(s)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Digits with single underscores between them, as Python's `int()` accepts.
+fn digits_ok(s: &str, radix: u32) -> bool {
+    !s.is_empty()
+        && !s.starts_with('_')
+        && !s.ends_with('_')
+        && !s.contains("__")
+        && s.chars().all(|c| c == '_' || c.is_digit(radix))
+}
+
+fn parse_radix(s: &str, radix: u32, allow_prefix: bool) -> Option<i64> {
+    let t = s.trim();
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let body = if allow_prefix {
+        body.strip_prefix("0o")
+            .or_else(|| body.strip_prefix("0O"))
+            .map(|b| b.strip_prefix('_').unwrap_or(b))
+            .unwrap_or(body)
+    } else {
+        body
+    };
+    if !digits_ok(body, radix) {
+        return None;
+    }
+    let clean: String = body.chars().filter(|&c| c != '_').collect();
+    let v = i64::from_str_radix(&clean, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// Python's `int(value)`.
+pub fn integer(value: &str) -> Result<i64, String> {
+    parse_radix(value, 10, false).ok_or_else(|| {
+        let t = value.trim();
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if digits_ok(digits, 10) {
+            format!("{} is out of range", t)
+        } else {
+            format!("invalid literal for int() with base 10: {}", py_repr(value))
+        }
+    })
+}
+
+/// `integer`, clamped into `u32` (negative counts mean "none" to the reference).
+pub fn count(value: &str) -> Result<u32, String> {
+    integer(value).map(|v| v.clamp(0, u32::MAX as i64) as u32)
+}
+
+/// `integer` for a non-negative duration or limit.
+pub fn non_negative(value: &str) -> Result<u64, String> {
+    integer(value).map(|v| v.max(0) as u64)
+}
+
+const TRUTHY: [&str; 4] = ["yes", "true", "on", "1"];
+const FALSY: [&str; 4] = ["no", "false", "off", "0"];
+
+/// `true/false/yes/no/on/off/1/0`, any case.
+pub fn boolean(value: &str) -> Result<bool, String> {
+    let v = value.to_lowercase();
+    if TRUTHY.contains(&v.as_str()) {
+        Ok(true)
+    } else if FALSY.contains(&v.as_str()) {
+        Ok(false)
+    } else {
+        Err(format!("not a valid boolean value: {}", py_repr(value)))
+    }
+}
+
+/// `50MB`, `10kb`, `1GB`, `1024` (1024-based). Negative sizes count as 0 ("no limit" /
+/// "no capture"), as the reference treats them.
+pub fn byte_size(value: &str) -> Result<u64, String> {
+    let v = value.to_lowercase();
+    for (suffix, mult) in [("kb", 1u64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)] {
+        if let Some(num) = v.strip_suffix(suffix) {
+            let n = integer(num)?;
+            return Ok((n.max(0) as u64).saturating_mul(mult));
+        }
+    }
+    Ok(integer(&v)?.max(0) as u64)
+}
+
+/// An octal mode (`022`, `0o700`).
+pub fn octal(value: &str) -> Result<u32, String> {
+    parse_radix(value, 8, true)
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| format!("{} can not be converted to an octal type", value))
+}
+
+/// Signal names Python's `signal` module knows on Linux, without the `SIG` prefix.
+const SIGNALS: &[(&str, i32)] = &[
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("IOT", libc::SIGABRT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("STKFLT", 16),
+    ("CHLD", libc::SIGCHLD),
+    ("CLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("POLL", libc::SIGIO),
+    ("PWR", 30),
+    ("SYS", libc::SIGSYS),
+    ("RTMIN", 34),
+    ("RTMAX", 64),
+];
+
+/// The signal name for a number (`TERM` for 15), as the reference's `signame` prints it.
+#[allow(dead_code)]
+pub fn signal_name(num: i32) -> Option<&'static str> {
+    SIGNALS
+        .iter()
+        .find(|(_, n)| *n == num)
+        .map(|(name, _)| *name)
+}
+
+/// `TERM`, `SIGTERM`, `term`, `15`.
+pub fn signal_number(value: &str) -> Result<i32, String> {
+    let num = match integer(value) {
+        Ok(n) => n,
+        Err(_) => {
+            let upper = value.trim().to_uppercase();
+            let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+            match SIGNALS.iter().find(|(n, _)| *n == name) {
+                Some((_, n)) => *n as i64,
+                None => {
+                    return Err(format!(
+                        "value {} is not a valid signal name",
+                        py_repr(value)
+                    ));
+                }
+            }
+        }
+    };
+    // Python's valid numbers: every SIG* attribute of `signal`, SIG_DFL (0) included
+    if num == 0 || SIGNALS.iter().any(|(_, n)| *n as i64 == num) {
+        Ok(num as i32)
+    } else {
+        Err(format!(
+            "value {} is not a valid signal number",
+            py_repr(value)
+        ))
+    }
+}
+
+/// `a, b,c` → `["a", "b", "c"]`; empty → `[]`.
+pub fn list_of_strings(value: &str) -> Vec<String> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    value.split(',').map(|s| s.trim().to_string()).collect()
+}
+
+/// `0,2` → `[0, 2]`, each 0..=255; empty → `[]`.
+pub fn list_of_exitcodes(value: &str) -> Result<Vec<i32>, String> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bad = || format!("not a valid list of exit codes: {}", py_repr(value));
+    value
+        .split(',')
+        .map(|s| match integer(s) {
+            Ok(v) if (0..=255).contains(&v) => Ok(v as i32),
+            _ => Err(bad()),
+        })
+        .collect()
+}
+
+/// Python's non-POSIX `shlex` tokens, with supervisor's extra word characters `/.+-():`.
+fn shlex_tokens(s: &str) -> Result<Vec<String>, String> {
+    fn is_word(c: char) -> bool {
+        c.is_ascii_alphanumeric() || "_/.+-():".contains(c)
+    }
+    fn is_space(c: char) -> bool {
+        " \t\r\n".contains(c)
+    }
+    fn skip_line(chars: &[char], i: &mut usize) {
+        while *i < chars.len() {
+            *i += 1;
+            if chars[*i - 1] == '\n' {
+                break;
+            }
+        }
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    let mut tokens = Vec::new();
+    let mut pushback: Option<char> = None;
+    loop {
+        if let Some(c) = pushback.take() {
+            tokens.push(c.to_string());
+            continue;
+        }
+        let mut token = String::new();
+        let mut state = ' ';
+        loop {
+            let next = chars.get(i).copied();
+            if next.is_some() {
+                i += 1;
+            }
+            match state {
+                ' ' => match next {
+                    None => break,
+                    Some(c) if is_space(c) => continue,
+                    Some('#') => skip_line(&chars, &mut i),
+                    Some(c) if is_word(c) => {
+                        token.push(c);
+                        state = 'a';
+                    }
+                    Some(c) if c == '"' || c == '\'' => {
+                        token.push(c);
+                        state = c;
+                    }
+                    Some(c) => {
+                        token.push(c);
+                        break;
+                    }
+                },
+                'a' => match next {
+                    None => break,
+                    Some(c) if is_space(c) => break,
+                    Some('#') => skip_line(&chars, &mut i),
+                    Some(c) if is_word(c) || c == '"' || c == '\'' => token.push(c),
+                    Some(c) => {
+                        pushback = Some(c);
+                        break;
+                    }
+                },
+                q => match next {
+                    None => return Err("No closing quotation".into()),
+                    Some(c) => {
+                        token.push(c);
+                        if c == q {
+                            break;
+                        }
+                    }
+                },
+            }
+        }
+        if token.is_empty() {
+            return Ok(tokens);
+        }
+        tokens.push(token);
+    }
+}
+
+/// `KEY=val,KEY2="a,b"` → pairs in first-seen order, a repeated key keeping its place and
+/// taking the last value (a Python dict). Quotes around values are removed.
+pub fn dict_of_key_value_pairs(value: &str) -> Result<Vec<(String, String)>, String> {
+    let tokens = shlex_tokens(value)?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let triple = &tokens[i..tokens.len().min(i + 3)];
+        if triple.len() != 3 || triple[1] != "=" {
+            return Err(format!(
+                "Unexpected end of key/value pairs in value '{}'",
+                value
+            ));
+        }
+        let key = triple[0].clone();
+        let val = triple[2]
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = val,
+            None => out.push((key, val)),
+        }
+        i += 4;
+    }
+    Ok(out)
+}
+
+/// `true` (always), `false` (never), `unexpected`.
+pub fn auto_restart(value: &str) -> Result<AutoRestart, String> {
+    let v = value.to_lowercase();
+    if TRUTHY.contains(&v.as_str()) {
+        Ok(AutoRestart::Always)
+    } else if FALSY.contains(&v.as_str()) {
+        Ok(AutoRestart::Never)
+    } else if v == "unexpected" {
+        Ok(AutoRestart::Unexpected)
+    } else {
+        Err(format!("invalid 'autorestart' value {}", py_repr(&v)))
+    }
+}
+
+/// `critical error warn info debug trace blather`, any case.
+pub fn logging_level(value: &str) -> Result<LogLevel, String> {
+    Ok(match value.to_lowercase().as_str() {
+        "critical" => LogLevel::Critical,
+        "error" => LogLevel::Error,
+        "warn" => LogLevel::Warn,
+        "info" => LogLevel::Info,
+        "debug" => LogLevel::Debug,
+        "trace" => LogLevel::Trace,
+        "blather" => LogLevel::Blather,
+        _ => return Err(format!("bad logging level name {}", py_repr(value))),
+    })
+}
+
+/// A child log file name: `NONE`/`OFF`, `AUTO`, `syslog` (deprecated), or a path whose
+/// directory must exist. The path is kept as written (after `~` expansion), like the reference.
+pub fn logfile_name(value: &str) -> Result<LogTarget, String> {
+    Ok(match value.to_lowercase().as_str() {
+        "none" | "off" => LogTarget::None,
+        "auto" => LogTarget::Auto,
+        "syslog" => LogTarget::Syslog,
+        _ => LogTarget::Path(PathBuf::from(existing_dirpath(value)?)),
+    })
+}
+
+/// Python's `os.path.dirname`.
+pub fn dirname(p: &str) -> &str {
+    match p.rfind('/') {
+        None => "",
+        Some(i) => {
+            let head = &p[..=i];
+            if head.chars().all(|c| c == '/') {
+                head
+            } else {
+                head.trim_end_matches('/')
+            }
+        }
+    }
+}
+
+/// A path whose directory part (if any) exists; returns it with `~` expanded.
+pub fn existing_dirpath(value: &str) -> Result<String, String> {
+    let nv = expanduser(value);
+    let dir = dirname(&nv);
+    if dir.is_empty() || Path::new(dir).is_dir() {
+        Ok(nv)
+    } else {
+        Err(format!(
+            "The directory named as part of the path {} does not exist",
+            value
+        ))
+    }
+}
+
+/// An existing directory; returns it with `~` expanded.
+pub fn existing_directory(value: &str) -> Result<String, String> {
+    let nv = expanduser(value);
+    if Path::new(&nv).is_dir() {
+        Ok(nv)
+    } else {
+        Err(format!("{} is not an existing directory", value))
+    }
+}
+
+/// Python's `os.path.expanduser`: `~` and `~user` at the start.
+pub fn expanduser(path: &str) -> String {
+    let Some(rest) = path.strip_prefix('~') else {
+        return path.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (user, tail) = rest.split_at(end);
+    let home = if user.is_empty() {
+        match std::env::var("HOME") {
+            Ok(h) => Some(h),
+            // SAFETY: getuid has no preconditions.
+            Err(_) => passwd_by_uid(unsafe { libc::getuid() }).map(|p| p.home),
+        }
+    } else {
+        passwd_by_name(user).map(|p| p.home)
+    };
+    match home {
+        Some(h) => {
+            let joined = format!("{}{}", h.trim_end_matches('/'), tail);
+            if joined.is_empty() {
+                "/".into()
+            } else {
+                joined
+            }
+        }
+        None => path.to_string(),
+    }
+}
+
+/// Python's `os.path.normpath` on a POSIX path (purely textual).
+pub fn normpath(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let initial = if path.starts_with("//") && !path.starts_with("///") {
+        "//"
+    } else if path.starts_with('/') {
+        "/"
+    } else {
+        ""
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in path.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if initial.is_empty() {
+                    parts.push("..");
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    let joined = format!("{}{}", initial, parts.join("/"));
+    if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+/// `normpath(abspath(expanduser(value)))`, relative to `cwd`.
+pub fn normalize_path(value: &str, cwd: &Path) -> PathBuf {
+    let e = expanduser(value);
+    let abs = if e.starts_with('/') {
+        e
+    } else {
+        format!("{}/{}", cwd.to_string_lossy(), e)
+    };
+    PathBuf::from(normpath(&abs))
+}
+
+/// `host:port`, `*:port`, `:port` or `port` → (host lowercased, "" for all interfaces; port).
+pub fn inet_address(value: &str) -> Result<(String, u16), String> {
+    let (host, port) = match value.rsplit_once(':') {
+        Some((host, port)) => {
+            if port.is_empty() {
+                return Err(format!("no port number specified in {}", py_repr(port)));
+            }
+            (host.to_lowercase(), port_number(port)?)
+        }
+        None => {
+            let port = port_number(value)
+                .map_err(|_| format!("not a valid port number: {} ", py_repr(value)))?;
+            (String::new(), port)
+        }
+    };
+    let host = if host == "*" { String::new() } else { host };
+    Ok((host, port))
+}
+
+fn port_number(value: &str) -> Result<u16, String> {
+    let v = integer(value)?;
+    if v < 1 {
+        Err(format!("{} is below lower bound (1)", v))
+    } else if v > 0xffff {
+        Err(format!("{} is above upper bound (65535)", v))
+    } else {
+        Ok(v as u16)
+    }
+}
+
+/// A process or group name: stripped, and without ` `, `:` or `/`.
+pub fn process_or_group_name(value: &str) -> Result<String, String> {
+    let s = value.trim();
+    for c in [' ', ':', '/'] {
+        if s.contains(c) {
+            return Err(format!(
+                "Invalid name: {} because of character: {}",
+                py_repr(value),
+                py_repr(&c.to_string())
+            ));
+        }
+    }
+    Ok(s.to_string())
+}
+
+/// A user name or numeric uid that exists on this system.
+pub fn name_to_uid(value: &str) -> Result<u32, String> {
+    match integer(value) {
+        Ok(n) => match u32::try_from(n).ok().and_then(passwd_by_uid) {
+            Some(p) => Ok(p.uid),
+            None => Err(format!("Invalid user id {}", value)),
+        },
+        Err(_) => passwd_by_name(value)
+            .map(|p| p.uid)
+            .ok_or_else(|| format!("Invalid user name {}", value)),
+    }
+}
+
+/// A group name or numeric gid that exists on this system.
+pub fn name_to_gid(value: &str) -> Result<u32, String> {
+    match integer(value) {
+        Ok(n) => match u32::try_from(n).ok().filter(|g| group_exists(*g)) {
+            Some(g) => Ok(g),
+            None => Err(format!("Invalid group id {}", value)),
+        },
+        Err(_) => group_by_name(value).ok_or_else(|| format!("Invalid group name {}", value)),
+    }
+}
+
+/// The primary group of a uid.
+pub fn gid_for_uid(uid: u32) -> Option<u32> {
+    passwd_by_uid(uid).map(|p| p.gid)
+}
+
+/// `user` or `user:group` → (uid, gid); a missing group is `u32::MAX` ((gid_t)-1, "leave as is").
+pub fn colon_separated_user_group(value: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("Invalid user:group definition {}", value);
+    match value.split_once(':') {
+        None => Ok((name_to_uid(value).map_err(|_| bad())?, u32::MAX)),
+        Some((u, g)) => Ok((
+            name_to_uid(u).map_err(|_| bad())?,
+            name_to_gid(g).map_err(|_| bad())?,
+        )),
+    }
+}
+
+/// This machine's node name (Python's `platform.node()`).
+pub fn host_node_name() -> String {
+    // SAFETY: utsname is plain data; uname fills it and nodename is NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return String::new();
+        }
+        CStr::from_ptr(u.nodename.as_ptr())
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// The fields of a passwd entry we use.
+pub struct Passwd {
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+}
+
+fn buffer_len() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_GETPW_R_SIZE_MAX) };
+    if n > 0 { n as usize } else { 16384 }
+}
+
+fn passwd_lookup(
+    by: impl Fn(*mut libc::passwd, *mut libc::c_char, usize, *mut *mut libc::passwd) -> libc::c_int,
+) -> Option<Passwd> {
+    let mut len = buffer_len();
+    loop {
+        let mut buf = vec![0 as libc::c_char; len];
+        // SAFETY: zeroed passwd is a valid out-parameter; pointers refer to live locals.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = by(&mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc == libc::ERANGE && len < (1 << 20) {
+            len *= 2;
+            continue;
+        }
+        if rc != 0 || result.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_dir points into `buf`, NUL-terminated.
+        let home = unsafe { CStr::from_ptr(pwd.pw_dir) }
+            .to_string_lossy()
+            .into_owned();
+        return Some(Passwd {
+            uid: pwd.pw_uid,
+            gid: pwd.pw_gid,
+            home,
+        });
+    }
+}
+
+/// Look up a user by name.
+pub fn passwd_by_name(name: &str) -> Option<Passwd> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: arguments are valid pointers to live buffers of the given length.
+    passwd_lookup(|p, b, l, r| unsafe { libc::getpwnam_r(c.as_ptr(), p, b, l, r) })
+}
+
+/// Look up a user by uid.
+pub fn passwd_by_uid(uid: u32) -> Option<Passwd> {
+    // SAFETY: arguments are valid pointers to live buffers of the given length.
+    passwd_lookup(|p, b, l, r| unsafe { libc::getpwuid_r(uid, p, b, l, r) })
+}
+
+fn group_lookup(
+    by: impl Fn(*mut libc::group, *mut libc::c_char, usize, *mut *mut libc::group) -> libc::c_int,
+) -> Option<u32> {
+    let mut len = buffer_len();
+    loop {
+        let mut buf = vec![0 as libc::c_char; len];
+        // SAFETY: zeroed group is a valid out-parameter; pointers refer to live locals.
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        let rc = by(&mut grp, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc == libc::ERANGE && len < (1 << 20) {
+            len *= 2;
+            continue;
+        }
+        if rc != 0 || result.is_null() {
+            return None;
+        }
+        return Some(grp.gr_gid);
+    }
+}
+
+fn group_by_name(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: arguments are valid pointers to live buffers of the given length.
+    group_lookup(|g, b, l, r| unsafe { libc::getgrnam_r(c.as_ptr(), g, b, l, r) })
+}
+
+fn group_exists(gid: u32) -> bool {
+    // SAFETY: arguments are valid pointers to live buffers of the given length.
+    group_lookup(|g, b, l, r| unsafe { libc::getgrgid_r(gid, g, b, l, r) }).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_numbers() {
+        assert_eq!(byte_size("1KB"), Ok(1024));
+        assert_eq!(byte_size("50MB"), Ok(50 * 1024 * 1024));
+        assert_eq!(byte_size("1gb"), Ok(1 << 30));
+        assert_eq!(byte_size("0"), Ok(0));
+        assert_eq!(byte_size("12 kb"), Ok(12 * 1024));
+        assert_eq!(
+            byte_size("lotsMB"),
+            Err("invalid literal for int() with base 10: 'lots'".into())
+        );
+        assert_eq!(integer(" 1_000 "), Ok(1000));
+        assert!(integer("1__0").is_err());
+        assert_eq!(
+            integer("99999999999999999999"),
+            Err("99999999999999999999 is out of range".into())
+        );
+        assert_eq!(octal("022"), Ok(0o22));
+        assert_eq!(octal("0o700"), Ok(0o700));
+        assert_eq!(
+            octal("9"),
+            Err("9 can not be converted to an octal type".into())
+        );
+    }
+
+    #[test]
+    fn booleans() {
+        for t in ["true", "YES", "on", "1"] {
+            assert_eq!(boolean(t), Ok(true));
+        }
+        for f in ["false", "No", "OFF", "0"] {
+            assert_eq!(boolean(f), Ok(false));
+        }
+        assert_eq!(
+            boolean("maybe"),
+            Err("not a valid boolean value: 'maybe'".into())
+        );
+    }
+
+    #[test]
+    fn signals() {
+        assert_eq!(signal_number("TERM"), Ok(15));
+        assert_eq!(signal_number("sigkill"), Ok(9));
+        assert_eq!(signal_number(" hup "), Ok(1));
+        assert_eq!(signal_number("2"), Ok(2));
+        assert_eq!(
+            signal_number("FOO"),
+            Err("value 'FOO' is not a valid signal name".into())
+        );
+        assert_eq!(
+            signal_number("40"),
+            Err("value '40' is not a valid signal number".into())
+        );
+    }
+
+    #[test]
+    fn exitcodes_and_lists() {
+        assert_eq!(list_of_exitcodes("0,2"), Ok(vec![0, 2]));
+        assert_eq!(list_of_exitcodes(""), Ok(vec![]));
+        assert_eq!(
+            list_of_exitcodes("0,256"),
+            Err("not a valid list of exit codes: '0,256'".into())
+        );
+        assert_eq!(list_of_strings("a, b,c"), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn environments() {
+        let kv = |s: &str| dict_of_key_value_pairs(s);
+        assert_eq!(
+            kv(r#"KEY="a,b",K2=v"#).unwrap(),
+            vec![("KEY".into(), "a,b".into()), ("K2".into(), "v".into())]
+        );
+        assert_eq!(
+            kv("PYTHONUNBUFFERED=1").unwrap(),
+            vec![("PYTHONUNBUFFERED".into(), "1".into())]
+        );
+        assert_eq!(kv("").unwrap(), vec![]);
+        assert_eq!(
+            kv("A=1,B=2\n,A=3").unwrap(),
+            vec![("A".into(), "3".into()), ("B".into(), "2".into())]
+        );
+        assert_eq!(
+            kv("P=/usr/bin:/bin").unwrap(),
+            vec![("P".into(), "/usr/bin:/bin".into())]
+        );
+        assert_eq!(kv("A='x y'").unwrap(), vec![("A".into(), "x y".into())]);
+        assert_eq!(
+            kv("A=1 B=2"),
+            Err("Unexpected end of key/value pairs in value 'A=1 B=2'".into())
+        );
+        assert_eq!(kv("A=\"x"), Err("No closing quotation".into()));
+    }
+
+    #[test]
+    fn addresses_and_names() {
+        assert_eq!(
+            inet_address("127.0.0.1:9001"),
+            Ok(("127.0.0.1".into(), 9001))
+        );
+        assert_eq!(inet_address("*:9001"), Ok(("".into(), 9001)));
+        assert_eq!(inet_address("9001"), Ok(("".into(), 9001)));
+        assert_eq!(inet_address("Host:1"), Ok(("host".into(), 1)));
+        assert_eq!(
+            inet_address("host:"),
+            Err("no port number specified in ''".into())
+        );
+        assert_eq!(
+            inet_address("x"),
+            Err("not a valid port number: 'x' ".into())
+        );
+        assert_eq!(inet_address(":0"), Err("0 is below lower bound (1)".into()));
+        assert_eq!(process_or_group_name(" ok "), Ok("ok".into()));
+        assert_eq!(
+            process_or_group_name("a:b"),
+            Err("Invalid name: 'a:b' because of character: ':'".into())
+        );
+        assert_eq!(name_to_uid("0"), Ok(0));
+        assert_eq!(name_to_uid("root"), Ok(0));
+        assert_eq!(
+            name_to_uid("no-such-user-here"),
+            Err("Invalid user name no-such-user-here".into())
+        );
+    }
+
+    #[test]
+    fn paths_and_levels() {
+        assert_eq!(normpath("/a/./b/../c//d"), "/a/c/d");
+        assert_eq!(normpath("/.."), "/");
+        assert_eq!(dirname("/x"), "/");
+        assert_eq!(dirname("a/b"), "a");
+        assert_eq!(dirname("x.log"), "");
+        assert_eq!(
+            normalize_path("x.log", Path::new("/w")),
+            PathBuf::from("/w/x.log")
+        );
+        assert!(existing_dirpath("/no/such/dir/x.log").is_err());
+        assert_eq!(logfile_name("NONE"), Ok(LogTarget::None));
+        assert_eq!(logfile_name("Auto"), Ok(LogTarget::Auto));
+        assert_eq!(logfile_name("syslog"), Ok(LogTarget::Syslog));
+        assert_eq!(logging_level("BLATHER"), Ok(LogLevel::Blather));
+        assert_eq!(
+            logging_level("loud"),
+            Err("bad logging level name 'loud'".into())
+        );
+        assert_eq!(auto_restart("Unexpected"), Ok(AutoRestart::Unexpected));
+        assert_eq!(
+            auto_restart("sometimes"),
+            Err("invalid 'autorestart' value 'sometimes'".into())
+        );
+        assert_eq!(py_repr("it's"), "\"it's\"");
+    }
+}
