@@ -3,6 +3,7 @@
 
 pub mod dispatch;
 pub mod faults;
+pub mod xml;
 
 pub use dxr::Value;
 pub use faults::Fault;
