@@ -1,6 +1,7 @@
 //! `supervisord`: a drop-in replacement for Python supervisord 4.2.5.
 
 mod config;
+mod http;
 mod rpc;
 mod supervisor;
 
