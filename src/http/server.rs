@@ -356,8 +356,10 @@ where
 
 /// Headers every reply gets, and medusa's HTTP/1.0 keep-alive rule.
 fn finish(mut resp: Response<Body>, version: Version, wants_keep_alive: bool) -> Response<Body> {
-    let h = resp.headers_mut();
+    // `Server` first, as medusa orders it (hyper appends `Date` at the end).
+    let mut h = hyper::HeaderMap::with_capacity(resp.headers().len() + 2);
     h.insert(header::SERVER, HeaderValue::from_static("Medusa/1.12"));
+    h.extend(std::mem::take(resp.headers_mut()));
     if version == Version::HTTP_10
         && wants_keep_alive
         && h.contains_key(header::CONTENT_LENGTH)
@@ -365,6 +367,7 @@ fn finish(mut resp: Response<Body>, version: Version, wants_keep_alive: bool) ->
     {
         h.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
     }
+    *resp.headers_mut() = h;
     resp
 }
 

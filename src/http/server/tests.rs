@@ -315,3 +315,49 @@ async fn failed_unix_bind_releases_the_inet_port() {
     let again = start_servers(Some(&cfg), None, SupervisorHandle::default()).await;
     assert!(again.is_ok(), "{again:?}");
 }
+
+/// The stock Python client against our unix and inet servers. Needs a Python with
+/// supervisor 4.2.5 installed: `SUPERVISOR_REF_PYTHON=/path/to/python cargo test -- --ignored`.
+#[tokio::test]
+#[ignore]
+async fn stock_python_client() {
+    let Ok(python) = std::env::var("SUPERVISOR_REF_PYTHON") else { return };
+    let dir = TempDir::new();
+    let path = dir.0.join("sock");
+    let servers = start_servers(
+        Some(&inet(Some("user"), Some("{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"))),
+        Some(&unix(path.clone(), None, None)),
+        SupervisorHandle::default(),
+    )
+    .await
+    .unwrap();
+    let port = servers.inet_addr().unwrap().port();
+    let script = format!(
+        r#"
+from supervisor.xmlrpc import SupervisorTransport
+import xmlrpc.client as x
+for user, pw, url in [(None, None, 'unix://{sock}'), ('user', 'test', 'http://127.0.0.1:{port}')]:
+    t = SupervisorTransport(user, pw, url)
+    p = x.ServerProxy('http://127.0.0.1', transport=t)
+    for _ in range(3):  # one connection reused
+        try:
+            p.supervisor.getState()
+        except x.Fault as f:
+            assert f.faultCode == 1 and f.faultString == 'UNKNOWN_METHOD: supervisor.getState', f
+        else:
+            raise AssertionError('no fault')
+t = SupervisorTransport('user', 'bad', 'http://127.0.0.1:{port}')
+try:
+    x.ServerProxy('http://127.0.0.1', transport=t).supervisor.getState()
+except x.ProtocolError as e:
+    assert e.errcode == 401, e
+else:
+    raise AssertionError('no 401')
+print('OK')
+"#,
+        sock = path.display(),
+        port = port
+    );
+    let out = tokio::process::Command::new(python).arg("-c").arg(script).output().await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+}
