@@ -98,9 +98,49 @@ struct Node {
     children: Vec<Node>,
 }
 
+/// The element names the reference's `loads` reacts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Int,
+    Boolean,
+    String,
+    Double,
+    DateTime,
+    Base64,
+    Array,
+    Data,
+    Struct,
+    Param,
+    Value,
+    MethodName,
+    Params,
+    Other,
+}
+
+impl Tag {
+    fn of(name: &str) -> Tag {
+        match name {
+            "int" | "i4" => Tag::Int,
+            "boolean" => Tag::Boolean,
+            "string" => Tag::String,
+            "double" => Tag::Double,
+            "dateTime.iso8601" => Tag::DateTime,
+            "base64" => Tag::Base64,
+            "array" => Tag::Array,
+            "data" => Tag::Data,
+            "struct" => Tag::Struct,
+            "param" => Tag::Param,
+            "value" => Tag::Value,
+            "methodName" => Tag::MethodName,
+            "params" => Tag::Params,
+            _ => Tag::Other,
+        }
+    }
+}
+
 /// An element still open.
 struct Frame {
-    tag: String,
+    tag: Tag,
     /// Character data before the first child element, `None` if there was none.
     text: Option<String>,
     children: Vec<Node>,
@@ -228,7 +268,7 @@ fn open(
         attr.map_err(|e| bad(e.to_string()))?;
     }
     *root_seen = true;
-    let tag = start.name().0.to_string();
+    let tag = Tag::of(start.name().0);
     stack.push(Frame { tag, text: None, children: Vec::new() });
     Ok(())
 }
@@ -265,34 +305,34 @@ fn finish(
     params: &mut Option<Vec<Value>>,
 ) -> Result<Node, ParseError> {
     let Frame { tag, text, mut children } = frame;
-    let converted = match tag.as_str() {
-        "int" | "i4" => {
+    let converted = match tag {
+        Tag::Int => {
             let t = text.ok_or_else(|| bad("empty int"))?;
             Value::Integer(py_int(&t).ok_or_else(|| bad(format!("invalid int {t:?}")))?)
         }
-        "boolean" => Value::Boolean(text.as_deref() == Some("1")),
-        "string" => text_or_empty(text),
-        "double" => {
+        Tag::Boolean => Value::Boolean(text.as_deref() == Some("1")),
+        Tag::String => text_or_empty(text),
+        Tag::Double => {
             let t = text.ok_or_else(|| bad("empty double"))?;
             Value::Double(py_float(&t).ok_or_else(|| bad(format!("invalid double {t:?}")))?)
         }
-        "dateTime.iso8601" => {
+        Tag::DateTime => {
             let t = text.ok_or_else(|| bad("empty dateTime"))?;
             Value::DateTime(t.parse().map_err(|_| bad(format!("invalid dateTime {t:?}")))?)
         }
-        "base64" => {
+        Tag::Base64 => {
             let bytes = py_b64decode(text.as_deref().unwrap_or(""))?;
             Value::String(String::from_utf8(bytes).map_err(|_| bad("base64 is not UTF-8"))?)
         }
-        "array" | "param" => {
+        Tag::Array | Tag::Param => {
             if children.is_empty() {
-                return Err(bad(format!("<{tag}> without a child")));
+                return Err(bad(format!("{tag:?} without a child")));
             }
             let first = children.swap_remove(0);
             return Ok(Node { text: first.text, children: Vec::new() });
         }
-        "data" => Value::Array(children.into_iter().map(|c| to_value(c.text)).collect()),
-        "struct" => {
+        Tag::Data => Value::Array(children.into_iter().map(|c| to_value(c.text)).collect()),
+        Tag::Struct => {
             let mut map = std::collections::BTreeMap::new();
             for member in children {
                 let mut kv = member.children.into_iter();
@@ -308,7 +348,7 @@ fn finish(
             }
             Value::Struct(map)
         }
-        "value" => {
+        Tag::Value => {
             if children.is_empty() {
                 text_or_empty(text)
             } else {
@@ -316,11 +356,12 @@ fn finish(
                 return Ok(Node { text: first.text, children: Vec::new() });
             }
         }
-        other => {
-            if other == "methodName" {
+        Tag::MethodName | Tag::Params | Tag::Other => {
+            if tag == Tag::MethodName {
                 *method = text.clone();
-            } else if other == "params" {
-                *params = Some(children.iter().map(|c| to_value(c.text.clone())).collect());
+            } else if tag == Tag::Params {
+                let taken = std::mem::take(&mut children);
+                *params = Some(taken.into_iter().map(|c| to_value(c.text)).collect());
             }
             return Ok(Node { text: text.map(Value::String), children });
         }
