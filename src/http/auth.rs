@@ -40,7 +40,10 @@ pub enum Outcome {
 impl Credentials {
     /// Credentials from a server section, if it asks for authentication (the reference
     /// checks only that a username is set and non-empty).
-    pub fn from_config(username: &Option<String>, password: &Option<String>) -> Option<Credentials> {
+    pub fn from_config(
+        username: &Option<String>,
+        password: &Option<String>,
+    ) -> Option<Credentials> {
         match username {
             Some(u) if !u.is_empty() => Some(Credentials {
                 username: u.clone(),
@@ -53,14 +56,22 @@ impl Credentials {
     /// Judge the request's `Authorization` header value (the first one, raw bytes).
     pub fn check(&self, header: Option<&[u8]>) -> Outcome {
         // medusa matches `Authorization: ([^ ]+) (.*)`: a scheme, one space, the rest.
-        let Some(value) = header else { return Outcome::Unauthorized };
-        let Some(sp) = value.iter().position(|&c| c == b' ') else { return Outcome::Unauthorized };
+        let Some(value) = header else {
+            return Outcome::Unauthorized;
+        };
+        let Some(sp) = value.iter().position(|&c| c == b' ') else {
+            return Outcome::Unauthorized;
+        };
         let (scheme, cookie) = (&value[..sp], &value[sp + 1..]);
         if scheme.is_empty() || !scheme.eq_ignore_ascii_case(b"basic") {
             return Outcome::Unauthorized;
         }
-        let Some(decoded) = decode_cookie(cookie) else { return Outcome::Malformed };
-        let Some((user, pass)) = decoded.split_once(':') else { return Outcome::ServerError };
+        let Some(decoded) = decode_cookie(cookie) else {
+            return Outcome::Malformed;
+        };
+        let Some((user, pass)) = decoded.split_once(':') else {
+            return Outcome::ServerError;
+        };
         if user == self.username && self.password_matches(pass) {
             Outcome::Allowed
         } else {
@@ -124,12 +135,19 @@ mod tests {
     use super::*;
 
     fn basic(userpass: &str) -> Vec<u8> {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(userpass)).into_bytes()
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(userpass)
+        )
+        .into_bytes()
     }
 
     #[test]
     fn plain_and_sha() {
-        let plain = Credentials { username: "user".into(), password: "test".into() };
+        let plain = Credentials {
+            username: "user".into(),
+            password: "test".into(),
+        };
         let sha = Credentials {
             username: "user".into(),
             password: "{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3".into(),
@@ -141,15 +159,26 @@ mod tests {
             assert_eq!(c.check(None), Outcome::Unauthorized);
         }
         // the literal `{SHA}...` string is not itself a valid password
-        assert_eq!(sha.check(Some(&basic("user:{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"))), Outcome::Unauthorized);
+        assert_eq!(
+            sha.check(Some(&basic(
+                "user:{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"
+            ))),
+            Outcome::Unauthorized
+        );
         // password may contain ':'
-        let colon = Credentials { username: "u".into(), password: "a:b".into() };
+        let colon = Credentials {
+            username: "u".into(),
+            password: "a:b".into(),
+        };
         assert_eq!(colon.check(Some(&basic("u:a:b"))), Outcome::Allowed);
     }
 
     #[test]
     fn header_quirks() {
-        let c = Credentials { username: "user".into(), password: "test".into() };
+        let c = Credentials {
+            username: "user".into(),
+            password: "test".into(),
+        };
         let mut lower = basic("user:test");
         lower[..5].copy_from_slice(b"basic");
         assert_eq!(c.check(Some(&lower)), Outcome::Allowed);
@@ -164,7 +193,10 @@ mod tests {
     #[test]
     fn from_config() {
         assert_eq!(Credentials::from_config(&None, &None), None);
-        assert_eq!(Credentials::from_config(&Some(String::new()), &Some("x".into())), None);
+        assert_eq!(
+            Credentials::from_config(&Some(String::new()), &Some("x".into())),
+            None
+        );
         assert!(Credentials::from_config(&Some("u".into()), &Some("p".into())).is_some());
     }
 }

@@ -6,4 +6,4 @@ pub mod auth;
 pub mod routes;
 pub mod server;
 
-pub use server::{start, Servers};
+pub use server::{Servers, start};

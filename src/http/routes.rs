@@ -42,7 +42,9 @@ pub struct Ctx {
 
 /// A body holding `bytes`.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|e: Infallible| match e {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|e: Infallible| match e {})
+        .boxed_unsync()
 }
 
 /// A body fed by a channel (for `tail -f`-style replies): each `Ok` chunk is sent as it
@@ -100,7 +102,8 @@ pub fn error_response(status: StatusCode) -> Response<Body> {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     let phrase = reason(status);
     if status.canonical_reason() != Some(phrase) {
-        resp.extensions_mut().insert(hyper::ext::ReasonPhrase::from_static(phrase.as_bytes()));
+        resp.extensions_mut()
+            .insert(hyper::ext::ReasonPhrase::from_static(phrase.as_bytes()));
     }
     resp
 }
@@ -144,7 +147,10 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     if let Some(creds) = &ctx.auth {
-        let value = req.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+        let value = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
         match creds.check(value) {
             Outcome::Allowed => {}
             Outcome::Unauthorized => return unauthorized(),
@@ -170,7 +176,10 @@ fn unauthorized() -> Response<Body> {
     let mut resp = error_response(StatusCode::UNAUTHORIZED);
     let h = resp.headers_mut();
     h.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"default\""));
+    h.insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"default\""),
+    );
     resp
 }
 
@@ -191,12 +200,16 @@ where
         None => return error_response(StatusCode::BAD_REQUEST),
         Some(n) if n > MAX_BODY => {
             let mut resp = error_response(StatusCode::PAYLOAD_TOO_LARGE);
-            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
             return resp;
         }
         Some(_) => {}
     }
-    let body = match Limited::new(req.into_body(), MAX_BODY as usize).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_BODY as usize)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
             tracing::debug!("XML-RPC request body could not be read: {e}");
@@ -228,7 +241,11 @@ where
             return error_response(StatusCode::INTERNAL_SERVER_ERROR);
         }
         Err(f) => {
-            tracing::trace!("XML-RPC method {method}() returned fault: [{}] {}", f.code, f.string);
+            tracing::trace!(
+                "XML-RPC method {method}() returned fault: [{}] {}",
+                f.code,
+                f.string
+            );
             xml::fault(&f)
         }
     };

@@ -91,7 +91,12 @@ impl Drop for Servers {
 /// Bind and start the servers configured in `config`. On error nothing stays bound and the
 /// text is the reference's (without its `Error: ` prefix).
 pub async fn start(config: &Config, handle: SupervisorHandle) -> Result<Servers, String> {
-    start_servers(config.inet_http_server.as_ref(), config.unix_http_server.as_ref(), handle).await
+    start_servers(
+        config.inet_http_server.as_ref(),
+        config.unix_http_server.as_ref(),
+        handle,
+    )
+    .await
 }
 
 /// [`start`] on the two sections directly.
@@ -100,25 +105,41 @@ pub async fn start_servers(
     unix: Option<&UnixHttpServerConfig>,
     handle: SupervisorHandle,
 ) -> Result<Servers, String> {
-    let mut servers =
-        Servers { warnings: Vec::new(), unix_socket: None, inet_addr: None, tasks: Vec::new() };
+    let mut servers = Servers {
+        warnings: Vec::new(),
+        unix_socket: None,
+        inet_addr: None,
+        tasks: Vec::new(),
+    };
 
     if let Some(cfg) = inet {
         let listener = bind_inet(cfg).await?;
         servers.inet_addr = listener.local_addr().ok();
         let auth = Credentials::from_config(&cfg.username, &cfg.password);
-        let ctx = Ctx { handle: handle.clone(), auth, section: "inet_http_server" };
+        let ctx = Ctx {
+            handle: handle.clone(),
+            auth,
+            section: "inet_http_server",
+        };
         note_auth(&mut servers.warnings, &ctx);
-        servers.tasks.push(tokio::spawn(accept_loop(listener, Arc::new(ctx))));
+        servers
+            .tasks
+            .push(tokio::spawn(accept_loop(listener, Arc::new(ctx))));
     }
     if let Some(cfg) = unix {
         // On error `servers` is dropped, which stops the inet server again.
         let listener = bind_unix(cfg).await?;
         servers.unix_socket = Some(cfg.file.clone());
         let auth = Credentials::from_config(&cfg.username, &cfg.password);
-        let ctx = Ctx { handle: handle.clone(), auth, section: "unix_http_server" };
+        let ctx = Ctx {
+            handle: handle.clone(),
+            auth,
+            section: "unix_http_server",
+        };
         note_auth(&mut servers.warnings, &ctx);
-        servers.tasks.push(tokio::spawn(accept_loop(listener, Arc::new(ctx))));
+        servers
+            .tasks
+            .push(tokio::spawn(accept_loop(listener, Arc::new(ctx))));
     }
     Ok(servers)
 }
@@ -160,14 +181,15 @@ async fn bind_inet(cfg: &InetHttpServerConfig) -> Result<tokio::net::TcpListener
     } else {
         // Python's bind((host, port)) resolves through getaddrinfo(AF_INET); a failure is
         // reported with the gaierror number (EAI_NONAME is -2).
-        let found = tokio::net::lookup_host((cfg.host.as_str(), cfg.port)).await.ok().and_then(
-            |mut addrs| {
+        let found = tokio::net::lookup_host((cfg.host.as_str(), cfg.port))
+            .await
+            .ok()
+            .and_then(|mut addrs| {
                 addrs.find_map(|a| match a {
                     SocketAddr::V4(v4) => Some(*v4.ip()),
                     SocketAddr::V6(_) => None,
                 })
-            },
-        );
+            });
         found.ok_or_else(|| "Cannot open an HTTP server: socket.error reported -2".to_string())?
     };
     let addr = SocketAddr::V4(SocketAddrV4::new(ip, cfg.port));
@@ -205,34 +227,39 @@ async fn bind_unix(cfg: &UnixHttpServerConfig) -> Result<tokio::net::UnixListene
         match std::fs::hard_link(&temp.0, file) {
             Ok(()) => {
                 drop(temp);
-                if let Some((uid, gid)) = cfg.chown {
-                    if let Err(e) = chown(file, uid, gid) {
-                        let _ = std::fs::remove_file(file);
-                        return Err(if e.raw_os_error() == Some(libc::EPERM) {
-                            format!(
-                                "Not permitted to chown {} to uid/gid ({}, {}); adjust \"sockchown\" \
-                                 value in config file or on command line to values that the \
-                                 current user ({}) can successfully chown",
-                                file.display(),
-                                uid,
-                                gid,
-                                current_user()
-                            )
-                        } else {
-                            socket_error(&e)
-                        });
-                    }
+                if let Some((uid, gid)) = cfg.chown
+                    && let Err(e) = chown(file, uid, gid)
+                {
+                    let _ = std::fs::remove_file(file);
+                    return Err(if e.raw_os_error() == Some(libc::EPERM) {
+                        format!(
+                            "Not permitted to chown {} to uid/gid ({}, {}); adjust \"sockchown\" \
+                             value in config file or on command line to values that the \
+                             current user ({}) can successfully chown",
+                            file.display(),
+                            uid,
+                            gid,
+                            current_user()
+                        )
+                    } else {
+                        socket_error(&e)
+                    });
                 }
                 return socket.listen(1024).map_err(|e| {
                     let _ = std::fs::remove_file(file);
                     socket_error(&e)
                 });
             }
-            Err(_) => {
+            Err(e) => {
+                if e.raw_os_error() != Some(libc::EEXIST)
+                    && std::fs::symlink_metadata(file).is_err()
+                {
+                    return Err(socket_error(&e)); // not contention: nothing to unlink and retry
+                }
                 if in_use(file).await {
                     return Err(ADDRESS_IN_USE.to_string());
                 }
-                eprint!("Unlinking stale socket {}\n", file.display());
+                eprintln!("Unlinking stale socket {}", file.display());
                 let _ = std::fs::remove_file(file);
                 drop(socket);
                 let _ = std::fs::remove_file(&temp.0);
@@ -249,7 +276,7 @@ async fn in_use(path: &Path) -> bool {
         let mut s = tokio::net::UnixStream::connect(path).await?;
         s.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
         let mut one = [0u8; 1];
-        s.read(&mut one).await?;
+        let _eof_or_byte = s.read(&mut one).await?;
         Ok::<(), io::Error>(())
     };
     match tokio::time::timeout(Duration::from_secs(5), probe).await {
@@ -279,7 +306,9 @@ fn current_user() -> String {
         return uid.to_string();
     }
     // SAFETY: pw_name is a NUL-terminated string inside `buf`.
-    unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

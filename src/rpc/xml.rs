@@ -57,8 +57,8 @@
 //! fault the HTTP server turns into that 500; [`lossy_string`] is the forgiving alternative.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use quick_xml::events::Event;
 
 use super::{Fault, Value};
@@ -269,7 +269,11 @@ fn open(
     }
     *root_seen = true;
     let tag = Tag::of(start.name().0);
-    stack.push(Frame { tag, text: None, children: Vec::new() });
+    stack.push(Frame {
+        tag,
+        text: None,
+        children: Vec::new(),
+    });
     Ok(())
 }
 
@@ -304,7 +308,11 @@ fn finish(
     method: &mut Option<String>,
     params: &mut Option<Vec<Value>>,
 ) -> Result<Node, ParseError> {
-    let Frame { tag, text, mut children } = frame;
+    let Frame {
+        tag,
+        text,
+        mut children,
+    } = frame;
     let converted = match tag {
         Tag::Int => {
             let t = text.ok_or_else(|| bad("empty int"))?;
@@ -318,7 +326,10 @@ fn finish(
         }
         Tag::DateTime => {
             let t = text.ok_or_else(|| bad("empty dateTime"))?;
-            Value::DateTime(t.parse().map_err(|_| bad(format!("invalid dateTime {t:?}")))?)
+            Value::DateTime(
+                t.parse()
+                    .map_err(|_| bad(format!("invalid dateTime {t:?}")))?,
+            )
         }
         Tag::Base64 => {
             let bytes = py_b64decode(text.as_deref().unwrap_or(""))?;
@@ -329,7 +340,10 @@ fn finish(
                 return Err(bad(format!("{tag:?} without a child")));
             }
             let first = children.swap_remove(0);
-            return Ok(Node { text: first.text, children: Vec::new() });
+            return Ok(Node {
+                text: first.text,
+                children: Vec::new(),
+            });
         }
         Tag::Data => Value::Array(children.into_iter().map(|c| to_value(c.text)).collect()),
         Tag::Struct => {
@@ -353,7 +367,10 @@ fn finish(
                 text_or_empty(text)
             } else {
                 let first = children.swap_remove(0);
-                return Ok(Node { text: first.text, children: Vec::new() });
+                return Ok(Node {
+                    text: first.text,
+                    children: Vec::new(),
+                });
             }
         }
         Tag::MethodName | Tag::Params | Tag::Other => {
@@ -363,10 +380,16 @@ fn finish(
                 let taken = std::mem::take(&mut children);
                 *params = Some(taken.into_iter().map(|c| to_value(c.text)).collect());
             }
-            return Ok(Node { text: text.map(Value::String), children });
+            return Ok(Node {
+                text: text.map(Value::String),
+                children,
+            });
         }
     };
-    Ok(Node { text: Some(converted), children: Vec::new() })
+    Ok(Node {
+        text: Some(converted),
+        children: Vec::new(),
+    })
 }
 
 /// XML 1.0 `Char`.
@@ -375,7 +398,11 @@ fn xml_char(c: char) -> bool {
 }
 
 fn check_chars(s: &str) -> Result<(), ParseError> {
-    if s.chars().all(xml_char) { Ok(()) } else { Err(bad("not well-formed (invalid token)")) }
+    if s.chars().all(xml_char) {
+        Ok(())
+    } else {
+        Err(bad("not well-formed (invalid token)"))
+    }
 }
 
 /// Remove `_` separators the way Python numeric literals allow them (between two digits);
@@ -434,7 +461,9 @@ fn py_float(text: &str) -> Option<f64> {
     }
     match unsigned {
         "inf" | "infinity" | "nan" => {}
-        u if u.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-')) => {}
+        u if u
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-')) => {}
         _ => return None,
     }
     lower.parse().ok()
@@ -467,7 +496,9 @@ fn py_b64decode(text: &str) -> Result<Vec<u8>, ParseError> {
     if pads < needed {
         return Err(bad("base64: incorrect padding"));
     }
-    ENGINE.decode(&data).map_err(|e| bad(format!("base64: {e}")))
+    ENGINE
+        .decode(&data)
+        .map_err(|e| bad(format!("base64: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -672,7 +703,10 @@ pub const INTERNAL_ERROR_CODE: i32 = i32::MIN;
 /// A fault that makes the server reply HTTP 500, as the reference does on an unexpected
 /// exception in a method. `detail` is only for our logs.
 pub fn internal_error(detail: impl std::fmt::Display) -> Fault {
-    Fault { code: INTERNAL_ERROR_CODE, string: detail.to_string() }
+    Fault {
+        code: INTERNAL_ERROR_CODE,
+        string: detail.to_string(),
+    }
 }
 
 /// Whether `f` was built by [`internal_error`].
@@ -684,7 +718,10 @@ pub fn is_internal_error(f: &Fault) -> bool {
 /// request ends in HTTP 500; return `Err(internal_error(..))` from the method to do the same.
 pub fn as_string(bytes: Vec<u8>) -> Result<String, Fault> {
     String::from_utf8(bytes).map_err(|e| {
-        internal_error(format!("'utf-8' codec can't decode bytes: {}", e.utf8_error()))
+        internal_error(format!(
+            "'utf-8' codec can't decode bytes: {}",
+            e.utf8_error()
+        ))
     })
 }
 
@@ -733,14 +770,23 @@ mod tests {
         assert_eq!(one("<int> 12 </int>").unwrap(), Value::Integer(12));
         assert_eq!(one("<i4>+5</i4>").unwrap(), Value::Integer(5));
         assert_eq!(one("<int>1_000</int>").unwrap(), Value::Integer(1000));
-        assert_eq!(one("<int>99999999999</int>").unwrap(), Value::Integer(i32::MAX));
-        assert_eq!(one("<int>-99999999999999999999999</int>").unwrap(), Value::Integer(i32::MIN));
+        assert_eq!(
+            one("<int>99999999999</int>").unwrap(),
+            Value::Integer(i32::MAX)
+        );
+        assert_eq!(
+            one("<int>-99999999999999999999999</int>").unwrap(),
+            Value::Integer(i32::MIN)
+        );
         assert!(one("<int>abc</int>").is_err());
         assert!(one("<int></int>").is_err());
         assert_eq!(one("<i8>5</i8>").unwrap(), s("5"));
         assert_eq!(one("<foo>bar</foo>").unwrap(), s("bar"));
         assert_eq!(one("<boolean>1</boolean>").unwrap(), Value::Boolean(true));
-        assert_eq!(one("<boolean>true</boolean>").unwrap(), Value::Boolean(false));
+        assert_eq!(
+            one("<boolean>true</boolean>").unwrap(),
+            Value::Boolean(false)
+        );
         assert_eq!(one("<nil/>").unwrap(), Value::Nil);
         assert_eq!(one("<double>1e3</double>").unwrap(), Value::Double(1000.0));
         assert!(matches!(one("<double>nan</double>").unwrap(), Value::Double(d) if d.is_nan()));
@@ -760,7 +806,10 @@ mod tests {
 
     #[test]
     fn text_entities_and_line_ends() {
-        assert_eq!(one("<string>&lt;&amp;&#233;&#x41;\u{e9}&quot;</string>").unwrap(), s("<&\u{e9}A\u{e9}\""));
+        assert_eq!(
+            one("<string>&lt;&amp;&#233;&#x41;\u{e9}&quot;</string>").unwrap(),
+            s("<&\u{e9}A\u{e9}\"")
+        );
         assert_eq!(one("\r\n x\r").unwrap(), s("\n x\n"));
         assert_eq!(one("<![CDATA[<x>]]>").unwrap(), s("<x>"));
         assert_eq!(one("x<!-- c -->y").unwrap(), s("xy"));
@@ -775,7 +824,10 @@ mod tests {
             one("<array><data><value>1</value><value><int>2</int></value></data></array>").unwrap(),
             Value::Array(vec![s("1"), Value::Integer(2)])
         );
-        assert_eq!(one("<array><data></data></array>").unwrap(), Value::Array(vec![]));
+        assert_eq!(
+            one("<array><data></data></array>").unwrap(),
+            Value::Array(vec![])
+        );
         assert!(one("<array></array>").is_err());
         let mut m = BTreeMap::new();
         m.insert("k".to_string(), s("v"));
@@ -786,7 +838,10 @@ mod tests {
             .unwrap(),
             Value::Struct(m)
         );
-        assert_eq!(one("<struct></struct>").unwrap(), Value::Struct(BTreeMap::new()));
+        assert_eq!(
+            one("<struct></struct>").unwrap(),
+            Value::Struct(BTreeMap::new())
+        );
         assert!(one("<struct><member><name>k</name></member></struct>").is_err());
         assert_eq!(
             one("<array><data><value><array><data><value>x</value></data></array></value></data></array>")
@@ -798,41 +853,102 @@ mod tests {
     #[test]
     fn envelope() {
         let p = |b: &str| parse_call(b.as_bytes());
-        assert_eq!(p("<methodCall><methodName>a.b</methodName></methodCall>").unwrap(), ("a.b".into(), vec![]));
-        assert_eq!(p("<methodCall><methodName>a.b</methodName><params/></methodCall>").unwrap().1, vec![]);
-        assert_eq!(p("<foo><methodName>a.b</methodName></foo>").unwrap().0, "a.b");
-        assert_eq!(p("<methodCall><methodName> a.b </methodName></methodCall>").unwrap().0, " a.b ");
-        assert_eq!(p("  <methodCall><methodName>a.b</methodName></methodCall>  ").unwrap().0, "a.b");
+        assert_eq!(
+            p("<methodCall><methodName>a.b</methodName></methodCall>").unwrap(),
+            ("a.b".into(), vec![])
+        );
+        assert_eq!(
+            p("<methodCall><methodName>a.b</methodName><params/></methodCall>")
+                .unwrap()
+                .1,
+            vec![]
+        );
+        assert_eq!(
+            p("<foo><methodName>a.b</methodName></foo>").unwrap().0,
+            "a.b"
+        );
+        assert_eq!(
+            p("<methodCall><methodName> a.b </methodName></methodCall>")
+                .unwrap()
+                .0,
+            " a.b "
+        );
+        assert_eq!(
+            p("  <methodCall><methodName>a.b</methodName></methodCall>  ")
+                .unwrap()
+                .0,
+            "a.b"
+        );
         assert_eq!(
             p("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><methodCall><methodName>a.b\u{e9}</methodName></methodCall>")
                 .unwrap()
                 .0,
             "a.b\u{e9}"
         );
-        assert_eq!(p("<methodCall><params/></methodCall>"), Err(ParseError::NoMethodName));
-        assert_eq!(p("<methodCall><methodName></methodName></methodCall>"), Err(ParseError::NoMethodName));
+        assert_eq!(
+            p("<methodCall><params/></methodCall>"),
+            Err(ParseError::NoMethodName)
+        );
+        assert_eq!(
+            p("<methodCall><methodName></methodName></methodCall>"),
+            Err(ParseError::NoMethodName)
+        );
         assert!(matches!(p(""), Err(ParseError::Unmarshallable(_))));
-        assert!(matches!(p("<methodCall><methodName>x"), Err(ParseError::Unmarshallable(_))));
-        assert!(matches!(p("<methodCall><methodName>a.b</methodName></methodCall><x/>"), Err(ParseError::Unmarshallable(_))));
+        assert!(matches!(
+            p("<methodCall><methodName>x"),
+            Err(ParseError::Unmarshallable(_))
+        ));
+        assert!(matches!(
+            p("<methodCall><methodName>a.b</methodName></methodCall><x/>"),
+            Err(ParseError::Unmarshallable(_))
+        ));
         assert!(matches!(p("<a></b>"), Err(ParseError::Unmarshallable(_))));
-        assert!(matches!(p("<methodCall><methodName>a.b</methodName><params><param></param></params></methodCall>"), Err(ParseError::Unmarshallable(_))));
-        assert!(matches!(parse_call(b"<methodCall><methodName>\xff</methodName></methodCall>"), Err(ParseError::Unmarshallable(_))));
-        assert!(matches!(p("<a x='1' x></a>"), Err(ParseError::Unmarshallable(_))));
+        assert!(matches!(
+            p(
+                "<methodCall><methodName>a.b</methodName><params><param></param></params></methodCall>"
+            ),
+            Err(ParseError::Unmarshallable(_))
+        ));
+        assert!(matches!(
+            parse_call(b"<methodCall><methodName>\xff</methodName></methodCall>"),
+            Err(ParseError::Unmarshallable(_))
+        ));
+        assert!(matches!(
+            p("<a x='1' x></a>"),
+            Err(ParseError::Unmarshallable(_))
+        ));
     }
 
     #[test]
     fn garbage_never_panics() {
         let samples: &[&[u8]] = &[
-            b"", b"<", b">", b"<<>>", b"</x>", b"<?xml", b"<!DOCTYPE", b"<![CDATA[", b"&", b"&#;",
-            b"&#xFFFFFFFF;", b"<a>&#0;</a>", b"<value>", b"<a><b></a></b>", b"\x00\x01\x02",
-            b"<struct><member/></struct>", b"<data><x/></data>", b"<params><param/></params>",
+            b"",
+            b"<",
+            b">",
+            b"<<>>",
+            b"</x>",
+            b"<?xml",
+            b"<!DOCTYPE",
+            b"<![CDATA[",
+            b"&",
+            b"&#;",
+            b"&#xFFFFFFFF;",
+            b"<a>&#0;</a>",
+            b"<value>",
+            b"<a><b></a></b>",
+            b"\x00\x01\x02",
+            b"<struct><member/></struct>",
+            b"<data><x/></data>",
+            b"<params><param/></params>",
         ];
         for s in samples {
             let _ = parse_call(s);
         }
         // every prefix of a real body
-        let body = call("<param><value><struct><member><name>a</name><value><array><data>\
-            <value><base64>aGk=</base64></value></data></array></value></member></struct></value></param>");
+        let body = call(
+            "<param><value><struct><member><name>a</name><value><array><data>\
+            <value><base64>aGk=</base64></value></data></array></value></member></struct></value></param>",
+        );
         for i in 0..body.len() {
             let _ = parse_call(&body.as_bytes()[..i]);
         }
@@ -841,8 +957,15 @@ mod tests {
     #[test]
     fn deep_nesting_is_refused_not_a_crash() {
         let n = 100_000;
-        let body = format!("<methodCall><methodName>a.b</methodName>{}{}</methodCall>", "<x>".repeat(n), "</x>".repeat(n));
-        assert!(matches!(parse_call(body.as_bytes()), Err(ParseError::Unmarshallable(_))));
+        let body = format!(
+            "<methodCall><methodName>a.b</methodName>{}{}</methodCall>",
+            "<x>".repeat(n),
+            "</x>".repeat(n)
+        );
+        assert!(matches!(
+            parse_call(body.as_bytes()),
+            Err(ParseError::Unmarshallable(_))
+        ));
         let v = "<value><array><data>".repeat(n);
         let _ = parse_call(call(&format!("<param>{v}")).as_bytes());
         // within the limit is fine
@@ -859,19 +982,22 @@ mod tests {
     fn response_bytes_match_python() {
         // xmlrpc.client.dumps(({'b':1,'a':[...],'é\x01':''},), methodresponse=True), keys sorted.
         let mut m = BTreeMap::new();
-        m.insert("a".to_string(), Value::Array(vec![
-            Value::Boolean(true),
-            s("s<&>\"'"),
-            Value::Double(1.5),
-            Value::Double(1e16),
-            Value::Double(1e15),
-            Value::Double(0.0001),
-            Value::Double(1e-5),
-            Value::Double(-0.0),
-            Value::Double(f64::INFINITY),
-            Value::Base64(b"hello".repeat(20)),
-            Value::DateTime("20200102T03:04:05".parse().unwrap()),
-        ]));
+        m.insert(
+            "a".to_string(),
+            Value::Array(vec![
+                Value::Boolean(true),
+                s("s<&>\"'"),
+                Value::Double(1.5),
+                Value::Double(1e16),
+                Value::Double(1e15),
+                Value::Double(0.0001),
+                Value::Double(1e-5),
+                Value::Double(-0.0),
+                Value::Double(f64::INFINITY),
+                Value::Base64(b"hello".repeat(20)),
+                Value::DateTime("20200102T03:04:05".parse().unwrap()),
+            ]),
+        );
         m.insert("b".to_string(), Value::Integer(1));
         m.insert("\u{e9}\u{1}".to_string(), s(""));
         let expected = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n\
@@ -886,7 +1012,10 @@ bGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsbw==\n</base64></value>\
 </member>\n<member>\n<name>b</name>\n<value><int>1</int></value>\n</member>\n\
 <member>\n<name>\u{e9}\u{1}</name>\n<value><string></string></value>\n</member>\n\
 </struct></value>\n</param>\n</params>\n</methodResponse>\n";
-        assert_eq!(String::from_utf8(response(&Value::Struct(m))).unwrap(), expected);
+        assert_eq!(
+            String::from_utf8(response(&Value::Struct(m))).unwrap(),
+            expected
+        );
         assert_eq!(
             String::from_utf8(response(&Value::Nil)).unwrap(),
             "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><nil/></value></param>\n</params>\n</methodResponse>\n"
@@ -908,17 +1037,34 @@ bGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsbw==\n</base64></value>\
 </methodResponse>\n"
         );
         let f = Fault::with(crate::rpc::faults::BAD_NAME, "a<b");
-        assert!(String::from_utf8(fault(&f)).unwrap().contains("<string>BAD_NAME: a&lt;b</string>"));
+        assert!(
+            String::from_utf8(fault(&f))
+                .unwrap()
+                .contains("<string>BAD_NAME: a&lt;b</string>")
+        );
     }
 
     #[test]
     fn float_repr() {
         for (f, r) in [
-            (1.5, "1.5"), (1e16, "1e+16"), (1e15, "1000000000000000.0"), (0.0001, "0.0001"),
-            (1e-5, "1e-05"), (-0.0, "-0.0"), (123456789.123, "123456789.123"), (1e100, "1e+100"),
-            (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"), (0.1, "0.1"),
-            (100.0, "100.0"), (1e22, "1e+22"), (12345678901234567.0, "1.2345678901234568e+16"),
-            (0.0, "0.0"), (-2.5e-7, "-2.5e-07"), (f64::NAN, "nan"), (f64::NEG_INFINITY, "-inf"),
+            (1.5, "1.5"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (-0.0, "-0.0"),
+            (123456789.123, "123456789.123"),
+            (1e100, "1e+100"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.1, "0.1"),
+            (100.0, "100.0"),
+            (1e22, "1e+22"),
+            (12345678901234567.0, "1.2345678901234568e+16"),
+            (0.0, "0.0"),
+            (-2.5e-7, "-2.5e-07"),
+            (f64::NAN, "nan"),
+            (f64::NEG_INFINITY, "-inf"),
         ] {
             assert_eq!(py_float_repr(f), r, "{f}");
         }
@@ -930,13 +1076,20 @@ bGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsbw==\n</base64></value>\
         m.insert("name".to_string(), s("caf\u{e9} <&> x"));
         m.insert("pid".to_string(), Value::Integer(-42));
         m.insert("ok".to_string(), Value::Boolean(false));
-        m.insert("list".to_string(), Value::Array(vec![Value::Double(0.25), Value::Struct(BTreeMap::new())]));
+        m.insert(
+            "list".to_string(),
+            Value::Array(vec![Value::Double(0.25), Value::Struct(BTreeMap::new())]),
+        );
         let v = Value::Struct(m);
         // Re-wrap our response as a call and read it back.
         let resp = String::from_utf8(response(&v)).unwrap();
         let inner = resp
-            .split_once("<param>\n").unwrap().1
-            .rsplit_once("</param>").unwrap().0;
+            .split_once("<param>\n")
+            .unwrap()
+            .1
+            .rsplit_once("</param>")
+            .unwrap()
+            .0;
         let body = call(&format!("<param>{inner}</param>"));
         assert_eq!(parse_call(body.as_bytes()).unwrap().1, vec![v]);
     }

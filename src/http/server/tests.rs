@@ -57,7 +57,10 @@ fn post(version: &str, extra: &str, body: &str) -> Vec<u8> {
 
 fn basic(userpass: &str) -> String {
     use base64::Engine as _;
-    format!("Authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode(userpass))
+    format!(
+        "Authorization: Basic {}\r\n",
+        base64::engine::general_purpose::STANDARD.encode(userpass)
+    )
 }
 
 /// Read one response: (status line + headers, body). Needs a Content-Length.
@@ -66,7 +69,11 @@ async fn read_response<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> (String, V
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
         let n = s.read(&mut byte).await.unwrap();
-        assert!(n == 1, "connection closed in headers: {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n == 1,
+            "connection closed in headers: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.push(byte[0]);
     }
     let head = String::from_utf8(buf).unwrap();
@@ -83,7 +90,10 @@ async fn read_response<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> (String, V
 /// Whether the peer closes the connection (EOF) within a short time.
 async fn closes<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> bool {
     let mut b = [0u8; 1];
-    matches!(tokio::time::timeout(Duration::from_millis(500), s.read(&mut b)).await, Ok(Ok(0)) | Ok(Err(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), s.read(&mut b)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
 }
 
 fn is_unknown_method_fault(body: &[u8]) -> bool {
@@ -93,22 +103,35 @@ fn is_unknown_method_fault(body: &[u8]) -> bool {
 
 #[tokio::test]
 async fn keep_alive_two_calls_on_one_tcp_connection() {
-    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default()).await.unwrap();
-    assert_eq!(servers.warnings, vec!["Server 'inet_http_server' running without any HTTP authentication checking"]);
-    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap()).await.unwrap();
+    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        servers.warnings,
+        vec!["Server 'inet_http_server' running without any HTTP authentication checking"]
+    );
+    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap())
+        .await
+        .unwrap();
     for _ in 0..2 {
         s.write_all(&post("1.1", "", CALL)).await.unwrap();
         let (head, body) = read_response(&mut s).await;
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         assert!(head.contains("Content-Type: text/xml\r\n"), "{head}");
         assert!(head.contains("Server: Medusa/1.12\r\n"), "{head}");
-        assert!(is_unknown_method_fault(&body), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            is_unknown_method_fault(&body),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
     }
 }
 
 #[tokio::test]
 async fn http10_closes_unless_keep_alive() {
-    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default()).await.unwrap();
+    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default())
+        .await
+        .unwrap();
     let addr = servers.inet_addr().unwrap();
 
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -120,7 +143,9 @@ async fn http10_closes_unless_keep_alive() {
 
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     for _ in 0..2 {
-        s.write_all(&post("1.0", "Connection: keep-alive\r\n", CALL)).await.unwrap();
+        s.write_all(&post("1.0", "Connection: keep-alive\r\n", CALL))
+            .await
+            .unwrap();
         let (head, _) = read_response(&mut s).await;
         assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
         assert!(head.contains("Connection: Keep-Alive\r\n"), "{head}");
@@ -131,19 +156,30 @@ async fn http10_closes_unless_keep_alive() {
 async fn unix_socket_with_plain_password() {
     let dir = TempDir::new();
     let path = dir.0.join("sock");
-    let servers = start_servers(None, Some(&unix(path.clone(), Some("user"), Some("123"))), SupervisorHandle::default())
-        .await
-        .unwrap();
+    let servers = start_servers(
+        None,
+        Some(&unix(path.clone(), Some("user"), Some("123"))),
+        SupervisorHandle::default(),
+    )
+    .await
+    .unwrap();
     assert!(servers.warnings.is_empty());
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
 
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
     s.write_all(&post("1.1", "", CALL)).await.unwrap();
     let (head, body) = read_response(&mut s).await;
     assert!(head.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{head}");
     // hyper title-cases the name as `Www-Authenticate`; header names are case-insensitive.
-    assert!(head.to_ascii_lowercase().contains("www-authenticate: basic realm=\"default\"\r\n"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("www-authenticate: basic realm=\"default\"\r\n"),
+        "{head}"
+    );
     assert!(head.contains("Content-Type: text/html\r\n"), "{head}");
     assert_eq!(
         String::from_utf8(body).unwrap(),
@@ -152,12 +188,16 @@ async fn unix_socket_with_plain_password() {
     );
 
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
-    s.write_all(&post("1.1", &basic("user:wrong"), CALL)).await.unwrap();
+    s.write_all(&post("1.1", &basic("user:wrong"), CALL))
+        .await
+        .unwrap();
     assert!(read_response(&mut s).await.0.starts_with("HTTP/1.1 401 "));
 
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
     for _ in 0..2 {
-        s.write_all(&post("1.1", &basic("user:123"), CALL)).await.unwrap();
+        s.write_all(&post("1.1", &basic("user:123"), CALL))
+            .await
+            .unwrap();
         let (head, body) = read_response(&mut s).await;
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         assert!(is_unknown_method_fault(&body));
@@ -173,35 +213,84 @@ async fn unix_socket_with_plain_password() {
 
 #[tokio::test]
 async fn sha_password_on_tcp() {
-    let cfg = inet(Some("user"), Some("{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"));
-    let servers = start_servers(Some(&cfg), None, SupervisorHandle::default()).await.unwrap();
+    let cfg = inet(
+        Some("user"),
+        Some("{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"),
+    );
+    let servers = start_servers(Some(&cfg), None, SupervisorHandle::default())
+        .await
+        .unwrap();
     assert!(servers.warnings.is_empty());
-    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap()).await.unwrap();
-    s.write_all(&post("1.1", &basic("user:test"), CALL)).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap())
+        .await
+        .unwrap();
+    s.write_all(&post("1.1", &basic("user:test"), CALL))
+        .await
+        .unwrap();
     let (head, body) = read_response(&mut s).await;
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert!(is_unknown_method_fault(&body));
 
-    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap()).await.unwrap();
-    s.write_all(&post("1.1", &basic("user:{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"), CALL)).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap())
+        .await
+        .unwrap();
+    s.write_all(&post(
+        "1.1",
+        &basic("user:{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"),
+        CALL,
+    ))
+    .await
+    .unwrap();
     assert!(read_response(&mut s).await.0.starts_with("HTTP/1.1 401 "));
 }
 
 #[tokio::test]
 async fn error_replies_like_the_reference() {
-    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default()).await.unwrap();
+    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default())
+        .await
+        .unwrap();
     let addr = servers.inet_addr().unwrap();
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (b"GET /RPC2 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "HTTP/1.1 400 Bad Request"),
-        (b"GET /%52PC2 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "HTTP/1.1 400 Bad Request"),
-        (b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "HTTP/1.1 404 Not Found"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "HTTP/1.1 404 Not Found"),
-        (b"DELETE /nope HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "HTTP/1.1 400 Bad Request"),
-        (b"POST /mainlogtail HTTP/1.1\r\nContent-Length: 0\r\n\r\n".to_vec(), "HTTP/1.1 400 Bad Request"),
-        (b"GET /logtail/foo HTTP/1.1\r\n\r\n".to_vec(), "HTTP/1.1 404 Not Found"),
-        (b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "HTTP/1.1 411 Length Required"),
-        (post("1.1", "", "<methodCall><methodName>x"), "HTTP/1.1 400 Bad Request"),
-        (post("1.1", "", "<methodCall><params/></methodCall>"), "HTTP/1.1 400 Bad Request"),
+        (
+            b"GET /RPC2 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            b"GET /%52PC2 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 404 Not Found",
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 404 Not Found",
+        ),
+        (
+            b"DELETE /nope HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            b"POST /mainlogtail HTTP/1.1\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            b"GET /logtail/foo HTTP/1.1\r\n\r\n".to_vec(),
+            "HTTP/1.1 404 Not Found",
+        ),
+        (
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 411 Length Required",
+        ),
+        (
+            post("1.1", "", "<methodCall><methodName>x"),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            post("1.1", "", "<methodCall><params/></methodCall>"),
+            "HTTP/1.1 400 Bad Request",
+        ),
         (post("1.1", "", ""), "HTTP/1.1 400 Bad Request"),
         (post("1.0", "", "<a>\u{e9}</b>"), "HTTP/1.0 400 Bad Request"),
     ];
@@ -209,7 +298,11 @@ async fn error_replies_like_the_reference() {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         s.write_all(&req).await.unwrap();
         let (head, body) = read_response(&mut s).await;
-        assert!(head.starts_with(&format!("{status}\r\n")), "{:?} -> {head}", String::from_utf8_lossy(&req));
+        assert!(
+            head.starts_with(&format!("{status}\r\n")),
+            "{:?} -> {head}",
+            String::from_utf8_lossy(&req)
+        );
         assert!(head.contains("Content-Type: text/html\r\n"), "{head}");
         assert!(String::from_utf8_lossy(&body).contains("<h1>Error response</h1>"));
     }
@@ -223,23 +316,37 @@ async fn error_replies_like_the_reference() {
 
 #[tokio::test]
 async fn oversize_body_rejected() {
-    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default()).await.unwrap();
-    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap()).await.unwrap();
+    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default())
+        .await
+        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(servers.inet_addr().unwrap())
+        .await
+        .unwrap();
     let req = format!(
         "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n<methodCall>",
         routes::MAX_BODY + 1
     );
     s.write_all(req.as_bytes()).await.unwrap();
     let (head, _) = read_response(&mut s).await;
-    assert!(head.starts_with("HTTP/1.1 413 Request Entity Too Large\r\n"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 413 Request Entity Too Large\r\n"),
+        "{head}"
+    );
     assert!(closes(&mut s).await);
 }
 
 #[tokio::test]
 async fn garbage_does_not_kill_the_server() {
-    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default()).await.unwrap();
+    let servers = start_servers(Some(&inet(None, None)), None, SupervisorHandle::default())
+        .await
+        .unwrap();
     let addr = servers.inet_addr().unwrap();
-    for junk in [&b"garbage\r\n\r\n"[..], b"\x00\x01\x02\xff\r\n\r\n", b"GET\r\n\r\n", b"POST /RPC2 HTTP/9.9\r\n\r\n"] {
+    for junk in [
+        &b"garbage\r\n\r\n"[..],
+        b"\x00\x01\x02\xff\r\n\r\n",
+        b"GET\r\n\r\n",
+        b"POST /RPC2 HTTP/9.9\r\n\r\n",
+    ] {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         s.write_all(junk).await.unwrap();
         let mut sink = Vec::new();
@@ -247,7 +354,9 @@ async fn garbage_does_not_kill_the_server() {
     }
     // half a request, then hang up
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"POST /RPC2 HTTP/1.1\r\nContent-Length: 100\r\n\r\n<met").await.unwrap();
+    s.write_all(b"POST /RPC2 HTTP/1.1\r\nContent-Length: 100\r\n\r\n<met")
+        .await
+        .unwrap();
     drop(s);
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(&post("1.1", "", CALL)).await.unwrap();
@@ -259,13 +368,27 @@ async fn stale_socket_replaced_live_one_refused() {
     let dir = TempDir::new();
     let path = dir.0.join("sock");
     std::fs::write(&path, b"stale").unwrap();
-    let first = start_servers(None, Some(&unix(path.clone(), None, None)), SupervisorHandle::default()).await.unwrap();
-    assert_eq!(first.warnings, vec!["Server 'unix_http_server' running without any HTTP authentication checking"]);
+    let first = start_servers(
+        None,
+        Some(&unix(path.clone(), None, None)),
+        SupervisorHandle::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        first.warnings,
+        vec!["Server 'unix_http_server' running without any HTTP authentication checking"]
+    );
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
     s.write_all(&post("1.1", "", CALL)).await.unwrap();
     assert!(read_response(&mut s).await.0.starts_with("HTTP/1.1 200 OK"));
 
-    let second = start_servers(None, Some(&unix(path.clone(), None, None)), SupervisorHandle::default()).await;
+    let second = start_servers(
+        None,
+        Some(&unix(path.clone(), None, None)),
+        SupervisorHandle::default(),
+    )
+    .await;
     assert_eq!(second.unwrap_err(), ADDRESS_IN_USE);
     assert!(path.exists(), "the live daemon's socket is left alone");
 
@@ -273,7 +396,13 @@ async fn stale_socket_replaced_live_one_refused() {
     let mut first = first;
     first.close();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let third = start_servers(None, Some(&unix(path.clone(), None, None)), SupervisorHandle::default()).await.unwrap();
+    let third = start_servers(
+        None,
+        Some(&unix(path.clone(), None, None)),
+        SupervisorHandle::default(),
+    )
+    .await
+    .unwrap();
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
     s.write_all(&post("1.1", "", CALL)).await.unwrap();
     assert!(read_response(&mut s).await.0.starts_with("HTTP/1.1 200 OK"));
@@ -286,18 +415,31 @@ async fn stale_socket_replaced_live_one_refused() {
 async fn bind_errors_use_the_reference_text() {
     let dir = TempDir::new();
     let missing = dir.0.join("no/such/dir/sock");
-    let err = start_servers(None, Some(&unix(missing, None, None)), SupervisorHandle::default()).await.unwrap_err();
-    assert_eq!(err, "Cannot open an HTTP server: socket.error reported errno.ENOENT (2)");
+    let err = start_servers(
+        None,
+        Some(&unix(missing, None, None)),
+        SupervisorHandle::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "Cannot open an HTTP server: socket.error reported errno.ENOENT (2)"
+    );
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let mut cfg = inet(None, None);
     cfg.port = taken.local_addr().unwrap().port();
-    let err = start_servers(Some(&cfg), None, SupervisorHandle::default()).await.unwrap_err();
+    let err = start_servers(Some(&cfg), None, SupervisorHandle::default())
+        .await
+        .unwrap_err();
     assert_eq!(err, ADDRESS_IN_USE);
 
     let mut cfg = inet(None, None);
     cfg.host = "nosuchhost.invalid".into();
-    let err = start_servers(Some(&cfg), None, SupervisorHandle::default()).await.unwrap_err();
+    let err = start_servers(Some(&cfg), None, SupervisorHandle::default())
+        .await
+        .unwrap_err();
     assert_eq!(err, "Cannot open an HTTP server: socket.error reported -2");
 }
 
@@ -310,7 +452,15 @@ async fn failed_unix_bind_releases_the_inet_port() {
     drop(taken);
     let mut cfg = inet(None, None);
     cfg.port = port;
-    assert!(start_servers(Some(&cfg), Some(&unix(missing, None, None)), SupervisorHandle::default()).await.is_err());
+    assert!(
+        start_servers(
+            Some(&cfg),
+            Some(&unix(missing, None, None)),
+            SupervisorHandle::default()
+        )
+        .await
+        .is_err()
+    );
     tokio::task::yield_now().await;
     let again = start_servers(Some(&cfg), None, SupervisorHandle::default()).await;
     assert!(again.is_ok(), "{again:?}");
@@ -321,11 +471,16 @@ async fn failed_unix_bind_releases_the_inet_port() {
 #[tokio::test]
 #[ignore]
 async fn stock_python_client() {
-    let Ok(python) = std::env::var("SUPERVISOR_REF_PYTHON") else { return };
+    let Ok(python) = std::env::var("SUPERVISOR_REF_PYTHON") else {
+        return;
+    };
     let dir = TempDir::new();
     let path = dir.0.join("sock");
     let servers = start_servers(
-        Some(&inet(Some("user"), Some("{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"))),
+        Some(&inet(
+            Some("user"),
+            Some("{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"),
+        )),
         Some(&unix(path.clone(), None, None)),
         SupervisorHandle::default(),
     )
@@ -358,6 +513,16 @@ print('OK')
         sock = path.display(),
         port = port
     );
-    let out = tokio::process::Command::new(python).arg("-c").arg(script).output().await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "OK",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
