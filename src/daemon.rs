@@ -98,21 +98,6 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
     if !cfg.supervisord.nocleanup {
         crate::logs::capture::clean_auto_child_logs(&cfg.supervisord.childlogdir, &cfg.supervisord.identifier);
     }
-    // Bind the servers before daemonizing, so a port in use is reported on the terminal.
-    let bound = match crate::http::server::bind(&cfg) {
-        Ok(b) => b,
-        Err(e) => {
-            log(LogLevel::Critical, &e);
-            eprintln!("Error: {}", e);
-            return Err(2);
-        }
-    };
-    if !cfg.supervisord.nodaemon && first {
-        if let Err(e) = crate::supervisor::daemonize::daemonize(&cfg) {
-            eprintln!("Error: {}", e);
-            return Err(2);
-        }
-    }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -120,21 +105,42 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
             return Err(2);
         }
     };
-    let mood = rt.block_on(async move { serve(cfg, cli, bound).await });
+    let mood = rt.block_on(async move { serve(cfg, cli, first).await });
     drop(rt);
     mood
 }
 
-async fn serve(cfg: Config, cli: &Cli, bound: crate::http::server::Bound) -> Result<Mood, i32> {
+async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let handle = supervisor::SupervisorHandle::new(tx.clone());
-    let servers = match crate::http::server::serve(bound, &cfg, handle.clone()) {
+    let servers = match crate::http::server::start(&cfg, handle.clone()).await {
         Ok(s) => s,
         Err(e) => {
             log(LogLevel::Critical, &e);
+            eprint!("{}", crate::cli::usage_text(&cli.progname, &e));
             return Err(2);
         }
     };
+    // The reference logs, per server (inet first, then unix), that the RPC interface is ready
+    // and, without credentials, a CRIT warning.
+    let names = [
+        cfg.inet_http_server.as_ref().map(|_| "inet_http_server"),
+        cfg.unix_http_server.as_ref().map(|_| "unix_http_server"),
+    ];
+    for name in names.into_iter().flatten() {
+        log(LogLevel::Info, "RPC interface 'supervisor' initialized");
+        for w in servers.warnings.iter().filter(|w| w.contains(name)) {
+            log(LogLevel::Critical, w);
+        }
+    }
+    // Daemonize after binding, so a port in use is reported on the terminal. The runtime is
+    // single-threaded, so the fork copies the only thread.
+    if !cfg.supervisord.nodaemon && first {
+        if let Err(e) = crate::supervisor::daemonize::daemonize(&cfg) {
+            log(LogLevel::Critical, &e);
+            return Err(2);
+        }
+    }
     write_pidfile(&cfg);
     let _reaper = spawn_reaper_forwarder(tx.clone());
     let _signals = supervisor::signals::spawn_signal_task(tx.clone());

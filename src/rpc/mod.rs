@@ -5,6 +5,7 @@ pub mod dispatch;
 pub mod supervisor_ns;
 pub mod system_ns;
 pub mod faults;
+pub mod xml;
 
 pub use dxr::Value;
 pub use faults::Fault;

@@ -339,7 +339,7 @@ async fn read_log(h: SupervisorHandle, a: Args) -> Reply {
 
 fn read_range(path: &std::path::Path, offset: i64, length: i64) -> Reply {
     match crate::logs::read_file_range(path, offset, length) {
-        Ok(bytes) => Ok(v::s(crate::rpc::xml::text_from_bytes(&bytes))),
+        Ok(bytes) => Ok(v::s(crate::rpc::xml::lossy_string(&bytes))),
         Err(e) => Err(read_fault(e)),
     }
 }
@@ -912,7 +912,7 @@ async fn tail_process_log(h: SupervisorHandle, a: Args, ch: Channel) -> Reply {
     match path {
         Some(p) if p.exists() => {
             let (bytes, off, overflow) = crate::logs::tail_file(&p, offset, length);
-            Ok(v::arr(vec![v::s(crate::rpc::xml::text_from_bytes(&bytes)), v::i(off), v::b(overflow)]))
+            Ok(v::arr(vec![v::s(crate::rpc::xml::lossy_string(&bytes)), v::i(off), v::b(overflow)]))
         }
         _ => Ok(v::arr(vec![v::s(""), v::i(0), v::b(false)])),
     }

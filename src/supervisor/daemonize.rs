@@ -1,6 +1,7 @@
 //! Daemon mode (`nodaemon=false`): fork, let the parent exit, become a session leader, change
 //! directory and umask, and point stdin/stdout/stderr at /dev/null, as the reference's
-//! `daemonize`. Called before the async runtime exists, so the fork is of a single thread.
+//! `daemonize`. Called on the single-threaded runtime before any blocking-pool thread exists,
+//! so the fork copies the only thread; the parent exits at once without touching the runtime.
 
 use std::os::fd::AsRawFd;
 
@@ -10,7 +11,7 @@ use crate::config::{Config, LogLevel};
 use crate::supervisor::log;
 
 pub fn daemonize(cfg: &Config) -> Result<(), String> {
-    // SAFETY: no other thread exists yet (the runtime is built after this).
+    // SAFETY: the process has one thread (current-thread runtime, no blocking pool in use).
     match unsafe { fork() } {
         Ok(ForkResult::Parent { .. }) => {
             log(LogLevel::Blather, "supervisord forked; parent exiting");

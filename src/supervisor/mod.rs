@@ -84,6 +84,14 @@ pub struct SupervisorHandle {
     tx: mpsc::UnboundedSender<Msg>,
 }
 
+/// A handle to no actor: every call fails with [`Gone`] (for tests of the servers alone).
+impl Default for SupervisorHandle {
+    fn default() -> Self {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        SupervisorHandle { tx }
+    }
+}
+
 impl SupervisorHandle {
     /// Run `f` on the actor and return its result.
     pub async fn call<T: Send + 'static>(

@@ -1,0 +1,305 @@
+//! Request routing: one [`route`] function maps every request to its handler, in the
+//! reference's order (its medusa handler list): authentication first when configured, then
+//! `/RPC2*` (XML-RPC), `/logtail*`, `/mainlogtail*`, and the web UI / static files for
+//! everything else. Matching is by prefix on the percent-decoded path, as medusa does.
+//!
+//! The log tail and web handlers are hooks ([`logtail`], [`mainlogtail`], [`web`]) that
+//! answer as the reference does for requests they can never serve (wrong method) and 404
+//! otherwise, until their real implementations are plugged in here. They receive the whole
+//! request and the shared [`Ctx`] and return a full [`Response<Body>`]; a streaming reply
+//! (the `tail -f` of `/logtail`) is a [`Body`] built from a stream (see [`channel_body`]).
+//! Replies without a `Content-Length` are sent chunked on HTTP/1.1 and close the connection
+//! on HTTP/1.0, as the reference does.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body as HttpBody, Frame};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::auth::{Credentials, Outcome};
+use crate::rpc::{dispatch, xml};
+use crate::supervisor::SupervisorHandle;
+
+/// Response body type of every handler: a boxed body whose errors are I/O errors (so a
+/// file-backed stream can fail mid-way; the connection is then closed).
+pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// Largest XML-RPC request body accepted (the reference has no limit); larger ones get 413.
+pub const MAX_BODY: u64 = 8 * 1024 * 1024;
+
+/// What every request handler of one server can see.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub handle: SupervisorHandle,
+    /// `None` when the section has no `username`.
+    pub auth: Option<Credentials>,
+    /// `inet_http_server` or `unix_http_server`.
+    pub section: &'static str,
+}
+
+/// A body holding `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|e: Infallible| match e {})
+        .boxed_unsync()
+}
+
+/// A body fed by a channel (for `tail -f`-style replies): each `Ok` chunk is sent as it
+/// arrives (chunked on HTTP/1.1), an `Err` aborts the connection, and dropping the sender
+/// ends the body. When the client goes away the receiver is dropped, so `send` fails and the
+/// producing task can stop.
+pub fn channel_body(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Body {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
+    impl HttpBody for ChannelBody {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            self.0.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data)))
+        }
+    }
+    ChannelBody(rx).boxed_unsync()
+}
+
+/// The reference's (medusa's) reason phrase for a status.
+fn reason(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        408 => "Request Time-out",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Large",
+        500 => "Internal Server Error",
+        504 => "Gateway Time-out",
+        _ => status.canonical_reason().unwrap_or("Unknown"),
+    }
+}
+
+/// medusa's error page: `text/html`, with the code and reason in its body.
+pub fn error_response(status: StatusCode) -> Response<Body> {
+    let body = format!(
+        "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n\
+         <p>Error code {}.\r\n<p>Message: {}.\r\n</body>\r\n",
+        status.as_u16(),
+        reason(status)
+    );
+    let mut resp = Response::new(full(body.clone()));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    let phrase = reason(status);
+    if status.canonical_reason() != Some(phrase) {
+        resp.extensions_mut()
+            .insert(hyper::ext::ReasonPhrase::from_static(phrase.as_bytes()));
+    }
+    resp
+}
+
+/// Python's `urllib.parse.unquote` on a path (bad escapes kept, UTF-8 with replacement).
+fn unquote(path: &str) -> String {
+    if !path.contains('%') {
+        return path.to_string();
+    }
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The path medusa matches handlers against: the request target's path, percent-decoded;
+/// an absolute-form target (`GET http://host/x`) is kept whole, so it matches nothing.
+pub fn request_path<B>(req: &Request<B>) -> String {
+    if req.uri().scheme().is_some() {
+        return req.uri().to_string();
+    }
+    unquote(req.uri().path())
+}
+
+/// Answer one request. Every reply of every server goes through here.
+pub async fn route<B>(ctx: &Ctx, req: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if let Some(creds) = &ctx.auth {
+        let value = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        match creds.check(value) {
+            Outcome::Allowed => {}
+            Outcome::Unauthorized => return unauthorized(),
+            Outcome::Malformed => return error_response(StatusCode::BAD_REQUEST),
+            Outcome::ServerError => return error_response(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+    let path = request_path(&req);
+    if path.starts_with("/RPC2") {
+        rpc2(ctx, req).await
+    } else if let Some(rest) = path.strip_prefix("/logtail") {
+        let rest = rest.to_string();
+        logtail(ctx, req, &rest).await
+    } else if path.starts_with("/mainlogtail") {
+        mainlogtail(ctx, req).await
+    } else {
+        web(ctx, req, &path).await
+    }
+}
+
+/// 401 with the reference's challenge; the connection is closed after it.
+fn unauthorized() -> Response<Body> {
+    let mut resp = error_response(StatusCode::UNAUTHORIZED);
+    let h = resp.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    h.insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"default\""),
+    );
+    resp
+}
+
+/// `POST /RPC2`: one XML-RPC call. Faults are 200 replies with a fault body.
+async fn rpc2<B>(ctx: &Ctx, req: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if req.method() != Method::POST {
+        return error_response(StatusCode::BAD_REQUEST);
+    }
+    let length = match req.headers().get(header::CONTENT_LENGTH) {
+        None => return error_response(StatusCode::LENGTH_REQUIRED),
+        Some(v) => v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()),
+    };
+    match length {
+        None => return error_response(StatusCode::BAD_REQUEST),
+        Some(n) if n > MAX_BODY => {
+            let mut resp = error_response(StatusCode::PAYLOAD_TOO_LARGE);
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
+        Some(_) => {}
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY as usize)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            tracing::debug!("XML-RPC request body could not be read: {e}");
+            return error_response(StatusCode::BAD_REQUEST);
+        }
+    };
+    let (method, params) = match xml::parse_call(&body) {
+        Ok(call) => call,
+        Err(e) => {
+            tracing::error!(
+                "XML-RPC request data {:?} is invalid: {}",
+                String::from_utf8_lossy(&body),
+                match e {
+                    xml::ParseError::NoMethodName => "no method name",
+                    xml::ParseError::Unmarshallable(_) => "unmarshallable",
+                }
+            );
+            return error_response(StatusCode::BAD_REQUEST);
+        }
+    };
+    tracing::trace!("XML-RPC method called: {method}()");
+    let reply = match dispatch::call(&ctx.handle, &method, params).await {
+        Ok(value) => {
+            tracing::trace!("XML-RPC method {method}() returned successfully");
+            xml::response(&value)
+        }
+        Err(f) if xml::is_internal_error(&f) => {
+            tracing::error!("Handling XML-RPC request {method}() failed: {}", f.string);
+            return error_response(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        Err(f) => {
+            tracing::trace!(
+                "XML-RPC method {method}() returned fault: [{}] {}",
+                f.code,
+                f.string
+            );
+            xml::fault(&f)
+        }
+    };
+    let len = reply.len();
+    let mut resp = Response::new(full(reply));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    resp
+}
+
+/// `/logtail/<namespec>[/stdout|/stderr]` hook: `tail -f` of a process log (to be plugged in;
+/// `rest` is what follows `/logtail` in the decoded path).
+pub async fn logtail<B>(_ctx: &Ctx, req: Request<B>, _rest: &str) -> Response<Body> {
+    if req.method() != Method::GET {
+        return error_response(StatusCode::BAD_REQUEST);
+    }
+    error_response(StatusCode::NOT_FOUND)
+}
+
+/// `/mainlogtail` hook: `tail -f` of the main log (to be plugged in).
+pub async fn mainlogtail<B>(_ctx: &Ctx, req: Request<B>) -> Response<Body> {
+    if req.method() != Method::GET {
+        return error_response(StatusCode::BAD_REQUEST);
+    }
+    error_response(StatusCode::NOT_FOUND)
+}
+
+/// Web UI (`/`, `/index.html`, `/tail.html`) and static files hook (to be plugged in).
+/// The reference's static file handler answers 400 to methods other than GET and HEAD.
+pub async fn web<B>(_ctx: &Ctx, req: Request<B>, _path: &str) -> Response<Body> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return error_response(StatusCode::BAD_REQUEST);
+    }
+    error_response(StatusCode::NOT_FOUND)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquote_like_python() {
+        assert_eq!(unquote("/%52PC2"), "/RPC2");
+        assert_eq!(unquote("/a%2"), "/a%2");
+        assert_eq!(unquote("/a%zz%"), "/a%zz%");
+        assert_eq!(unquote("/%C3%A9"), "/\u{e9}");
+        assert_eq!(unquote("/%ff"), "/\u{fffd}");
+    }
+
+    #[test]
+    fn error_page_is_medusas() {
+        let r = error_response(StatusCode::NOT_FOUND);
+        assert_eq!(r.headers()[header::CONTENT_LENGTH], "134");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html");
+    }
+}
