@@ -411,6 +411,7 @@ impl Step<'_> {
 /// until nothing more changes. Returns the new record and the actions to carry out, in order.
 pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Record, Vec<Action>) {
     let mut s = Step { cfg, rec, ctx, actions: Vec::new() };
+    let event_kind = if matches!(event, Event::Spawned { .. }) { EventKind::Spawned } else { EventKind::Other };
     match event {
         Event::Tick => {}
         Event::Start => s.spawn(),
@@ -425,9 +426,12 @@ pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Re
         Event::Signal { sig } => s.signal(sig),
         Event::GiveUp => s.give_up(),
     }
-    // A spawn is pending when the last action asks for one: the actor must fork first, and the
-    // transition checks resume when it reports back.
-    if !s.actions.iter().any(|a| *a == Action::Spawn) {
+    // A spawn is pending when an action asks for one: the actor must fork first, and the
+    // transition checks resume when it reports back. Right after a fork they wait for the next
+    // tick too, so a pass of spawns logs all `spawned:` lines before any `success:` line, as the
+    // reference's loop does even with startsecs=0.
+    let spawning = matches!(event_kind, EventKind::Spawned);
+    if !spawning && !s.actions.iter().any(|a| *a == Action::Spawn) {
         let before = s.rec.state;
         s.transition();
         // A give-up or a startsecs=0 start can enable one more check (FATAL is final).
@@ -436,6 +440,11 @@ pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Re
         }
     }
     (s.rec, s.actions)
+}
+
+enum EventKind {
+    Spawned,
+    Other,
 }
 
 /// When the next timed check is due for this process, if any (wall-clock seconds).
@@ -556,10 +565,13 @@ mod tests {
     }
 
     #[test]
-    fn startsecs_zero_is_running_at_once() {
+    fn startsecs_zero_is_running_at_the_next_tick() {
         let mut c = cfg();
         c.startsecs = 0;
         let r = started(&c);
+        assert_eq!(r.state, Starting);
+        assert_eq!(deadline(&c, &r, true), Some(100.0));
+        let (r, _) = step(&c, r, Event::Tick, ctx(100.0));
         assert_eq!(r.state, Running);
     }
 
