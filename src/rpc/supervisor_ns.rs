@@ -390,7 +390,8 @@ async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
         Err(e) => return Err(Fault::with(faults::CANT_REREAD, e)),
     };
     on_actor(&h, move |s| {
-        s.config = new;
+        // As the reference, only the process group configs of the re-read file take effect.
+        s.config.groups = new.groups;
         let (added, changed, removed) = diff_to_active(s);
         let names = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
         Ok(v::arr(vec![v::arr(vec![names(added), names(changed), names(removed)])]))
