@@ -557,18 +557,23 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
             None => rx.recv().await,
         };
         let Some(msg) = msg else { break };
-        match msg {
-            Msg::Call(job) => job(&mut sup),
-            Msg::Reaped(pid, how) => sup.reaped(pid, how),
-            Msg::Signal(sig) => sup.signal(sig),
-        }
-        // Handle what is already queued before settling again (a burst of exits).
-        while let Ok(msg) = rx.try_recv() {
+        // Handle what is already queued too before settling again (a burst of exits); the
+        // reference notes the coalesced SIGCHLD after reaping, at debug.
+        let mut reaped = false;
+        let mut next = Some(msg);
+        while let Some(msg) = next {
             match msg {
                 Msg::Call(job) => job(&mut sup),
-                Msg::Reaped(pid, how) => sup.reaped(pid, how),
+                Msg::Reaped(pid, how) => {
+                    reaped = true;
+                    sup.reaped(pid, how);
+                }
                 Msg::Signal(sig) => sup.signal(sig),
             }
+            next = rx.try_recv().ok();
+        }
+        if reaped {
+            log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
         }
         sup.dirty = true;
     }
