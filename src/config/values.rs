@@ -12,13 +12,10 @@ use std::path::{Path, PathBuf};
 
 use super::model::{AutoRestart, LogLevel, LogTarget};
 
-/// Python's `repr()` of a string: single quotes unless the text holds `'` and no `"`.
+/// Python's `repr()` of a `str`, as the reference's `%r` renders names, paths and
+/// commands in its messages (C0 and C1 controls escaped).
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -32,7 +29,10 @@ pub fn py_repr(s: &str) -> String {
                 out.push(c);
             }
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if (0x80..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
             }
             c => out.push(c),
         }

@@ -11,9 +11,6 @@
 //! - a cookie that is not base64 or not UTF-8 once decoded: 400;
 //! - a cookie that decodes to text without a `:`: 500 (the reference crashes unpacking it).
 
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use sha1::{Digest, Sha1};
 
 /// The credentials of one server section.
@@ -96,31 +93,7 @@ impl Credentials {
 
 /// Python's lenient `base64.decodebytes` then a strict UTF-8 decode.
 fn decode_cookie(cookie: &[u8]) -> Option<String> {
-    const ENGINE: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let mut data = Vec::with_capacity(cookie.len());
-    let mut pads = 0;
-    for &c in cookie {
-        match c {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if pads == 0 => data.push(c),
-            b'=' => pads += 1,
-            _ => {}
-        }
-    }
-    let needed = match data.len() % 4 {
-        0 => 0,
-        1 => return None,
-        2 => 2,
-        _ => 1,
-    };
-    if pads < needed {
-        return None;
-    }
-    String::from_utf8(ENGINE.decode(&data).ok()?).ok()
+    String::from_utf8(crate::rpc::xml::py_b64decode_bytes(cookie).ok()?).ok()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

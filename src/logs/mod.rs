@@ -182,30 +182,7 @@ pub fn py_repr_bytes(b: &[u8]) -> String {
     s
 }
 
-/// Python's `repr()` of a `str` (`'name'`), as `%r` renders process names in log lines.
-pub fn py_repr_str(v: &str) -> String {
-    let quote = if v.contains('\'') && !v.contains('"') { '"' } else { '\'' };
-    let mut s = String::with_capacity(v.len() + 2);
-    s.push(quote);
-    for c in v.chars() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '\t' => s.push_str("\\t"),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            c if c == quote => {
-                s.push('\\');
-                s.push(quote)
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                s.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => s.push(c),
-        }
-    }
-    s.push(quote);
-    s
-}
+pub use crate::config::values::py_repr as py_repr_str;
 
 #[cfg(test)]
 mod tests {

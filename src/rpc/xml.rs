@@ -469,9 +469,14 @@ fn py_float(text: &str) -> Option<f64> {
     lower.parse().ok()
 }
 
-/// Python's `base64.decodebytes`: characters outside the alphabet are skipped, data after
-/// the padding is ignored, and a missing padding is an error.
+/// Python's `base64.decodebytes` for `<base64>` values (see [`py_b64decode_bytes`]).
 fn py_b64decode(text: &str) -> Result<Vec<u8>, ParseError> {
+    py_b64decode_bytes(text.as_bytes()).map_err(|e| bad(e))
+}
+
+/// Python's `base64.decodebytes`: characters outside the alphabet are skipped, data after
+/// the padding is ignored, and a missing padding is an error. Also used for basic auth.
+pub fn py_b64decode_bytes(text: &[u8]) -> Result<Vec<u8>, &'static str> {
     const ENGINE: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         GeneralPurposeConfig::new()
@@ -480,7 +485,7 @@ fn py_b64decode(text: &str) -> Result<Vec<u8>, ParseError> {
     );
     let mut data = Vec::with_capacity(text.len());
     let mut pads = 0;
-    for c in text.bytes() {
+    for &c in text {
         match c {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if pads == 0 => data.push(c),
             b'=' => pads += 1,
@@ -489,16 +494,14 @@ fn py_b64decode(text: &str) -> Result<Vec<u8>, ParseError> {
     }
     let needed = match data.len() % 4 {
         0 => 0,
-        1 => return Err(bad("base64: excess data")),
+        1 => return Err("base64: excess data"),
         2 => 2,
         _ => 1,
     };
     if pads < needed {
-        return Err(bad("base64: incorrect padding"));
+        return Err("base64: incorrect padding");
     }
-    ENGINE
-        .decode(&data)
-        .map_err(|e| bad(format!("base64: {e}")))
+    ENGINE.decode(&data).map_err(|_| "base64: invalid data")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -320,33 +320,7 @@ fn check_execv_args(filename: &str, meta: Option<&std::fs::Metadata>) -> Result<
     Ok(())
 }
 
-/// Python's `repr()` of a `str`, as the reference's `%r` puts it in spawnerr messages.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+pub use crate::config::values::py_repr;
 
 /// The symbolic errno name the reference prints (`errno.errorcode`), or the number.
 pub fn errno_text(e: i32) -> String {
