@@ -106,6 +106,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     fn basic(userpass: &str) -> Vec<u8> {
         format!(
