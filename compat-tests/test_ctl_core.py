@@ -49,7 +49,11 @@ def script(d, commands):
     """Run each supervisorctl command line; return [(cmd, rc, out, err)] normalised."""
     results = []
     for cmd in commands:
-        rc, out, err = d.ctl_norm(*cmd.split())
+        args = cmd.split()
+        # several processes at once: result lines come in completion order (a race)
+        multi = args[0] in ("start", "stop", "restart") and (
+            len(args) > 2 or any(a == "all" or a.endswith(":*") for a in args[1:]))
+        rc, out, err = (d.ctl_sorted if multi else d.ctl_norm)(*args)
         results.append((cmd, rc, out, err))
     return results
 
