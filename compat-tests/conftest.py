@@ -137,15 +137,23 @@ MAINLOG_KEEP = re.compile(
 )
 
 
-def mainlog_events(text, tmp=None, unordered=()):
+_STOP_PROGRESS = re.compile(r"^INFO waiting for \S+ to stop$")
+
+
+def mainlog_events(text, tmp=None, unordered=(), progress=False):
     """The main log's lines that both daemons must print, normalised.
 
     ``unordered``: message prefixes (e.g. "stopped:") whose consecutive lines
     are sorted, for events whose order is a race (several processes stopped
-    at once are reaped in any order)."""
+    at once are reaped in any order).
+    ``progress``: keep `waiting for x to stop`, which the reference logs only
+    if the process is still STOPPING when supervisorctl first polls (a race
+    unless the process ignores its stop signal)."""
     out = []
     for line in text.splitlines():
         line = _LOG_PREFIX.sub("", line)
+        if not progress and _STOP_PROGRESS.match(line):
+            continue
         if MAINLOG_KEEP.match(line):
             line = normalise(line, tmp)
             # throttled progress reports repeat a timing-dependent number of times
@@ -397,8 +405,27 @@ class Daemon:
         def check():
             info = self.info(name)
             return info if info["statename"] in statenames else None
-        return wait_until(check, timeout, daemon=self,
+        info = wait_until(check, timeout, daemon=self,
                           what="%s to be %s on %s" % (name, "/".join(statenames), self.kind))
+        if info["statename"] == "RUNNING" and info["pid"]:
+            self.wait_exec(info["pid"])
+        return info
+
+    def wait_exec(self, pid, timeout=WAIT_TIMEOUT):
+        """Wait until a child has exec'd its program.
+
+        With startsecs=0 a process is RUNNING right after fork; a signal that
+        reaches the child before exec is lost (the reference's forked child
+        still has the daemon's handlers), so tests wait for the exec before
+        stopping anything."""
+        daemon_comm = proc_comm(self.proc.pid)
+
+        def done():
+            try:
+                return proc_comm(pid) != daemon_comm
+            except OSError:
+                return True  # already gone
+        wait_until(done, timeout, daemon=self, what="pid %s to exec" % pid)
 
     def wait_log(self, needle, timeout=WAIT_TIMEOUT, count=1):
         """Wait until the main log contains ``needle`` (a str or compiled regex) count times."""
@@ -414,9 +441,9 @@ class Daemon:
         except FileNotFoundError:
             return ""
 
-    def events(self, unordered=()):
+    def events(self, unordered=(), progress=False):
         """Normalised main-log lines of interest (see MAINLOG_KEEP, mainlog_events)."""
-        return mainlog_events(self.log_text(), self.tmp, unordered)
+        return mainlog_events(self.log_text(), self.tmp, unordered, progress)
 
     def diagnostics(self):
         parts = ["--- %s daemon: %s" % (self.kind, " ".join(self.command()))]
