@@ -122,6 +122,8 @@ def normalise(text, tmp=None):
     text = re.sub(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", "", text)
     text = re.sub(r"\bpid \d+", "pid N", text)
     text = re.sub(r"(killing '[^']*') \(\d+\)", r"\1 (N)", text)
+    # AUTO child logs: <name>-stdout---supervisor-<random>.log
+    text = re.sub(r"-(stdout|stderr)---supervisor-[A-Za-z0-9_]+\.log", r"-\1---supervisor-R.log", text)
     text = re.sub(r"\buptime (\d+ days?, )?\d+:\d\d:\d\d", "uptime T", text)
     text = _STATUS_DATE.sub("DATE", text)
     text = re.sub(r"(?m)^[1-9]\d*$", "N", text)  # bare pid lines (supervisorctl pid)
