@@ -84,8 +84,7 @@ def wait_until(predicate, timeout=WAIT_TIMEOUT, interval=0.05, what=None, daemon
             msg = "timed out after %ss waiting for %s" % (timeout, what or predicate)
             if last_exc is not None:
                 msg += " (last error: %r)" % (last_exc,)
-            if daemon is not None:
-                msg += "\n" + daemon.diagnostics()
+            # the daemons' stderr and logs are attached to the report (see below)
             pytest.fail(msg)
         time.sleep(interval)
 
@@ -321,14 +320,13 @@ class Daemon:
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            pytest.fail("%s daemon did not exit within %ss\n%s"
-                        % (self.kind, timeout, self.diagnostics()))
+            pytest.fail("%s daemon did not exit within %ss" % (self.kind, timeout))
         return rc, self.stdout_path.read_text(errors="replace"), self.stderr_path.read_text(errors="replace")
 
     def check_alive(self):
         if self.proc is not None and not self.signalled and self.proc.poll() is not None:
-            pytest.fail("%s daemon exited unexpectedly with status %s\n%s"
-                        % (self.kind, self.proc.returncode, self.diagnostics()))
+            pytest.fail("%s daemon exited unexpectedly with status %s (its stderr and "
+                        "log are in the report's daemon section)" % (self.kind, self.proc.returncode))
 
     def send(self, sig):
         if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
@@ -340,8 +338,7 @@ class Daemon:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            pytest.fail("%s daemon did not exit within %ss\n%s"
-                        % (self.kind, timeout, self.diagnostics()))
+            pytest.fail("%s daemon did not exit within %ss" % (self.kind, timeout))
 
     def stop(self):
         """Teardown: SIGTERM, wait, then SIGKILL whatever is left (daemon and children)."""
@@ -378,8 +375,7 @@ class Daemon:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                stdin=subprocess.DEVNULL, cwd=str(self.tmp))
         except subprocess.TimeoutExpired:
-            pytest.fail("supervisorctl %s timed out after %ss\n%s"
-                        % (" ".join(map(str, args)), timeout, self.diagnostics()))
+            pytest.fail("supervisorctl %s timed out after %ss" % (" ".join(map(str, args)), timeout))
         return p.returncode, p.stdout, p.stderr
 
     def ctl_norm(self, *args, **kw):
