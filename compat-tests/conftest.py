@@ -55,10 +55,6 @@ STOP_TIMEOUT = 60
 
 TAG_VAR = "COMPAT_TEST_TAG"
 
-STATES = {
-    "STOPPED": 0, "STARTING": 10, "RUNNING": 20, "BACKOFF": 30,
-    "STOPPING": 40, "EXITED": 100, "FATAL": 200, "UNKNOWN": 1000,
-}
 
 
 # ---------------------------------------------------------------- helpers
@@ -535,8 +531,3 @@ def pytest_runtest_makereport(item, call):
         for d in getattr(item, "_daemons", []):
             if d.proc is not None or d.stderr_path.exists():
                 report.sections.append(("daemon %s (%s)" % (d.kind, d.tmp), d.diagnostics()))
-
-
-@pytest.fixture
-def helpers():
-    return HELPERS

@@ -2,7 +2,6 @@
 getAllConfigInfo, and bad configs (exit status 2 with a useful message)."""
 
 import re
-from pathlib import Path
 
 import pytest
 

@@ -112,7 +112,10 @@ def test_pid(daemon, oracle):
     res = as_dict(compare(daemon, oracle, scenario_pid))
     assert res["pid"][:2] == (0, "N\n")  # the daemon's own pid
     assert res["pid sleeper"][:2] == (0, "N\n")
-    assert res["pid all"][1] == "N\n0\nN\nN\n" or res["pid all"][1].count("\n") == 4
+    # a stopped process: its pid is 0 and the exit code says "not running"
+    assert res["pid idle"][:2] == (7, "0\n")
+    assert res["pid all"][:2] == (0, "N\nN\n0\nN\n")  # ga, gb, idle, sleeper
+    assert res["pid nosuch"][:2] == (1, "No such process nosuch\n")
 
 
 def test_pid_is_real(daemon):
