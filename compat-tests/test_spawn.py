@@ -4,7 +4,6 @@ user=, spawn errors; and orphan reaping when not PID 1."""
 import json
 import os
 import pwd
-import stat
 
 import pytest
 
