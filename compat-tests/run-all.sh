@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The project's one test command: unit tests, release build, then the
+# compatibility tests (our daemon vs the reference supervisord 4.2.5, both
+# driven through the stock supervisorctl and xmlrpc.client).
+#
+#   compat-tests/run-all.sh [extra pytest args]     e.g.  -k ref   or   -k "status and ours"
+#
+# Environment: COMPAT_JOBS (pytest-xdist workers, default 4; 0 = no xdist),
+#              SKIP_CARGO=1 (skip cargo test/build, e.g. when iterating on tests).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+
+venv="$here/.venv"
+req="$here/requirements.txt"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "== creating $venv"
+    python3 -m venv "$venv" || exit 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" || exit 1
+    echo "$want" > "$stamp"
+fi
+
+failed=()
+if [ "${SKIP_CARGO:-0}" != 1 ]; then
+    echo "== cargo test"
+    cargo test || failed+=("cargo test")
+    echo "== cargo build --release"
+    cargo build --release || failed+=("cargo build --release")
+fi
+
+export SUPERVISORD_BIN="${SUPERVISORD_BIN:-$root/target/release/supervisord}"
+export REFERENCE_SUPERVISORD="${REFERENCE_SUPERVISORD:-$venv/bin/supervisord}"
+export SUPERVISORCTL="${SUPERVISORCTL:-$venv/bin/supervisorctl}"
+
+jobs=${COMPAT_JOBS:-4}
+xdist=()
+[ "$jobs" != 0 ] && xdist=(-n "$jobs")
+
+echo "== pytest compat-tests (ours: $SUPERVISORD_BIN)"
+"$venv/bin/python" -m pytest "$here" -rfE --timeout=300 "${xdist[@]}" "$@"
+rc=$?
+if [ $rc = 5 ]; then
+    echo "pytest collected no tests: counted as a failure"
+fi
+[ $rc = 0 ] || failed+=("compat-tests (pytest exit $rc)")
+
+if [ ${#failed[@]} -gt 0 ]; then
+    printf 'FAILED: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "all passed"
