@@ -7,6 +7,7 @@ import pytest
 
 import container_ns
 
+
 @pytest.fixture(scope="session")
 def tutorial_dir():
     return container_ns.tutorial_dir()
@@ -25,21 +26,6 @@ def namespaces_allowed():
     reason = container_ns.unshare_probe()
     if reason:
         pytest.skip("container test needs root and unshare(1) namespaces: " + reason)
-
-
-def daemon_path(kind, venv):
-    if kind == "ours":
-        p = os.environ.get("SUPERVISORD_BIN") or os.path.join(
-            container_ns.REPO_ROOT, "target", "release", "supervisord")
-        if not os.path.isfile(p):
-            pytest.fail("our daemon is not built: %s does not exist (cargo build --release, "
-                        "or set SUPERVISORD_BIN)" % p, pytrace=False)
-        return os.path.abspath(p)
-    p = os.environ.get("REFERENCE_SUPERVISORD") or os.path.join(venv, "bin", "supervisord")
-    if not os.path.isfile(p):
-        pytest.fail("reference supervisord not found at %s (set REFERENCE_SUPERVISORD)" % p,
-                    pytrace=False)
-    return os.path.abspath(p)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -93,6 +93,26 @@ def unshare_probe():
     return None
 
 
+def daemon_path(kind, venv):
+    if kind == "ours":
+        p = os.environ.get("SUPERVISORD_BIN") or os.path.join(
+            REPO_ROOT, "target", "release", "supervisord")
+        if not os.path.isfile(p):
+            _fail("our daemon is not built: %s does not exist (cargo build --release, "
+                  "or set SUPERVISORD_BIN)" % p, pytrace=False)
+        return os.path.abspath(p)
+    p = os.environ.get("REFERENCE_SUPERVISORD") or os.path.join(venv, "bin", "supervisord")
+    if not os.path.isfile(p):
+        _fail("reference supervisord not found at %s (set REFERENCE_SUPERVISORD)" % p,
+              pytrace=False)
+    return os.path.abspath(p)
+
+
+def _fail(msg, pytrace=False):
+    import pytest
+    pytest.fail(msg, pytrace=pytrace)
+
+
 # Runs inside the namespaces (venv python, psutil, as the monitor sees things).
 PROBE = r"""
 import json, os, psutil
@@ -133,9 +153,13 @@ CLIENT = r"""
 import sys, urllib.request
 n = int(sys.argv[1]); ok = 0
 for _ in range(n):
-    with urllib.request.urlopen('http://127.0.0.1:%d/' % PORT, timeout=30) as r:
-        if r.status == 200 and b'leaked' in r.read():
-            ok += 1
+    try:
+        with urllib.request.urlopen('http://127.0.0.1:%d/' % PORT, timeout=30) as r:
+            if r.status == 200 and b'leaked' in r.read():
+                ok += 1
+    except OSError as e:  # uvicorn being restarted
+        sys.stderr.write('GET / failed: %s\n' % e)
+        break
 print(ok)
 """.replace("PORT", str(PORT))
 
@@ -313,15 +337,20 @@ class Namespace:
                 self.proc.wait(30)
 
     # -- files ----------------------------------------------------------
+    def host_path(self, path_in_ns):
+        if path_in_ns.startswith("/app/"):
+            return os.path.join(self.app_dir, path_in_ns[5:])
+        if path_in_ns.startswith("/tmp/"):
+            return os.path.join(self.tmp_dir, path_in_ns[5:])
+        raise ValueError(path_in_ns)
+
+    def exists(self, path_in_ns):
+        return os.path.lexists(self.host_path(path_in_ns))
+
     def read(self, path_in_ns):
         """A file of the container, read from the host (only /app and /tmp
         are host directories)."""
-        if path_in_ns.startswith("/app/"):
-            p = os.path.join(self.app_dir, path_in_ns[5:])
-        elif path_in_ns.startswith("/tmp/"):
-            p = os.path.join(self.tmp_dir, path_in_ns[5:])
-        else:
-            raise ValueError(path_in_ns)
+        p = self.host_path(path_in_ns)
         try:
             with open(p, "rb") as f:
                 return f.read().decode("utf-8", "replace")
