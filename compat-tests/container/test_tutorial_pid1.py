@@ -70,7 +70,7 @@ class Scenario:
             # the SIGTERM step, it is still measured when PID 1 is alive.
             try:
                 if self.ns.proc is not None and self.ns.proc.poll() is None \
-                        and "sigterm_seconds" not in self.facts:
+                        and not self.facts.get("stop_attempted"):
                     self._stop()
             except Exception:
                 if self.error is None:
@@ -185,6 +185,7 @@ class Scenario:
 
     def _stop(self):
         self._at("SIGTERM to PID 1")
+        self.facts["stop_attempted"] = True
         secs = self.ns.sigterm_and_wait(120)
         self.facts["sigterm_seconds"] = secs
         self.facts["exit_status"] = self.ns.exit_status
