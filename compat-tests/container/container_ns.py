@@ -1,0 +1,390 @@
+"""Helpers for the container tests: where things are, the app venv, and the
+namespace ("container without Docker") scenario runner.
+
+The constants here are the single source of the image's layout: the
+Dockerfile check (test_dockerfile.py) asserts the project's Dockerfile uses
+the same paths the namespace test builds.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# The image's layout (tutorial Dockerfile + the project's Dockerfile).
+WORKDIR = "/app"
+DAEMON_PATH = "/usr/local/bin/supervisord"
+CONF_PATH = "/app/supervisord.conf"
+CMD = ["supervisord", "-c", CONF_PATH]
+FINAL_BASE_IMAGE = "python:3.10-slim"
+APP_SOURCE_DIR = "conf/tutorial"  # in the repo; what the project's Dockerfile COPYs
+# PATH of the python:3.10-slim image.
+IMAGE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The files of the user's image at /app (the build context of the tutorial).
+USER_FILES = ["Dockerfile", "main.py", "monitor_memory.py", "requirements.txt", "supervisord.conf"]
+
+PORT = 5001
+THRESHOLD = 250 * 1024 * 1024
+
+# SIGTERM-to-exit times per daemon kind, printed side by side by conftest.py.
+SIGTERM_TIMES = {}
+
+
+def tutorial_dir():
+    """The user's files: ../shared/tutorial/ beside the repo when present,
+    else the verbatim copy committed here."""
+    shared = os.path.join(os.path.dirname(REPO_ROOT), "shared", "tutorial")
+    if all(os.path.isfile(os.path.join(shared, f)) for f in USER_FILES):
+        return shared
+    return os.path.join(HERE, "tutorial")
+
+
+def _cache_root():
+    d = os.environ.get("CONTAINER_TEST_CACHE")
+    if d:
+        return d
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "supervisord-compat")
+
+
+def ensure_app_venv(requirements):
+    """A venv with the user's requirements.txt (fastapi, uvicorn, psutil,
+    supervisor 4.2.5) installed from the package index by name, cached across
+    sessions, keyed on the requirements and the Python version."""
+    with open(requirements, "rb") as f:
+        req = f.read()
+    key = hashlib.sha256(req + sys.version.encode()).hexdigest()[:16]
+    root = _cache_root()
+    os.makedirs(root, exist_ok=True)
+    venv = os.path.join(root, "tutorial-venv-" + key)
+    stamp = os.path.join(venv, ".complete")
+    with open(os.path.join(root, ".lock-" + key), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(stamp):
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+            subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pip", "install",
+                            "--quiet", "--no-cache-dir", "--disable-pip-version-check",
+                            "-r", requirements], check=True)
+            with open(stamp, "w") as f:
+                f.write("ok\n")
+    return venv
+
+
+def unshare_probe():
+    """None if this host lets us make the namespaces, else the reason."""
+    if os.geteuid() != 0:
+        return "not root: unshare --pid --mount --net needs root"
+    for tool in ("unshare", "nsenter", "mount"):
+        if not shutil.which(tool):
+            return "%s not found (util-linux)" % tool
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--net", "--uts", "--ipc",
+                        "--mount-proc", "true"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return "unshare not permitted here: %s" % (r.stderr.strip() or r.returncode)
+    return None
+
+
+def daemon_path(kind, venv):
+    if kind == "ours":
+        p = os.environ.get("SUPERVISORD_BIN") or os.path.join(
+            REPO_ROOT, "target", "release", "supervisord")
+        if not os.path.isfile(p):
+            _fail("our daemon is not built: %s does not exist (cargo build --release, "
+                  "or set SUPERVISORD_BIN)" % p, pytrace=False)
+        return os.path.abspath(p)
+    p = os.environ.get("REFERENCE_SUPERVISORD") or os.path.join(venv, "bin", "supervisord")
+    if not os.path.isfile(p):
+        _fail("reference supervisord not found at %s (set REFERENCE_SUPERVISORD)" % p,
+              pytrace=False)
+    return os.path.abspath(p)
+
+
+def _fail(msg, pytrace=False):
+    import pytest
+    pytest.fail(msg, pytrace=pytrace)
+
+
+# Runs inside the namespaces (venv python, psutil, as the monitor sees things).
+PROBE = r"""
+import json, os, psutil
+me = os.getpid()
+out = []
+for p in psutil.process_iter(['pid', 'ppid', 'name', 'status', 'cmdline', 'memory_info']):
+    i = p.info
+    if i['pid'] == me:
+        continue
+    out.append({'pid': i['pid'], 'ppid': i['ppid'], 'name': i['name'], 'status': i['status'],
+                'cmdline': i['cmdline'] or [],
+                'rss': i['memory_info'].rss if i['memory_info'] else None})
+print(json.dumps(out))
+"""
+
+# Double fork: the grandchild outlives its parent, is re-parented to PID 1
+# of the namespace, and exits 1.5 s later: PID 1 must reap it.
+ORPHAN = r"""
+import os, sys, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    g = os.fork()
+    if g == 0:
+        os.close(w)
+        time.sleep(1.5)
+        os._exit(7)
+    os.write(w, str(g).encode())
+    os._exit(0)
+os.close(w)
+os.waitpid(pid, 0)
+print(os.read(r, 64).decode())
+"""
+
+# Runs in the network namespace only (the host's python): the leak driver.
+CLIENT = r"""
+import sys, urllib.request
+n = int(sys.argv[1]); ok = 0
+for _ in range(n):
+    try:
+        with urllib.request.urlopen('http://127.0.0.1:%d/' % PORT, timeout=30) as r:
+            if r.status == 200 and b'leaked' in r.read():
+                ok += 1
+    except OSError as e:  # uvicorn being restarted
+        sys.stderr.write('GET / failed: %s\n' % e)
+        break
+print(ok)
+""".replace("PORT", str(PORT))
+
+PORT_CHECK = r"""
+import socket, sys
+s = socket.socket(); s.settimeout(1)
+try:
+    s.connect(('127.0.0.1', PORT)); print('open')
+except OSError as e:
+    print('closed', e)
+""".replace("PORT", str(PORT))
+
+
+class Namespace:
+    """One run of the tutorial image's CMD as PID 1 of fresh namespaces."""
+
+    def __init__(self, workdir, tutorial, venv, daemon):
+        self.workdir = workdir
+        self.tutorial = tutorial
+        self.venv = venv
+        self.daemon = os.path.realpath(daemon)
+        self.app_dir = os.path.join(workdir, "app")
+        self.tmp_dir = os.path.join(workdir, "tmp")
+        self.newroot = os.path.join(workdir, "newroot")
+        self.out_path = os.path.join(workdir, "daemon.out")
+        self.proc = None
+        self.pid1 = None  # host pid of the namespace's PID 1
+        self.exit_status = None
+        self.events = []  # (monotonic, text) for the report
+
+    # -- set-up ---------------------------------------------------------
+    def _spec(self):
+        vbin = os.path.join(self.venv, "bin")
+        vpy = os.path.join(vbin, "python3")
+        ulb = {}
+        for name in os.listdir(vbin):
+            if name.startswith(("activate", "Activate", "python")):
+                continue
+            ulb[name] = {"kind": "symlink", "target": os.path.join(vbin, name)}
+        for name in ("python", "python3", "python3.10"):
+            ulb[name] = {"kind": "script", "text": '#!/bin/sh\nexec %s "$@"\n' % vpy}
+        ulb["supervisord"] = {"kind": "symlink", "target": self.daemon}
+
+        binds = set()
+        for p in (os.path.realpath(self.venv), self.daemon, _shebang_root(self.daemon)):
+            if p and p.startswith("/tmp/"):
+                binds.add("/tmp/" + p.split("/")[2])
+        return {
+            "newroot": self.newroot,
+            "tmp_dir": self.tmp_dir,
+            "app_dir": self.app_dir,
+            "same_path_binds": sorted(binds),
+            "usr_local_bin": ulb,
+            "workdir": WORKDIR,
+            "cmd": CMD,
+            "hostname": "tutorial",
+            "env": {"PATH": IMAGE_PATH, "HOME": "/root", "LANG": "C.UTF-8",
+                    "HOSTNAME": "tutorial"},
+        }
+
+    def start(self):
+        for d in (self.app_dir, self.tmp_dir, self.newroot):
+            os.makedirs(d)
+        os.chmod(self.tmp_dir, 0o1777)
+        for f in USER_FILES:
+            shutil.copyfile(os.path.join(self.tutorial, f), os.path.join(self.app_dir, f))
+        spec_path = os.path.join(self.workdir, "spec.json")
+        with open(spec_path, "w") as f:
+            json.dump(self._spec(), f, indent=1)
+        self.out = open(self.out_path, "wb")
+        self.proc = subprocess.Popen(
+            ["unshare", "--pid", "--fork", "--mount", "--net", "--uts", "--ipc",
+             "--mount-proc", "--", sys.executable, os.path.join(HERE, "ns_init.py"), spec_path],
+            stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT)
+        self.pid1 = self._wait_child_of(self.proc.pid, 10)
+        # The daemon is up when its socket exists (the socket is in /tmp).
+        sock = os.path.join(self.tmp_dir, "supervisor.sock")
+        self.wait_for(lambda: os.path.exists(sock), 30, "the daemon to create /tmp/supervisor.sock")
+        self.event("daemon up (socket exists)")
+
+    def _wait_child_of(self, ppid, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name in os.listdir("/proc"):
+                if not name.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/status" % name) as f:
+                        st = f.read()
+                except OSError:
+                    continue
+                for line in st.splitlines():
+                    if line.startswith("PPid:") and int(line.split()[1]) == ppid:
+                        return int(name)
+            if self.proc.poll() is not None:
+                raise RuntimeError("unshare exited %s before forking:\n%s"
+                                   % (self.proc.returncode, self.daemon_output()))
+            time.sleep(0.05)
+        raise RuntimeError("unshare did not fork PID 1 in %ss" % timeout)
+
+    # -- helpers --------------------------------------------------------
+    def event(self, text):
+        self.events.append((time.monotonic(), text))
+
+    def wait_for(self, pred, timeout, what, interval=0.25):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = pred()
+            if v:
+                return v
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("the namespace's PID 1 exited (%s) while waiting for %s"
+                                     % (self.proc.returncode, what))
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+            time.sleep(interval)
+
+    def nsenter(self, argv, all_ns=True, timeout=60, check=False):
+        """Run argv inside the namespaces (all, and the container's root and
+        cwd), with the image's environment."""
+        if all_ns:
+            cmd = ["nsenter", "-t", str(self.pid1), "-a", "-r", "-w", "--",
+                   "/usr/bin/env", "-i", "PATH=" + IMAGE_PATH, "HOME=/root", "LANG=C.UTF-8"]
+        else:
+            cmd = ["nsenter", "-t", str(self.pid1), "-n", "--"]
+        r = subprocess.run(cmd + list(argv), capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("in the namespace, %s exited %s:\nstdout: %s\nstderr: %s"
+                                 % (argv, r.returncode, r.stdout, r.stderr))
+        return r
+
+    def processes(self):
+        r = self.nsenter(["python3", "-c", PROBE], check=True)
+        return json.loads(r.stdout)
+
+    def uvicorns(self, procs=None):
+        procs = self.processes() if procs is None else procs
+        return [p for p in procs if p["name"].lower() == "uvicorn"]
+
+    def port_open(self):
+        r = self.nsenter([sys.executable, "-c", PORT_CHECK], all_ns=False)
+        return r.stdout.startswith("open")
+
+    def leak(self, n):
+        r = self.nsenter([sys.executable, "-c", CLIENT, str(n)], all_ns=False, timeout=300,
+                         check=True)
+        return int(r.stdout.strip())
+
+    def spawn_orphan(self):
+        r = self.nsenter(["python3", "-c", ORPHAN], check=True)
+        return int(r.stdout.strip())
+
+    def supervisorctl(self, *args):
+        return self.nsenter(["supervisorctl", "-c", CONF_PATH, *args])
+
+    def sigterm_and_wait(self, timeout=120):
+        t0 = time.monotonic()
+        os.kill(self.pid1, signal.SIGTERM)
+        try:
+            self.exit_status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("PID 1 did not exit within %ss of SIGTERM" % timeout)
+        return time.monotonic() - t0
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.kill(self.pid1, signal.SIGKILL)
+            except (OSError, TypeError):
+                pass
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+
+    # -- files ----------------------------------------------------------
+    def host_path(self, path_in_ns):
+        if path_in_ns.startswith("/app/"):
+            return os.path.join(self.app_dir, path_in_ns[5:])
+        if path_in_ns.startswith("/tmp/"):
+            return os.path.join(self.tmp_dir, path_in_ns[5:])
+        raise ValueError(path_in_ns)
+
+    def exists(self, path_in_ns):
+        return os.path.lexists(self.host_path(path_in_ns))
+
+    def read(self, path_in_ns):
+        """A file of the container, read from the host (only /app and /tmp
+        are host directories)."""
+        p = self.host_path(path_in_ns)
+        try:
+            with open(p, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def daemon_output(self):
+        try:
+            with open(self.out_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def dump(self, lines=60):
+        def tail(text):
+            return "\n".join(text.splitlines()[-lines:])
+        parts = []
+        for title, text in (("daemon stdout/stderr (PID 1)", self.daemon_output()),
+                            ("/tmp/supervisord.log", self.read("/tmp/supervisord.log")),
+                            ("/app/monitor.log", self.read("/app/monitor.log")),
+                            ("/app/uvicorn.log", self.read("/app/uvicorn.log"))):
+            parts.append("----- %s (last %d lines) -----\n%s" % (title, lines, tail(text)))
+        return "\n".join(parts)
+
+
+def _shebang_root(path):
+    """For a script, the interpreter's path (so a venv under /tmp stays
+    visible inside)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return None
+    if head.startswith(b"#!"):
+        interp = head[2:].split(b"\n")[0].strip().split()[0].decode()
+        return interp
+    return None
