@@ -531,3 +531,15 @@ def pytest_runtest_makereport(item, call):
         for d in getattr(item, "_daemons", []):
             if d.proc is not None or d.stderr_path.exists():
                 report.sections.append(("daemon %s (%s)" % (d.kind, d.tmp), d.diagnostics()))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The container tests' SIGTERM-to-exit times, printed side by side (not asserted)."""
+    cns = sys.modules.get("container_ns")
+    times = getattr(cns, "SIGTERM_TIMES", None)
+    if not times:
+        return
+    terminalreporter.section("container: SIGTERM to PID 1 -> exit (not asserted)")
+    for kind in ("ref", "ours"):
+        if kind in times:
+            terminalreporter.write_line("%-5s %.3f s" % (kind, times[kind]))

@@ -12,6 +12,8 @@ import shlex
 
 import pytest
 
+from container_fixtures import tutorial_dir  # noqa: F401 (fixtures)
+
 import container_ns as cns
 
 DOCKERFILE = os.path.join(cns.REPO_ROOT, "Dockerfile")

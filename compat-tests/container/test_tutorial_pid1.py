@@ -29,6 +29,8 @@ import traceback
 
 import pytest
 
+from container_fixtures import tutorial_dir, app_venv, namespaces_allowed  # noqa: F401 (fixtures)
+
 import container_ns as cns
 
 MiB = 1024 * 1024

@@ -1,5 +1,8 @@
 """Fixtures of the container tests (self-contained: nothing here depends on
-the rest of compat-tests/)."""
+the rest of compat-tests/). Not a conftest.py: the main tests import names
+from `conftest`, and two modules of that name would shadow each other. The
+test modules import these fixtures; the SIGTERM summary is printed by the
+main conftest's `pytest_terminal_summary`."""
 
 import os
 
@@ -26,12 +29,3 @@ def namespaces_allowed():
     reason = container_ns.unshare_probe()
     if reason:
         pytest.skip("container test needs root and unshare(1) namespaces: " + reason)
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not container_ns.SIGTERM_TIMES:
-        return
-    terminalreporter.section("container: SIGTERM to PID 1 -> exit (not asserted)")
-    for kind in ("ref", "ours"):
-        if kind in container_ns.SIGTERM_TIMES:
-            terminalreporter.write_line("%-5s %.3f s" % (kind, container_ns.SIGTERM_TIMES[kind]))
