@@ -247,44 +247,71 @@ mod tests {
     /// forked helper that forks grandchildren and checks what `reap_all` reports.
     #[test]
     fn reap_all_returns_exit_statuses() {
-        let helper = unsafe { libc::fork() };
-        if helper == 0 {
-            let a = fork_exit(3);
-            let b = fork_exit(0);
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            let mut got = reap_all();
-            got.sort_by_key(|x| x.0);
-            let mut want = vec![(a, ExitStatus::Exited(3)), (b, ExitStatus::Exited(0))];
-            want.sort_by_key(|x| x.0);
-            let ok = got == want && reap_all().is_empty();
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
-        }
-        assert_eq!(wait_pid(helper), Ok(ExitStatus::Exited(0)));
+        run_isolated("isolated_reap_all");
     }
 
-    /// The reaper task, likewise isolated in a forked helper with its own runtime.
+    /// `reap_all` collects every exited child; run through [`run_isolated`].
+    #[test]
+    #[ignore]
+    fn isolated_reap_all() {
+        if std::env::var_os("REAPER_ISOLATED").is_none() {
+            return;
+        }
+        let a = fork_exit(3);
+        let b = fork_exit(0);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut got = reap_all();
+        got.sort_by_key(|x| x.0);
+        let mut want = vec![(a, ExitStatus::Exited(3)), (b, ExitStatus::Exited(0))];
+        want.sort_by_key(|x| x.0);
+        assert_eq!(got, want);
+        assert!(reap_all().is_empty());
+    }
+
+    /// Run `name` (an `#[ignore]`d test of this module) alone in a fresh copy of the test
+    /// binary: a single-threaded process whose `waitpid(-1)` sees only its own children, and
+    /// no fork from a process where other test threads may hold locks.
+    fn run_isolated(name: &str) {
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args(["--ignored", "--exact", "--test-threads=1", "--nocapture"])
+            .arg(format!("supervisor::reaper::tests::{}", name))
+            .env("REAPER_ISOLATED", "1")
+            .output()
+            .expect("run the test binary");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{}\n{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     #[test]
     fn reaper_task_reports_children() {
-        let helper = unsafe { libc::fork() };
-        if helper == 0 {
-            let ok = std::panic::catch_unwind(|| {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                    let task = spawn_reaper(tx);
-                    let a = fork_exit(5);
-                    let got = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
-                    let b = fork_exit(6);
-                    let got2 = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
-                    drop(rx);
-                    task.abort();
-                    got == Ok(Some((a, ExitStatus::Exited(5))))
-                        && got2 == Ok(Some((b, ExitStatus::Exited(6))))
-                })
-            })
-            .unwrap_or(false);
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        run_isolated("isolated_reaper_task");
+    }
+
+    /// The reaper task with its own runtime; run through [`run_isolated`].
+    #[test]
+    #[ignore]
+    fn isolated_reaper_task() {
+        if std::env::var_os("REAPER_ISOLATED").is_none() {
+            return;
         }
-        assert_eq!(wait_pid(helper), Ok(ExitStatus::Exited(0)));
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let task = spawn_reaper(tx);
+            let a = fork_exit(5);
+            let got = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+            assert_eq!(got, Ok(Some((a, ExitStatus::Exited(5)))));
+            let b = fork_exit(6);
+            let got2 = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+            assert_eq!(got2, Ok(Some((b, ExitStatus::Exited(6)))));
+            drop(rx);
+            task.abort();
+        });
     }
 }
