@@ -601,6 +601,7 @@ mod tests {
                 strip_ansi: false,
                 environment: vec![],
                 identifier: "supervisor".into(),
+                exit_on_fatal: false,
             },
             unix_http_server: None,
             inet_http_server: None,

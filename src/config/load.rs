@@ -77,6 +77,8 @@ const SUPERVISORD_KEYS: &[&str] = &[
     "strip_ansi",
     "environment",
     "identifier",
+    // beyond the reference
+    "exit_on_fatal",
 ];
 const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
 const INET_KEYS: &[&str] = &["port", "username", "password"];
@@ -120,6 +122,9 @@ const PROGRAM_KEYS: &[&str] = &[
     "directory",
     "umask",
     "serverurl",
+    // beyond the reference
+    "restart_delay",
+    "backoff_max",
 ];
 const LISTENER_KEYS: &[&str] = &["buffer_size", "events", "result_handler"];
 const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
@@ -415,6 +420,7 @@ impl Loader<'_> {
         })?;
         let nocleanup = self.parse(s, "nocleanup", &none, "false", boolean)?;
         let strip_ansi = self.parse(s, "strip_ansi", &none, "false", boolean)?;
+        let exit_on_fatal = self.parse(s, "exit_on_fatal", &none, "false", boolean)?;
 
         // expanded twice, as the reference does: first like any key, then with host_node_name
         let mut environment = Vec::new();
@@ -455,6 +461,7 @@ impl Loader<'_> {
             strip_ansi,
             environment,
             identifier,
+            exit_on_fatal,
         })
     }
 
@@ -801,7 +808,9 @@ impl Loader<'_> {
         let autostart = self.parse(s, "autostart", c, "true", boolean)?;
         let autorestart = self.parse(s, "autorestart", c, "unexpected", auto_restart)?;
         let startsecs = self.parse(s, "startsecs", c, "1", non_negative)?;
-        let startretries = self.parse(s, "startretries", c, "3", count)?;
+        let startretries = self.parse(s, "startretries", c, "3", start_retries)?;
+        let restart_delay = self.parse(s, "restart_delay", c, "0", non_negative)?;
+        let backoff_max = self.parse(s, "backoff_max", c, "", optional_seconds)?;
         let stopsignal = self.parse(s, "stopsignal", c, "TERM", signal_number)?;
         let stopwaitsecs = self.parse(s, "stopwaitsecs", c, "10", non_negative)?;
         let stopasgroup = self.parse(s, "stopasgroup", c, "false", boolean)?;
@@ -1001,6 +1010,8 @@ impl Loader<'_> {
                 serverurl: serverurl.clone(),
                 process_num: process_num.clamp(0, u32::MAX as i64) as u32,
                 numprocs: numprocs.clamp(0, u32::MAX as i64) as u32,
+                restart_delay,
+                backoff_max,
             });
         }
         processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

@@ -71,6 +71,9 @@ pub struct SupervisordConfig {
     /// `environment=` of `[supervisord]`, in file order; applied to every child.
     pub environment: Vec<(String, String)>,
     pub identifier: String,
+    /// Beyond the reference (container mode): when a program enters FATAL, stop everything and
+    /// exit non-zero (`exit_on_fatal=`, default false).
+    pub exit_on_fatal: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -192,4 +195,57 @@ pub struct ProcessConfig {
     pub serverurl: Option<String>,
     pub process_num: u32,
     pub numprocs: u32,
+    /// Beyond the reference: seconds to wait before an automatic restart after an exit
+    /// (`restart_delay=`, default 0: at once, as the reference).
+    pub restart_delay: u64,
+    /// Beyond the reference: the longest wait between spawn attempts in BACKOFF
+    /// (`backoff_max=`; the reference's wait grows by one second per attempt without bound).
+    pub backoff_max: Option<u64>,
+}
+
+/// `startretries=-1`: retry forever (beyond the reference).
+pub const RETRY_FOREVER: u32 = u32::MAX;
+
+#[cfg(test)]
+impl ProcessConfig {
+    /// A program with the reference's defaults and no log files, for unit tests.
+    pub fn for_test(name: &str, command: &str) -> ProcessConfig {
+        let stream = StreamLogConfig {
+            logfile: LogTarget::None,
+            logfile_maxbytes: 0,
+            logfile_backups: 0,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        };
+        ProcessConfig {
+            name: name.into(),
+            group: name.into(),
+            program_name: name.into(),
+            command: command.into(),
+            directory: None,
+            umask: None,
+            priority: 999,
+            autostart: true,
+            autorestart: AutoRestart::Unexpected,
+            startsecs: 1,
+            startretries: 3,
+            user: None,
+            uid: None,
+            stdout: stream.clone(),
+            stderr: stream,
+            stopsignal: libc::SIGTERM,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            exitcodes: vec![0],
+            redirect_stderr: false,
+            environment: vec![],
+            serverurl: None,
+            process_num: 0,
+            numprocs: 1,
+            restart_delay: 0,
+            backoff_max: None,
+        }
+    }
 }

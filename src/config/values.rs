@@ -97,6 +97,23 @@ pub fn count(value: &str) -> Result<u32, String> {
     integer(value).map(|v| v.clamp(0, u32::MAX as i64) as u32)
 }
 
+/// `startretries=`: a count, or `-1` for retry forever (beyond the reference, which gives up
+/// at once for any negative value).
+pub fn start_retries(value: &str) -> Result<u32, String> {
+    match integer(value)? {
+        -1 => Ok(crate::config::model::RETRY_FOREVER),
+        v => Ok(v.clamp(0, u32::MAX as i64 - 1) as u32),
+    }
+}
+
+/// An optional non-negative number of seconds; empty means unset.
+pub fn optional_seconds(value: &str) -> Result<Option<u64>, String> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    non_negative(value).map(Some)
+}
+
 /// `integer` for a non-negative duration or limit.
 pub fn non_negative(value: &str) -> Result<u64, String> {
     integer(value).map(|v| v.max(0) as u64)

@@ -585,6 +585,7 @@ pub(crate) mod tests {
             strip_ansi: strip,
             environment: vec![],
             identifier: "supervisor".into(),
+            exit_on_fatal: false,
         }
     }
 

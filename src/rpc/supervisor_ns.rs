@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::dispatch::{boxed, v, Args, Method, Reply};
 use super::faults::{self, Fault};
 use super::Value;
-use crate::config::{GroupConfig, LogTarget};
+use crate::config::{GroupConfig, LogTarget, RETRY_FOREVER};
 use crate::supervisor::group::{make_namespec, split_namespec, Process};
 use crate::supervisor::process::{Event, ProcessState};
 use crate::supervisor::{now, Mood, Supervisor, SupervisorHandle};
@@ -745,7 +745,7 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
                     ("name", v::s(p.name.clone())),
                     ("process_prio", v::i(p.priority as i64)),
                     ("redirect_stderr", v::b(p.redirect_stderr)),
-                    ("startretries", v::i(p.startretries as i64)),
+                    ("startretries", v::i(if p.startretries == RETRY_FOREVER { -1 } else { p.startretries as i64 })),
                     ("startsecs", v::i(p.startsecs as i64)),
                     ("stdout_capture_maxbytes", v::i(p.stdout.capture_maxbytes as i64)),
                     ("stdout_events_enabled", v::b(p.stdout.events_enabled)),

@@ -189,8 +189,12 @@ impl Step<'_> {
         }
         self.rec.state = to;
         if to == ProcessState::Backoff {
-            self.rec.backoff += 1;
-            self.rec.delay = self.ctx.now + self.rec.backoff as f64;
+            self.rec.backoff = self.rec.backoff.saturating_add(1);
+            let wait = match self.cfg.backoff_max {
+                Some(max) => (self.rec.backoff as u64).min(max),
+                None => self.rec.backoff as u64,
+            };
+            self.rec.delay = self.ctx.now + wait as f64;
         }
         self.actions.push(Action::StateChanged { from, to, expected });
     }
@@ -347,14 +351,9 @@ impl Step<'_> {
         if self.ctx.may_autostart {
             match state {
                 ProcessState::Exited => {
-                    let restart = match self.cfg.autorestart {
-                        AutoRestart::Never => false,
-                        AutoRestart::Always => true,
-                        AutoRestart::Unexpected => {
-                            !self.rec.exitstatus.is_some_and(|es| self.cfg.exitcodes.contains(&es))
-                        }
-                    };
-                    if restart {
+                    if wants_restart(self.cfg, &self.rec)
+                        && now >= self.rec.laststop + self.cfg.restart_delay as f64
+                    {
                         self.spawn();
                     }
                 }
@@ -447,9 +446,21 @@ enum EventKind {
     Other,
 }
 
+/// `autorestart` applied to an EXITED process's exit status.
+fn wants_restart(cfg: &ProcessConfig, rec: &Record) -> bool {
+    match cfg.autorestart {
+        AutoRestart::Never => false,
+        AutoRestart::Always => true,
+        AutoRestart::Unexpected => !rec.exitstatus.is_some_and(|es| cfg.exitcodes.contains(&es)),
+    }
+}
+
 /// When the next timed check is due for this process, if any (wall-clock seconds).
 pub fn deadline(cfg: &ProcessConfig, rec: &Record, may_autostart: bool) -> Option<f64> {
     match rec.state {
+        ProcessState::Exited if may_autostart && cfg.restart_delay > 0 && wants_restart(cfg, rec) => {
+            Some(rec.laststop + cfg.restart_delay as f64)
+        }
         ProcessState::Starting if rec.pid != 0 => Some(rec.laststart + cfg.startsecs as f64),
         ProcessState::Backoff if may_autostart && rec.backoff <= cfg.startretries => Some(rec.delay),
         ProcessState::Stopping => Some(rec.delay),
@@ -460,44 +471,9 @@ pub fn deadline(cfg: &ProcessConfig, rec: &Record, may_autostart: bool) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{LogTarget, StreamLogConfig};
 
     fn cfg() -> ProcessConfig {
-        let stream = StreamLogConfig {
-            logfile: LogTarget::None,
-            logfile_maxbytes: 0,
-            logfile_backups: 0,
-            capture_maxbytes: 0,
-            events_enabled: false,
-            syslog: false,
-        };
-        ProcessConfig {
-            name: "x".into(),
-            group: "x".into(),
-            program_name: "x".into(),
-            command: "/bin/true".into(),
-            directory: None,
-            umask: None,
-            priority: 999,
-            autostart: true,
-            autorestart: AutoRestart::Unexpected,
-            startsecs: 1,
-            startretries: 3,
-            user: None,
-            uid: None,
-            stdout: stream.clone(),
-            stderr: stream,
-            stopsignal: libc::SIGTERM,
-            stopwaitsecs: 10,
-            stopasgroup: false,
-            killasgroup: false,
-            exitcodes: vec![0],
-            redirect_stderr: false,
-            environment: vec![],
-            serverurl: None,
-            process_num: 0,
-            numprocs: 1,
-        }
+        ProcessConfig::for_test("x", "/bin/true")
     }
 
     fn ctx(now: f64) -> Context {
@@ -755,6 +731,47 @@ mod tests {
         let (r, a) = step(&c, r, Event::Signal { sig: libc::SIGHUP }, ctx(103.0));
         assert_eq!(r.state, Running);
         assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGHUP, as_group: false }));
+    }
+
+    #[test]
+    fn restart_delay_waits_before_the_automatic_restart() {
+        let mut c = cfg();
+        c.restart_delay = 5;
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(3) }, ctx(103.0));
+        assert_eq!(r.state, Exited);
+        assert!(!a.contains(&Action::Spawn));
+        assert_eq!(deadline(&c, &r, true), Some(108.0));
+        let (r, a) = step(&c, r, Event::Tick, ctx(107.9));
+        assert!(a.is_empty());
+        let (r, a) = step(&c, r, Event::Tick, ctx(108.0));
+        assert_eq!(r.state, Starting);
+        assert_eq!(a.last(), Some(&Action::Spawn));
+        // an expected exit is not restarted, so nothing is due
+        let (r, _) = step(&c, r, Event::Spawned { pid: 7 }, ctx(108.0));
+        let (r, _) = step(&c, r, Event::Tick, ctx(110.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(111.0));
+        assert_eq!(deadline(&c, &r, true), None);
+    }
+
+    #[test]
+    fn backoff_max_caps_the_wait_and_retry_forever_never_gives_up() {
+        let mut c = cfg();
+        c.startretries = crate::config::model::RETRY_FOREVER;
+        c.backoff_max = Some(3);
+        let mut r = started(&c);
+        let mut t = 100.0;
+        for attempt in 1..=10u32 {
+            let (r2, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(t + 0.1));
+            assert_eq!(r2.state, Backoff, "attempt {}", attempt);
+            let due = deadline(&c, &r2, true).unwrap();
+            assert!((due - (t + 0.1 + attempt.min(3) as f64)).abs() < 1e-9);
+            t = due;
+            let (r2, _) = step(&c, r2, Event::Tick, ctx(t));
+            let (r2, _) = step(&c, r2, Event::Spawned { pid: 100 + attempt as i32 }, ctx(t));
+            r = r2;
+        }
+        assert_eq!(r.state, Starting);
     }
 
     #[test]

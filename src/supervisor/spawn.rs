@@ -992,33 +992,10 @@ mod tests {
     }
 
     fn config(command: &str) -> ProcessConfig {
-        ProcessConfig {
-            name: "test".into(),
-            group: "test".into(),
-            program_name: "test".into(),
-            command: command.into(),
-            directory: None,
-            umask: None,
-            priority: 999,
-            autostart: true,
-            autorestart: AutoRestart::Unexpected,
-            startsecs: 1,
-            startretries: 3,
-            user: None,
-            uid: None,
-            stdout: stream(),
-            stderr: stream(),
-            stopsignal: libc::SIGTERM,
-            stopwaitsecs: 10,
-            stopasgroup: false,
-            killasgroup: false,
-            exitcodes: vec![0],
-            redirect_stderr: false,
-            environment: vec![],
-            serverurl: None,
-            process_num: 0,
-            numprocs: 1,
-        }
+        let mut c = ProcessConfig::for_test("test", command);
+        c.stdout = stream();
+        c.stderr = stream();
+        c
     }
 
     fn request(config: &ProcessConfig) -> SpawnRequest<'_> {
