@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod logtail;
+pub mod peer;
 pub mod routes;
 pub mod server;
 pub mod web;
