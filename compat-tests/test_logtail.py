@@ -29,6 +29,12 @@ command=sleep 1000
 autostart=false
 startsecs=0
 stopwaitsecs=2
+
+[program:late]
+command=@PYTHON@ -u @HELPERS@/echo.py --prefix late-
+autostart=false
+startsecs=0
+stopwaitsecs=5
 """
 
 HEADER = "==> Press Ctrl-C to exit <==\n"
@@ -131,6 +137,21 @@ def test_tail_f_follows_a_restart_and_a_cleared_log(daemon):
         say(d, "after clear")
         s.wait_for("out: after clear\n")
         assert "File truncated" not in s.text()
+        s.interrupt()
+    finally:
+        s.stop()
+
+
+def test_tail_f_of_a_process_started_later(daemon):
+    """A tail opened before the process ever ran shows its output once it starts."""
+    d = started(daemon)
+    s = ctl_stream(d, "tail", "-f", "late")
+    try:
+        s.wait_for(HEADER)
+        d.rpc.supervisor.startProcess("late")
+        s.wait_for("late-ready\n")
+        d.rpc.supervisor.sendProcessStdin("late", "hi\n")
+        s.wait_for("out: hi\n")
         s.interrupt()
     finally:
         s.stop()

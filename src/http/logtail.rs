@@ -18,7 +18,7 @@
 
 use std::io::SeekFrom;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -67,12 +67,12 @@ enum Wake {
 
 impl Source {
     /// The current path of the file (it can change for the main log across a reload).
-    fn path(&self, fallback: &PathBuf) -> PathBuf {
+    fn path(&self, fallback: &Path) -> PathBuf {
         match self {
             Source::Main => crate::logs::mainlog::handle()
                 .and_then(|h| h.path())
-                .unwrap_or_else(|| fallback.clone()),
-            Source::Process { .. } => fallback.clone(),
+                .unwrap_or_else(|| fallback.to_path_buf()),
+            Source::Process { .. } => fallback.to_path_buf(),
         }
     }
 
@@ -278,15 +278,15 @@ impl Follower {
         let path = self.source.path(&self.path);
         // A different file at the path (rotated, cleared, or a new main log path): finish the
         // old one, then follow the new one from its start.
-        if let Ok(meta) = tokio::fs::metadata(&path).await {
-            if meta.ino() != self.ino || path != self.path {
-                self.send_new(tx).await?;
-                if let Ok((file, meta)) = open(&path).await {
-                    self.file = file;
-                    self.ino = meta.ino();
-                    self.pos = 0;
-                    self.path = path;
-                }
+        if let Ok(meta) = tokio::fs::metadata(&path).await
+            && (meta.ino() != self.ino || path != self.path)
+        {
+            self.send_new(tx).await?;
+            if let Ok((file, meta)) = open(&path).await {
+                self.file = file;
+                self.ino = meta.ino();
+                self.pos = 0;
+                self.path = path;
             }
         }
         self.send_new(tx).await

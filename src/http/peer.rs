@@ -24,7 +24,8 @@ impl PeerWatch {
     /// own registration and is read and written as before).
     pub fn new(conn: &impl AsFd) -> io::Result<PeerWatch> {
         let dup = conn.as_fd().try_clone_to_owned()?;
-        let fd = AsyncFd::with_interest(dup, Interest::READABLE)?;
+        // SAFETY: `dup` is an open descriptor owned by the `AsyncFd` for its whole life.
+        let fd = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }.map_err(io::Error::from)?;
         Ok(PeerWatch { fd })
     }
 
