@@ -3,11 +3,10 @@
 //! `/RPC2*` (XML-RPC), `/logtail*`, `/mainlogtail*`, and the web UI / static files for
 //! everything else. Matching is by prefix on the percent-decoded path, as medusa does.
 //!
-//! The log tail and web handlers are hooks ([`logtail`], [`mainlogtail`], [`web`]) that
-//! answer as the reference does for requests they can never serve (wrong method) and 404
-//! otherwise, until their real implementations are plugged in here. They receive the whole
-//! request and the shared [`Ctx`] and return a full [`Response<Body>`]; a streaming reply
-//! (the `tail -f` of `/logtail`) is a [`Body`] built from a stream (see [`channel_body`]).
+//! The log tail and web handlers ([`logtail`], [`mainlogtail`], [`web`]) live in
+//! [`super::logtail`] and [`super::web`]. They receive the whole request and the shared
+//! [`Ctx`] and return a full [`Response<Body>`]; a streaming reply (the `tail -f` of
+//! `/logtail`) is a [`Body`] built from a channel (see [`channel_body`]).
 //! Replies without a `Content-Length` are sent chunked on HTTP/1.1 and close the connection
 //! on HTTP/1.0, as the reference does.
 
@@ -257,30 +256,24 @@ where
     resp
 }
 
-/// `/logtail/<namespec>[/stdout|/stderr]` hook: `tail -f` of a process log (to be plugged in;
+/// `/logtail/<namespec>[/stdout|/stderr]`: `tail -f` of a process log (see [`super::logtail`];
 /// `rest` is what follows `/logtail` in the decoded path).
-pub async fn logtail<B>(_ctx: &Ctx, req: Request<B>, _rest: &str) -> Response<Body> {
-    if req.method() != Method::GET {
-        return error_response(StatusCode::BAD_REQUEST);
-    }
-    error_response(StatusCode::NOT_FOUND)
+pub async fn logtail<B>(ctx: &Ctx, req: Request<B>, rest: &str) -> Response<Body> {
+    super::logtail::logtail(ctx, req, rest).await
 }
 
-/// `/mainlogtail` hook: `tail -f` of the main log (to be plugged in).
-pub async fn mainlogtail<B>(_ctx: &Ctx, req: Request<B>) -> Response<Body> {
-    if req.method() != Method::GET {
-        return error_response(StatusCode::BAD_REQUEST);
-    }
-    error_response(StatusCode::NOT_FOUND)
+/// `/mainlogtail`: `tail -f` of the main log (see [`super::logtail`]).
+pub async fn mainlogtail<B>(ctx: &Ctx, req: Request<B>) -> Response<Body> {
+    super::logtail::mainlogtail(ctx, req).await
 }
 
-/// Web UI (`/`, `/index.html`, `/tail.html`) and static files hook (to be plugged in).
-/// The reference's static file handler answers 400 to methods other than GET and HEAD.
-pub async fn web<B>(_ctx: &Ctx, req: Request<B>, _path: &str) -> Response<Body> {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return error_response(StatusCode::BAD_REQUEST);
-    }
-    error_response(StatusCode::NOT_FOUND)
+/// Web UI (`/`, `/index.html`, `/tail.html`) and static files (see [`super::web`]).
+pub async fn web<B>(ctx: &Ctx, req: Request<B>, path: &str) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    super::web::web(ctx, req, path).await
 }
 
 #[cfg(test)]

@@ -317,7 +317,7 @@ fn current_user() -> String {
 
 /// Something that hands out connections.
 trait Accept: Send + 'static {
-    type Conn: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    type Conn: AsyncRead + AsyncWrite + std::os::fd::AsFd + Unpin + Send + 'static;
     fn accept(&self) -> impl std::future::Future<Output = io::Result<Self::Conn>> + Send;
 }
 
@@ -359,10 +359,14 @@ async fn accept_loop<L: Accept>(listener: L, ctx: Arc<Ctx>) {
 
 async fn serve_connection<C>(conn: C, ctx: Arc<Ctx>)
 where
-    C: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    C: AsyncRead + AsyncWrite + std::os::fd::AsFd + Unpin + Send + 'static,
 {
+    // Set once a reply without a length (a `tail -f` stream) is under way.
+    let streaming = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let streaming_set = streaming.clone();
     let service = service_fn(move |req: Request<hyper::body::Incoming>| {
         let ctx = ctx.clone();
+        let streaming = streaming_set.clone();
         async move {
             let version = req.version();
             let wants_keep_alive = req
@@ -370,14 +374,33 @@ where
                 .get(header::CONNECTION)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"keep-alive"));
             let resp = routes::route(&ctx, req).await;
+            if !resp.headers().contains_key(header::CONTENT_LENGTH) {
+                streaming.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             Ok::<_, Infallible>(finish(resp, version, wants_keep_alive))
         }
     });
-    let result = http1::Builder::new()
+    // A client hanging up during a stream ends the connection (and the stream's producer)
+    // at once (see `super::peer`); other replies are left to hyper, as before.
+    let peer = super::peer::PeerWatch::new(&conn).ok();
+    let serving = http1::Builder::new()
         .title_case_headers(true)
         .keep_alive(true)
-        .serve_connection(TokioIo::new(conn), service)
-        .await;
+        .serve_connection(TokioIo::new(conn), service);
+    tokio::pin!(serving);
+    let result = match &peer {
+        Some(peer) => tokio::select! {
+            r = &mut serving => r,
+            _ = peer.closed() => {
+                if streaming.load(std::sync::atomic::Ordering::Relaxed) {
+                    tracing::debug!("HTTP connection ended: the client hung up");
+                    return;
+                }
+                serving.await
+            }
+        },
+        None => serving.await,
+    };
     if let Err(e) = result {
         tracing::debug!("HTTP connection ended: {e}");
     }

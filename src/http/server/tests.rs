@@ -264,7 +264,7 @@ async fn error_replies_like_the_reference() {
             "HTTP/1.1 404 Not Found",
         ),
         (
-            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            b"GET /images/nope.png HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
             "HTTP/1.1 404 Not Found",
         ),
         (
