@@ -23,6 +23,14 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     echo "$want" > "$stamp"
 fi
 
+# The web page is tested in a real headless browser: Debian's chromium, installed when missing
+# and we may (root with apt-get, as in CI). test_web.py skips, saying why, where it is absent.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "chromium could not be installed; the browser tests will be skipped"
+fi
+
 failed=()
 if [ "${SKIP_CARGO:-0}" != 1 ]; then
     echo "== cargo test"
