@@ -40,18 +40,18 @@ pub fn run(cli: Cli) -> i32 {
             }
         };
         match run_once(cfg, &cli, first) {
-            Ok(Mood::Restarting) => {
+            Ok((Mood::Restarting, _)) => {
                 first = false;
                 continue;
             }
-            Ok(_) => return 0,
+            Ok((_, code)) => return code,
             Err(code) => return code,
         }
     }
 }
 
 /// One generation of the daemon (between restarts).
-fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
+fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
     // Lines logged before the main log is open, as the reference's parse_infos.
     let mut deferred: Vec<(LogLevel, String)> = Vec::new();
     if first {
@@ -110,7 +110,7 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
     mood
 }
 
-async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
+async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let handle = supervisor::SupervisorHandle::new(tx.clone());
     let servers = match crate::http::server::start(&cfg, handle.clone()).await {
@@ -147,10 +147,10 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<Mood, i32> {
     let pidfile = cfg.supervisord.pidfile.clone();
     let mut sup = Supervisor::new(cfg);
     sup.cli = cli.clone();
-    let mood = supervisor::run(sup, tx, rx).await;
+    let outcome = supervisor::run(sup, tx, rx).await;
     drop(servers);
     let _ = std::fs::remove_file(&pidfile);
-    Ok(mood)
+    Ok(outcome)
 }
 
 fn write_pidfile(cfg: &Config) {

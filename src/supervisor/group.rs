@@ -38,6 +38,8 @@ pub struct Process {
     pub stdin: Option<OwnedFd>,
     pub stdout_sink: Option<Arc<Mutex<OutputSink>>>,
     pub stderr_sink: Option<Arc<Mutex<OutputSink>>>,
+    /// The exit status (or -1 for a signal) of the last child reaped.
+    pub last_exit_code: Option<i32>,
 }
 
 fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
@@ -68,6 +70,7 @@ impl Process {
             stdin: None,
             stdout_sink: None,
             stderr_sink: None,
+            last_exit_code: None,
         }
     }
 

@@ -147,6 +147,8 @@ pub struct Supervisor {
     pub handle: Option<SupervisorHandle>,
     /// The command-line overrides, re-applied when the config is re-read.
     pub cli: crate::cli::Cli,
+    /// The daemon's exit status once it stops (non-zero only through `exit_on_fatal`).
+    pub exit_code: i32,
 }
 
 impl Supervisor {
@@ -162,6 +164,7 @@ impl Supervisor {
             dirty: true,
             handle: None,
             cli: crate::cli::Cli::default(),
+            exit_code: 0,
         };
         let configs = s.config.groups.clone();
         for g in configs {
@@ -230,9 +233,12 @@ impl Supervisor {
                 match action {
                     Action::Log(level, msg) => log(level, &msg),
                     Action::StateChanged { from, to, expected } => {
-                        let _ = (from, to, expected);
+                        let _ = (from, expected);
                         self.dirty = true;
                         self.resolve_waiters();
+                        if to == ProcessState::Fatal {
+                            self.on_fatal(gi, pi);
+                        }
                     }
                     Action::Kill { pid, sig, as_group } => self.kill(gi, pi, pid, sig, as_group),
                     Action::Spawn => {
@@ -277,12 +283,32 @@ impl Supervisor {
         Ok(pid)
     }
 
+    /// `exit_on_fatal` (beyond the reference): a program gave up, so the whole daemon stops and
+    /// exits with that program's last exit status (1 when it never exited on its own).
+    fn on_fatal(&mut self, gi: usize, pi: usize) {
+        if !self.config.supervisord.exit_on_fatal || self.mood != Mood::Running {
+            return;
+        }
+        let p = &self.groups[gi].processes[pi];
+        let code = match p.last_exit_code {
+            Some(c) if (1..=255).contains(&c) => c,
+            _ => 1,
+        };
+        log(
+            LogLevel::Warn,
+            &format!("{} entered FATAL state and exit_on_fatal is set: shutting down with exit status {}", p.config.name, code),
+        );
+        self.exit_code = code;
+        self.set_mood(Mood::Shutdown);
+    }
+
     /// A child was reaped by the reaper.
     pub fn reaped(&mut self, pid: i32, how: ExitKind) {
         match self.pids.remove(&pid) {
             Some((g, p)) => match self.find_process(&g, &p) {
                 Some((gi, pi)) => {
                     self.groups[gi].processes[pi].closed();
+                    self.groups[gi].processes[pi].last_exit_code = Some(how.describe().0);
                     self.apply(gi, pi, Event::Reaped { how });
                 }
                 None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
@@ -531,8 +557,9 @@ impl Supervisor {
     }
 }
 
-/// Run the actor until the daemon shuts down or restarts; returns the final mood.
-pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> Mood {
+/// Run the actor until the daemon shuts down or restarts; returns the final mood and the
+/// daemon's exit status.
+pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> (Mood, i32) {
     sup.handle = Some(SupervisorHandle { tx });
     loop {
         sup.settle();
@@ -581,5 +608,5 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
     for w in std::mem::take(&mut sup.waiters) {
         let _ = w.tx.send(Err(Fault::new(faults::SHUTDOWN_STATE)));
     }
-    sup.mood
+    (sup.mood, sup.exit_code)
 }
