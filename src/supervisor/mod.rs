@@ -147,6 +147,8 @@ pub struct Supervisor {
     pub handle: Option<SupervisorHandle>,
     /// The command-line overrides, re-applied when the config is re-read.
     pub cli: crate::cli::Cli,
+    /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
+    pub events: crate::events::hooks::Events,
 }
 
 impl Supervisor {
@@ -162,6 +164,7 @@ impl Supervisor {
             dirty: true,
             handle: None,
             cli: crate::cli::Cli::default(),
+            events: Default::default(),
         };
         let configs = s.config.groups.clone();
         for g in configs {
@@ -190,6 +193,7 @@ impl Supervisor {
         for p in &mut self.groups[pos].processes {
             p.dirty = true;
         }
+        self.events_group_added(pos);
         true
     }
 
@@ -202,6 +206,7 @@ impl Supervisor {
             return Err(Fault::with(faults::STILL_RUNNING, name));
         }
         self.groups.remove(i);
+        self.events_group_removed(name);
         // Waiter keys are indices: re-resolve by name.
         self.resolve_waiters();
         Ok(())
@@ -224,13 +229,21 @@ impl Supervisor {
             let ctx = self.ctx();
             let proc = &mut self.groups[gi].processes[pi];
             let rec = std::mem::take(&mut proc.rec);
+            let before = rec.clone();
             let (rec, actions) = process::step(&proc.config, rec, ev, ctx);
             proc.rec = rec;
+            let changes: Vec<_> = actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::StateChanged { from, to, expected } => Some((*from, *to, *expected)),
+                    _ => None,
+                })
+                .collect();
+            self.state_events(gi, pi, &before, &changes);
             for action in actions {
                 match action {
                     Action::Log(level, msg) => log(level, &msg),
-                    Action::StateChanged { from, to, expected } => {
-                        let _ = (from, to, expected);
+                    Action::StateChanged { .. } => {
                         self.dirty = true;
                         self.resolve_waiters();
                     }
@@ -270,10 +283,14 @@ impl Supervisor {
 
     /// Fork/exec a process; returns the pid or the `spawnerr` text.
     fn spawn(&mut self, gi: usize, pi: usize) -> Result<i32, String> {
+        let extras = self.spawn_extras(gi, pi)?;
         let group = &mut self.groups[gi];
         let proc = &mut group.processes[pi];
-        let pid = proc.spawn(&self.config)?;
-        self.pids.insert(pid, (group.config.name.clone(), proc.config.name.clone()));
+        let result = proc.spawn(&self.config, &extras);
+        self.events_spawned(gi, pi, result.is_ok());
+        let pid = result?;
+        let group = &self.groups[gi];
+        self.pids.insert(pid, (group.config.name.clone(), group.processes[pi].config.name.clone()));
         Ok(pid)
     }
 
@@ -284,6 +301,7 @@ impl Supervisor {
                 Some((gi, pi)) => {
                     self.groups[gi].processes[pi].closed();
                     self.apply(gi, pi, Event::Reaped { how });
+                    self.events_reaped(gi, pi);
                 }
                 None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
             },
@@ -419,6 +437,7 @@ impl Supervisor {
 
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
     fn settle(&mut self) {
+        self.events_tick();
         let mut rounds = 0;
         while self.dirty && rounds < 100 {
             self.dirty = false;
@@ -439,12 +458,14 @@ impl Supervisor {
                 }
             }
         }
+        self.dispatch_events();
     }
 
     /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
     fn shutdown_step(&mut self) {
         if self.stop_groups.is_none() {
             self.stop_groups = Some(self.groups.iter().map(|g| g.config.name.clone()).collect());
+            self.notify(crate::events::Event::supervisor_state(false));
         }
         loop {
             let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) else {
@@ -515,6 +536,9 @@ impl Supervisor {
             let d = self.last_shutdown_report + 3.0 + 0.001;
             best = Some(best.map_or(d, |b| b.min(d)));
         }
+        if let Some(d) = self.next_tick() {
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
         best
     }
 
@@ -522,9 +546,10 @@ impl Supervisor {
         self.mood < Mood::Running && self.unstopped().is_empty()
     }
 
-    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners (the event bus lands
-    /// with event listeners; until then there is no subscriber to deliver to).
-    pub fn remote_comm_event(&mut self, _kind: &str, _data: &str) {}
+    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners.
+    pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
+        self.notify(crate::events::Event::remote_communication(kind, data));
+    }
 
     pub fn pid_of(&self, key: (usize, usize)) -> i32 {
         self.groups[key.0].processes[key.1].rec.pid
@@ -534,6 +559,7 @@ impl Supervisor {
 /// Run the actor until the daemon shuts down or restarts; returns the final mood.
 pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> Mood {
     sup.handle = Some(SupervisorHandle { tx });
+    sup.notify(crate::events::Event::supervisor_state(true));
     loop {
         sup.settle();
         if sup.mood < Mood::Running {
