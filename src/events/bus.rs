@@ -11,11 +11,11 @@
 //! actor (see [`super::hooks`]), which has the processes.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::listener::Protocol;
-use super::{timeslice, Event, EventType, TICKS};
+use super::{Event, EventType, TICKS, timeslice};
 use crate::config::LogLevel;
 use crate::supervisor::log;
 
@@ -85,11 +85,18 @@ impl Pool {
             if let Some(old) = self.buffer.pop_front() {
                 log(
                     LogLevel::Error,
-                    &format!("pool {} event buffer overflowed, discarding event {}", self.name, old.serial),
+                    &format!(
+                        "pool {} event buffer overflowed, discarding event {}",
+                        self.name, old.serial
+                    ),
                 );
             }
         }
-        let q = Queued { event, serial, pool_serial };
+        let q = Queued {
+            event,
+            serial,
+            pool_serial,
+        };
         if head {
             self.buffer.push_front(q);
         } else {
@@ -114,16 +121,28 @@ pub struct Bus {
 
 impl Bus {
     pub fn new(now: f64) -> Bus {
-        Bus { pools: Vec::new(), last_tick: TICKS.map(|(_, p)| timeslice(p, now)) }
+        Bus {
+            pools: Vec::new(),
+            last_tick: TICKS.map(|(_, p)| timeslice(p, now)),
+        }
     }
 
     fn tick_subscribed(&self, etype: EventType) -> bool {
-        self.pools.iter().any(|p| p.subscriptions.iter().any(|s| etype.is_a(*s)))
+        self.pools
+            .iter()
+            .any(|p| p.subscriptions.iter().any(|s| etype.is_a(*s)))
     }
 
     /// A pool subscribes (`EventListenerPool._subscribe`). Unknown event names were rejected
     /// when the config was read; any left are ignored.
-    pub fn add_pool(&mut self, name: &str, events: &[String], buffer_size: u32, listeners: &[String], now: f64) {
+    pub fn add_pool(
+        &mut self,
+        name: &str,
+        events: &[String],
+        buffer_size: u32,
+        listeners: &[String],
+        now: f64,
+    ) {
         // Periods nobody listened to kept no clock: start them now, as the reference's clock
         // ran all along.
         for (i, (t, p)) in TICKS.iter().enumerate() {
@@ -131,14 +150,20 @@ impl Bus {
                 self.last_tick[i] = timeslice(*p, now);
             }
         }
-        let subscriptions = events.iter().filter_map(|e| EventType::from_name(e.trim())).collect();
+        let subscriptions = events
+            .iter()
+            .filter_map(|e| EventType::from_name(e.trim()))
+            .collect();
         self.pools.push(Pool {
             name: name.to_string(),
             subscriptions,
             buffer_size: buffer_size.max(1) as usize,
             buffer: VecDeque::new(),
             serial: None,
-            listeners: listeners.iter().map(|l| (l.clone(), ListenerSlot::default())).collect(),
+            listeners: listeners
+                .iter()
+                .map(|l| (l.clone(), ListenerSlot::default()))
+                .collect(),
         });
     }
 
@@ -157,7 +182,11 @@ impl Bus {
         let mut serial = None;
         for pool in &mut self.pools {
             let mut pool_serial = None;
-            let n = pool.subscriptions.iter().filter(|s| event.etype.is_a(**s)).count();
+            let n = pool
+                .subscriptions
+                .iter()
+                .filter(|s| event.etype.is_a(**s))
+                .count();
             for _ in 0..n {
                 let s = *serial.get_or_insert_with(next_global_serial);
                 pool.accept(event.clone(), s, pool_serial, false);
@@ -211,10 +240,21 @@ mod tests {
 
     #[test]
     fn subscriptions_serials_and_parents() {
-        let mut b = bus_with(&[("a", &["PROCESS_STATE"], 10), ("b", &["EVENT"], 10), ("c", &["TICK_5"], 10)]);
+        let mut b = bus_with(&[
+            ("a", &["PROCESS_STATE"], 10),
+            ("b", &["EVENT"], 10),
+            ("c", &["TICK_5"], 10),
+        ]);
         b.notify(Event::group(true, "g"));
-        b.notify(Event::process_state("p", "p", crate::supervisor::process::ProcessState::Stopped,
-            crate::supervisor::process::ProcessState::Starting, true, 0, 0));
+        b.notify(Event::process_state(
+            "p",
+            "p",
+            crate::supervisor::process::ProcessState::Stopped,
+            crate::supervisor::process::ProcessState::Starting,
+            true,
+            0,
+            0,
+        ));
         let a = serials(&b.pools[0]);
         let bb = serials(&b.pools[1]);
         assert_eq!(a.len(), 1);
@@ -243,13 +283,21 @@ mod tests {
             b.notify(Event::group(true, g));
         }
         let pool = &mut b.pools[0];
-        let names: Vec<&str> = pool.buffer.iter().map(|q| q.event.payload.as_str()).collect();
+        let names: Vec<&str> = pool
+            .buffer
+            .iter()
+            .map(|q| q.event.payload.as_str())
+            .collect();
         assert_eq!(names, vec!["groupname:y\n", "groupname:z\n"]);
         let q = pool.buffer.pop_front().unwrap();
         pool.requeue(q.clone());
         assert_eq!(pool.buffer.front().unwrap().pool_serial, q.pool_serial);
         // Re-queue into a full buffer: the oldest goes, the re-queued event is at the head.
-        let extra = Queued { event: q.event.clone(), serial: 99, pool_serial: 99 };
+        let extra = Queued {
+            event: q.event.clone(),
+            serial: 99,
+            pool_serial: 99,
+        };
         pool.requeue(extra);
         assert_eq!(pool.buffer.len(), 2);
         assert_eq!(pool.buffer.front().unwrap().serial, 99);
@@ -273,6 +321,9 @@ mod tests {
         assert_eq!(b.next_tick(), Some(3600.0));
         b.tick(3600.5);
         let names: Vec<EventType> = b.pools[0].buffer.iter().map(|q| q.event.etype).collect();
-        assert_eq!(names, vec![EventType::Tick5, EventType::Tick60, EventType::Tick3600]);
+        assert_eq!(
+            names,
+            vec![EventType::Tick5, EventType::Tick60, EventType::Tick3600]
+        );
     }
 }

@@ -9,14 +9,14 @@
 use std::collections::HashMap;
 use std::os::fd::RawFd;
 
-use super::bus::Bus;
-use super::fcgi::FcgiSocket;
-use super::listener::{self, Outcome, Protocol};
 use super::Event;
+use super::bus::{Bus, Queued};
+use super::fcgi::FcgiSocket;
+use super::listener::{self, ListenerState, Outcome, Protocol};
 use crate::config::{GroupKind, LogLevel};
 use crate::logs::capture::{Channel, OutputSink};
 use crate::supervisor::process::{ProcessState, Record};
-use crate::supervisor::{log, now, Msg, Supervisor, SupervisorHandle};
+use crate::supervisor::{Msg, Supervisor, SupervisorHandle, log, now};
 
 /// The event machinery the actor owns.
 #[derive(Debug)]
@@ -28,7 +28,10 @@ pub struct Events {
 
 impl Default for Events {
     fn default() -> Self {
-        Events { bus: Bus::new(now()), sockets: HashMap::new() }
+        Events {
+            bus: Bus::new(now()),
+            sockets: HashMap::new(),
+        }
     }
 }
 
@@ -42,7 +45,13 @@ pub struct SpawnExtras {
 
 /// Make `sink` send PROCESS_LOG (when the stream has `*_events_enabled`) and
 /// PROCESS_COMMUNICATION events to the actor.
-pub fn install_sink_hooks(sink: &mut OutputSink, handle: &SupervisorHandle, group: &str, name: &str, pid: i32) {
+pub fn install_sink_hooks(
+    sink: &mut OutputSink,
+    handle: &SupervisorHandle,
+    group: &str,
+    name: &str,
+    pid: i32,
+) {
     let channel = sink.channel();
     let (h, g, n) = (handle.clone(), group.to_string(), name.to_string());
     sink.on_log = Some(Box::new(move |data: &[u8]| {
@@ -77,7 +86,10 @@ pub fn listener_stdout_sink(
 /// the step: `pid` is the child's pid as it was (a step that reaps clears it only at its end),
 /// `tries` the backoff counter, which the state machine bumps on BACKOFF and clears on
 /// RUNNING, EXITED and FATAL.
-pub fn replay_state_changes(before: &Record, changes: &[(ProcessState, ProcessState, bool)]) -> Vec<(i32, u32)> {
+pub fn replay_state_changes(
+    before: &Record,
+    changes: &[(ProcessState, ProcessState, bool)],
+) -> Vec<(i32, u32)> {
     let mut tries = before.backoff;
     changes
         .iter()
@@ -106,10 +118,14 @@ impl Supervisor {
         match &cfg.kind {
             GroupKind::EventListener(pool) => {
                 let procs: Vec<String> = cfg.processes.iter().map(|p| p.name.clone()).collect();
-                self.events.bus.add_pool(&name, &pool.events, pool.buffer_size, &procs, now());
+                self.events
+                    .bus
+                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, now());
             }
             GroupKind::Fcgi(sock) => {
-                self.events.sockets.insert(name.clone(), FcgiSocket::new(sock.clone()));
+                self.events
+                    .sockets
+                    .insert(name.clone(), FcgiSocket::new(sock.clone()));
             }
             GroupKind::Program => {}
         }
@@ -124,7 +140,13 @@ impl Supervisor {
     }
 
     /// PROCESS_STATE events for the changes of one step of process `(gi, pi)`.
-    pub(crate) fn state_events(&mut self, gi: usize, pi: usize, before: &Record, changes: &[(ProcessState, ProcessState, bool)]) {
+    pub(crate) fn state_events(
+        &mut self,
+        gi: usize,
+        pi: usize,
+        before: &Record,
+        changes: &[(ProcessState, ProcessState, bool)],
+    ) {
         if changes.is_empty() {
             return;
         }
@@ -134,16 +156,18 @@ impl Supervisor {
             (c.name.clone(), c.group.clone())
         };
         for ((from, to, expected), (pid, tries)) in changes.iter().zip(extra) {
-            self.notify(Event::process_state(&name, &group, *from, *to, *expected, pid, tries));
+            self.notify(Event::process_state(
+                &name, &group, *from, *to, *expected, pid, tries,
+            ));
         }
     }
 
-    /// What a spawn of `(gi, pi)` needs: its fcgi socket (taken now), the actor's handle.
-    pub(crate) fn spawn_extras(&mut self, gi: usize, pi: usize) -> Result<SpawnExtras, String> {
+    /// What a spawn of `(gi, pi)` needs: its fcgi socket (opened now if no child holds it),
+    /// the actor's handle, whether it is a listener.
+    pub(crate) fn spawn_extras(&mut self, gi: usize, _pi: usize) -> Result<SpawnExtras, String> {
         let g = &self.groups[gi];
-        let pname = g.processes[pi].config.name.clone();
         let stdin_socket = match self.events.sockets.get_mut(&g.config.name) {
-            Some(sock) => Some(sock.acquire(&pname)?),
+            Some(sock) => Some(sock.acquire()?),
             None => None,
         };
         Ok(SpawnExtras {
@@ -153,15 +177,18 @@ impl Supervisor {
         })
     }
 
-    /// A spawn of `(gi, pi)` ended: `ok` when a child runs. A listener starts ACKNOWLEDGED;
-    /// a failed fcgi spawn gives its socket back.
-    pub(crate) fn events_spawned(&mut self, gi: usize, pi: usize, ok: bool) {
+    /// A spawn of `(gi, pi)` ended: `pid` of the child, `None` when it failed. An fcgi child
+    /// holds the socket; a listener starts ACKNOWLEDGED.
+    pub(crate) fn events_spawned(&mut self, gi: usize, pi: usize, pid: Option<i32>) {
         let g = &self.groups[gi];
         let pname = g.processes[pi].config.name.clone();
-        if !ok {
-            if let Some(sock) = self.events.sockets.get_mut(&g.config.name) {
-                sock.release(&pname);
+        if let Some(sock) = self.events.sockets.get_mut(&g.config.name) {
+            match pid {
+                Some(pid) => sock.hold(pid),
+                None => sock.release(0),
             }
+        }
+        if pid.is_none() {
             return;
         }
         if let Some(pool) = self.events.bus.pool_mut(&g.config.name) {
@@ -171,18 +198,24 @@ impl Supervisor {
         }
     }
 
-    /// `(gi, pi)` was reaped (after its state changes): an fcgi process lets go of the socket;
-    /// a listener that died with an event gives it back to its pool (`EventRejectedEvent`).
-    pub(crate) fn events_reaped(&mut self, gi: usize, pi: usize) {
+    /// The event a listener `(gi, pi)` was working on, taken when it is reaped (before its
+    /// state changes, which may respawn it), for [`Supervisor::events_reaped`].
+    pub(crate) fn events_reaping(&mut self, gi: usize, pi: usize) -> Option<Queued> {
+        let gname = &self.groups[gi].config.name;
+        let pname = &self.groups[gi].processes[pi].config.name;
+        self.events.bus.pool_mut(gname)?.listeners.get_mut(pname)?.event.take()
+    }
+
+    /// Group `gi`'s child `pid` was reaped (after its state changes): an fcgi child lets go
+    /// of the socket; a listener that died with an event gives it back to its pool at the
+    /// head (the reference's `EventRejectedEvent`).
+    pub(crate) fn events_reaped(&mut self, gi: usize, pid: i32, event: Option<Queued>) {
         let gname = self.groups[gi].config.name.clone();
-        let pname = self.groups[gi].processes[pi].config.name.clone();
         if let Some(sock) = self.events.sockets.get_mut(&gname) {
-            sock.release(&pname);
+            sock.release(pid);
         }
-        if let Some(pool) = self.events.bus.pool_mut(&gname) {
-            if let Some(q) = pool.listeners.get_mut(&pname).and_then(|s| s.event.take()) {
-                pool.requeue(q);
-            }
+        if let (Some(q), Some(pool)) = (event, self.events.bus.pool_mut(&gname)) {
+            pool.requeue(q);
         }
     }
 
@@ -190,12 +223,18 @@ impl Supervisor {
     pub fn listener_output(&mut self, group: &str, name: &str, pid: i32, data: &[u8]) {
         log(LogLevel::Debug, &listener::output_log_line(name, data));
         // Output of an earlier incarnation (already reaped) no longer counts.
-        let Some((gi, pi)) = self.find_process(group, name) else { return };
+        let Some((gi, pi)) = self.find_process(group, name) else {
+            return;
+        };
         if self.groups[gi].processes[pi].rec.pid != pid {
             return;
         }
-        let Some(pool) = self.events.bus.pool_mut(group) else { return };
-        let Some(slot) = pool.listeners.get_mut(name) else { return };
+        let Some(pool) = self.events.bus.pool_mut(group) else {
+            return;
+        };
+        let Some(slot) = pool.listeners.get_mut(name) else {
+            return;
+        };
         let outcomes = slot.protocol.feed(name, data);
         let mut requeue = Vec::new();
         for o in outcomes {
@@ -220,52 +259,48 @@ impl Supervisor {
         self.events.bus.next_tick()
     }
 
-    /// `EventListenerPool.transition` → `dispatch`, for every pool: while some listener is
-    /// RUNNING and READY, send it the oldest buffered event.
-    pub(crate) fn dispatch_events(&mut self) {
-        let server = self.config.supervisord.identifier.clone();
-        for gi in 0..self.groups.len() {
-            let gname = self.groups[gi].config.name.clone();
-            let Some(pool) = self.events.bus.pools.iter_mut().find(|p| p.name == gname) else { continue };
-            let group = &mut self.groups[gi];
-            let capable = group.processes.iter().any(|p| {
-                p.rec.state == ProcessState::Running
-                    && pool.listeners.get(&p.config.name).is_some_and(|s| s.protocol.state == listener::ListenerState::Ready)
-            });
-            if !capable {
-                continue;
-            }
-            while let Some(q) = pool.buffer.pop_front() {
-                let mut sent = false;
-                for p in group.processes.iter_mut() {
-                    if p.rec.state != ProcessState::Running {
-                        continue;
-                    }
-                    let Some(slot) = pool.listeners.get_mut(&p.config.name) else { continue };
-                    if slot.protocol.state != listener::ListenerState::Ready {
-                        continue;
-                    }
-                    let envelope = q.event.envelope(&server, q.serial, &pool.name, q.pool_serial);
-                    if p.write_stdin(envelope.as_bytes()).is_err() {
-                        log(
-                            LogLevel::Debug,
-                            &format!(
-                                "epipe occurred while sending event {} to listener {}, listener state unchanged",
-                                q.serial, p.config.name
-                            ),
-                        );
-                        continue;
-                    }
+    /// `EventListenerPool.transition` → `dispatch`, for the pool of group `gi` (if it is one):
+    /// while some listener is RUNNING and READY, send it the oldest buffered event.
+    pub(crate) fn dispatch_events(&mut self, gi: usize) {
+        let server = &self.config.supervisord.identifier;
+        let Some(group) = self.groups.get_mut(gi) else { return };
+        let gname = &group.config.name;
+        let Some(pool) = self.events.bus.pools.iter_mut().find(|p| &p.name == gname) else { return };
+        let ready = |pool: &super::bus::Pool, p: &crate::supervisor::Process| {
+            p.rec.state == ProcessState::Running
+                && pool.listeners.get(&p.config.name).is_some_and(|s| s.protocol.state == ListenerState::Ready)
+        };
+        if !group.processes.iter().any(|p| ready(pool, p)) {
+            return;
+        }
+        while let Some(q) = pool.buffer.pop_front() {
+            let mut sent = false;
+            for p in group.processes.iter_mut() {
+                if !ready(pool, p) {
+                    continue;
+                }
+                let envelope = q.event.envelope(server, q.serial, &pool.name, q.pool_serial);
+                if p.write_stdin(envelope.as_bytes()).is_err() {
+                    log(
+                        LogLevel::Debug,
+                        &format!(
+                            "epipe occurred while sending event {} to listener {}, listener state unchanged",
+                            q.serial, p.config.name
+                        ),
+                    );
+                    continue;
+                }
+                log(LogLevel::Debug, &format!("event {} sent to listener {}", q.serial, p.config.name));
+                if let Some(slot) = pool.listeners.get_mut(&p.config.name) {
                     slot.protocol.sent();
-                    log(LogLevel::Debug, &format!("event {} sent to listener {}", q.serial, p.config.name));
                     slot.event = Some(q.clone());
-                    sent = true;
-                    break;
                 }
-                if !sent {
-                    pool.requeue(q);
-                    break;
-                }
+                sent = true;
+                break;
+            }
+            if !sent {
+                pool.requeue(q);
+                break;
             }
         }
     }
@@ -279,21 +314,51 @@ mod tests {
     #[test]
     fn replay_matches_state_machine() {
         // Reaped too quickly: STARTING -> BACKOFF, then give-up: BACKOFF -> FATAL.
-        let before = Record { state: S::Starting, pid: 42, backoff: 2, ..Record::default() };
-        let got = replay_state_changes(&before, &[(S::Starting, S::Backoff, true), (S::Backoff, S::Fatal, true)]);
+        let before = Record {
+            state: S::Starting,
+            pid: 42,
+            backoff: 2,
+            ..Record::default()
+        };
+        let got = replay_state_changes(
+            &before,
+            &[
+                (S::Starting, S::Backoff, true),
+                (S::Backoff, S::Fatal, true),
+            ],
+        );
         assert_eq!(got, vec![(42, 3), (42, 0)]);
         // Exit while running, then autorestart.
-        let before = Record { state: S::Running, pid: 7, backoff: 0, ..Record::default() };
-        let got = replay_state_changes(&before, &[(S::Running, S::Exited, false), (S::Exited, S::Starting, true)]);
+        let before = Record {
+            state: S::Running,
+            pid: 7,
+            backoff: 0,
+            ..Record::default()
+        };
+        let got = replay_state_changes(
+            &before,
+            &[
+                (S::Running, S::Exited, false),
+                (S::Exited, S::Starting, true),
+            ],
+        );
         assert_eq!(got, vec![(7, 0), (7, 0)]);
         // Retry from BACKOFF keeps the count.
-        let before = Record { state: S::Backoff, pid: 0, backoff: 1, ..Record::default() };
-        assert_eq!(replay_state_changes(&before, &[(S::Backoff, S::Starting, true)]), vec![(0, 1)]);
+        let before = Record {
+            state: S::Backoff,
+            pid: 0,
+            backoff: 1,
+            ..Record::default()
+        };
+        assert_eq!(
+            replay_state_changes(&before, &[(S::Backoff, S::Starting, true)]),
+            vec![(0, 1)]
+        );
     }
 
     #[test]
     fn replay_agrees_with_step() {
-        use crate::supervisor::process::{step, Action, Context, Event as PEv, ExitKind};
+        use crate::supervisor::process::{Action, Context, Event as PEv, ExitKind, step};
         let stream = crate::config::StreamLogConfig {
             logfile: crate::config::LogTarget::None,
             logfile_maxbytes: 0,
@@ -335,22 +400,38 @@ mod tests {
         let evs = [
             PEv::Tick,
             PEv::Spawned { pid: 10 },
-            PEv::Reaped { how: ExitKind::Exited(1) },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
             PEv::Tick,
             PEv::Spawned { pid: 11 },
-            PEv::Reaped { how: ExitKind::Exited(1) },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
             PEv::Tick,
             PEv::Spawned { pid: 12 },
-            PEv::Reaped { how: ExitKind::Exited(1) },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
             PEv::Tick,
             PEv::Spawned { pid: 13 },
-            PEv::Reaped { how: ExitKind::Exited(1) },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
             PEv::Tick,
         ];
         for ev in evs {
             t += 4.0;
             let before = rec.clone();
-            let (r, actions) = step(&cfg, rec, ev, Context { now: t, may_autostart: true });
+            let (r, actions) = step(
+                &cfg,
+                rec,
+                ev,
+                Context {
+                    now: t,
+                    may_autostart: true,
+                },
+            );
             let changes: Vec<_> = actions
                 .iter()
                 .filter_map(|a| match a {

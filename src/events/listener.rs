@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::unix::AsyncFd;
 
 use crate::config::LogLevel;
-use crate::logs::capture::{lock_sink, OutputSink};
+use crate::logs::capture::{OutputSink, lock_sink};
 use crate::logs::{py_repr_bytes, py_repr_str};
 use crate::supervisor::{Msg, SupervisorHandle};
 
@@ -85,14 +85,22 @@ fn parse_len(raw: &[u8]) -> Option<usize> {
         b'-' => (true, &s[1..]),
         _ => (false, s),
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     let mut n: usize = 0;
     for c in digits.chars() {
         match c {
             '_' => continue,
-            '0'..='9' => n = n.saturating_mul(10).saturating_add(c as usize - '0' as usize),
+            '0'..='9' => {
+                n = n
+                    .saturating_mul(10)
+                    .saturating_add(c as usize - '0' as usize)
+            }
             _ => return None,
         }
     }
@@ -105,7 +113,12 @@ fn parse_len(raw: &[u8]) -> Option<usize> {
 impl Protocol {
     /// A freshly spawned listener: ACKNOWLEDGED, waiting for `READY`.
     pub fn new() -> Protocol {
-        Protocol { state: ListenerState::Acknowledged, buffer: Vec::new(), result: Vec::new(), resultlen: None }
+        Protocol {
+            state: ListenerState::Acknowledged,
+            buffer: Vec::new(),
+            result: Vec::new(),
+            resultlen: None,
+        }
     }
 
     /// An event was written to the listener (the pool sets BUSY without a log line).
@@ -120,7 +133,10 @@ impl Protocol {
     }
 
     fn change(&mut self, name: &str, to: ListenerState, out: &mut Vec<Outcome>) {
-        out.push(Outcome::Log(LogLevel::Debug, format!("{}: {} -> {}", name, self.state.name(), to.name())));
+        out.push(Outcome::Log(
+            LogLevel::Debug,
+            format!("{}: {} -> {}", name, self.state.name(), to.name()),
+        ));
         self.state = to;
         if to == ListenerState::Unknown {
             out.push(Outcome::Log(
@@ -136,11 +152,17 @@ impl Protocol {
     /// `handle_result` with the default result handler: `OK` acknowledges, anything else rejects.
     fn handle_result(&mut self, name: &str, out: &mut Vec<Outcome>) {
         if self.result == b"OK" {
-            out.push(Outcome::Log(LogLevel::Debug, format!("{}: event was processed", name)));
+            out.push(Outcome::Log(
+                LogLevel::Debug,
+                format!("{}: event was processed", name),
+            ));
             self.change(name, ListenerState::Acknowledged, out);
             out.push(Outcome::Done);
         } else {
-            out.push(Outcome::Log(LogLevel::Warn, format!("{}: event was rejected", name)));
+            out.push(Outcome::Log(
+                LogLevel::Warn,
+                format!("{}: event was rejected", name),
+            ));
             self.change(name, ListenerState::Acknowledged, out);
             out.push(Outcome::Reject);
         }
@@ -177,42 +199,42 @@ impl Protocol {
                     self.buffer.clear();
                     break;
                 }
-                ListenerState::Busy => {
-                    match self.resultlen {
-                        None => {
-                            let Some(pos) = self.buffer.iter().position(|&b| b == b'\n') else { break };
-                            let line: Vec<u8> = self.buffer.drain(..=pos).take(pos).collect();
-                            let raw = &line[RESULT_TOKEN_START_LEN.min(line.len())..];
-                            match parse_len(raw) {
-                                Some(n) => self.resultlen = Some(n),
-                                None => {
-                                    let shown = match std::str::from_utf8(&line) {
-                                        Ok(s) => s.to_string(),
-                                        Err(_) => format!("Undecodable: {}", py_repr_bytes(&line)),
-                                    };
-                                    out.push(Outcome::Log(
-                                        LogLevel::Warn,
-                                        format!("{}: bad result line: '{}'", name, shown),
-                                    ));
-                                    self.change(name, ListenerState::Unknown, &mut out);
-                                    self.buffer.clear();
-                                    out.push(Outcome::Reject);
-                                    break;
-                                }
-                            }
-                        }
-                        Some(len) => {
-                            let needed = len - self.result.len();
-                            let take = needed.min(self.buffer.len());
-                            self.result.extend(self.buffer.drain(..take));
-                            if self.result.len() == len {
-                                self.handle_result(name, &mut out);
-                                self.result.clear();
-                                self.resultlen = None;
+                ListenerState::Busy => match self.resultlen {
+                    None => {
+                        let Some(pos) = self.buffer.iter().position(|&b| b == b'\n') else {
+                            break;
+                        };
+                        let line: Vec<u8> = self.buffer.drain(..=pos).take(pos).collect();
+                        let raw = &line[RESULT_TOKEN_START_LEN.min(line.len())..];
+                        match parse_len(raw) {
+                            Some(n) => self.resultlen = Some(n),
+                            None => {
+                                let shown = match std::str::from_utf8(&line) {
+                                    Ok(s) => s.to_string(),
+                                    Err(_) => format!("Undecodable: {}", py_repr_bytes(&line)),
+                                };
+                                out.push(Outcome::Log(
+                                    LogLevel::Warn,
+                                    format!("{}: bad result line: '{}'", name, shown),
+                                ));
+                                self.change(name, ListenerState::Unknown, &mut out);
+                                self.buffer.clear();
+                                out.push(Outcome::Reject);
+                                break;
                             }
                         }
                     }
-                }
+                    Some(len) => {
+                        let needed = len - self.result.len();
+                        let take = needed.min(self.buffer.len());
+                        self.result.extend(self.buffer.drain(..take));
+                        if self.result.len() == len {
+                            self.handle_result(name, &mut out);
+                            self.result.clear();
+                            self.resultlen = None;
+                        }
+                    }
+                },
             }
         }
         out
@@ -240,16 +262,30 @@ pub fn spawn_reader(
             }
         }
         // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
-        let Ok(afd) = (unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }) else {
+        let Ok(afd) =
+            (unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) })
+        else {
             return;
         };
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let Ok(mut guard) = afd.readable().await else { break };
+            let Ok(mut guard) = afd.readable().await else {
+                break;
+            };
             let r = guard.try_io(|inner| {
                 // SAFETY: reading into our own buffer of the given length.
-                let n = unsafe { libc::read(inner.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
-                if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n as usize) }
+                let n = unsafe {
+                    libc::read(
+                        inner.as_raw_fd(),
+                        buf.as_mut_ptr() as *mut libc::c_void,
+                        buf.len(),
+                    )
+                };
+                if n < 0 {
+                    Err(std::io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
             });
             match r {
                 Err(_would_block) => continue,
@@ -258,7 +294,9 @@ pub fn spawn_reader(
                     let data = buf[..n].to_vec();
                     lock_sink(&sink).feed(&data);
                     let (g, p) = (group.clone(), name.clone());
-                    handle.send(Msg::Call(Box::new(move |s| s.listener_output(&g, &p, pid, &data))));
+                    handle.send(Msg::Call(Box::new(move |s| {
+                        s.listener_output(&g, &p, pid, &data)
+                    })));
                 }
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Ok(Err(_)) => break,
@@ -270,7 +308,11 @@ pub fn spawn_reader(
 
 /// The main log's DEBG line for listener output: the reference prints the raw bytes' repr.
 pub fn output_log_line(name: &str, data: &[u8]) -> String {
-    format!("{} stdout output:\n{}", py_repr_str(name), py_repr_bytes(data))
+    format!(
+        "{} stdout output:\n{}",
+        py_repr_str(name),
+        py_repr_bytes(data)
+    )
 }
 
 #[cfg(test)]
@@ -288,7 +330,10 @@ mod tests {
     }
 
     fn flags(out: &[Outcome]) -> Vec<Outcome> {
-        out.iter().filter(|o| !matches!(o, Outcome::Log(..))).cloned().collect()
+        out.iter()
+            .filter(|o| !matches!(o, Outcome::Log(..)))
+            .cloned()
+            .collect()
     }
 
     #[test]
@@ -304,7 +349,11 @@ mod tests {
         let out = p.feed("l", b"KREADY\n");
         assert_eq!(
             logs(&out),
-            vec!["l: event was processed", "l: BUSY -> ACKNOWLEDGED", "l: ACKNOWLEDGED -> READY"]
+            vec![
+                "l: event was processed",
+                "l: BUSY -> ACKNOWLEDGED",
+                "l: ACKNOWLEDGED -> READY"
+            ]
         );
         assert_eq!(flags(&out), vec![Outcome::Done]);
         assert_eq!(p.state, L::Ready);
@@ -358,7 +407,10 @@ mod tests {
         p.feed("l", b"READY\n");
         p.sent();
         let out = p.feed("l", b"\xff\xfe\n");
-        assert_eq!(logs(&out)[0], "l: bad result line: 'Undecodable: b'\\xff\\xfe''");
+        assert_eq!(
+            logs(&out)[0],
+            "l: bad result line: 'Undecodable: b'\\xff\\xfe''"
+        );
         let mut p = Protocol::new();
         p.feed("l", b"READY\n");
         p.sent();
@@ -417,6 +469,9 @@ mod tests {
 
     #[test]
     fn output_line_shows_bytes_repr() {
-        assert_eq!(output_log_line("lis", b"READY\n"), "'lis' stdout output:\nb'READY\\n'");
+        assert_eq!(
+            output_log_line("lis", b"READY\n"),
+            "'lis' stdout output:\nb'READY\\n'"
+        );
     }
 }

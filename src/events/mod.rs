@@ -140,9 +140,13 @@ impl EventType {
             | T::ProcessStateFatal
             | T::ProcessStateRunning
             | T::ProcessStateUnknown => T::ProcessState,
-            T::ProcessCommunicationStdout | T::ProcessCommunicationStderr => T::ProcessCommunication,
+            T::ProcessCommunicationStdout | T::ProcessCommunicationStderr => {
+                T::ProcessCommunication
+            }
             T::ProcessLogStdout | T::ProcessLogStderr => T::ProcessLog,
-            T::SupervisorStateChangeRunning | T::SupervisorStateChangeStopping => T::SupervisorStateChange,
+            T::SupervisorStateChangeRunning | T::SupervisorStateChangeStopping => {
+                T::SupervisorStateChange
+            }
             T::Tick5 | T::Tick60 | T::Tick3600 => T::Tick,
             T::ProcessGroupAdded | T::ProcessGroupRemoved => T::ProcessGroup,
         })
@@ -203,16 +207,28 @@ impl Event {
         pid: i32,
         tries: u32,
     ) -> Event {
-        let mut payload = format!("processname:{} groupname:{} from_state:{}", name, group, from.name());
+        let mut payload = format!(
+            "processname:{} groupname:{} from_state:{}",
+            name,
+            group,
+            from.name()
+        );
         match to {
-            ProcessState::Starting | ProcessState::Backoff => payload.push_str(&format!(" tries:{}", tries)),
-            ProcessState::Exited => payload.push_str(&format!(" expected:{} pid:{}", expected as i32, pid)),
+            ProcessState::Starting | ProcessState::Backoff => {
+                payload.push_str(&format!(" tries:{}", tries))
+            }
+            ProcessState::Exited => {
+                payload.push_str(&format!(" expected:{} pid:{}", expected as i32, pid))
+            }
             ProcessState::Running | ProcessState::Stopping | ProcessState::Stopped => {
                 payload.push_str(&format!(" pid:{}", pid))
             }
             ProcessState::Fatal | ProcessState::Unknown => {}
         }
-        Event { etype: state_event_type(to), payload }
+        Event {
+            etype: state_event_type(to),
+            payload,
+        }
     }
 
     /// `PROCESS_LOG_STDOUT` / `PROCESS_LOG_STDERR`.
@@ -233,35 +249,67 @@ impl Event {
     }
 
     /// `PROCESS_COMMUNICATION_STDOUT` / `PROCESS_COMMUNICATION_STDERR`.
-    pub fn process_communication(name: &str, group: &str, pid: i32, channel: Channel, data: &[u8]) -> Event {
+    pub fn process_communication(
+        name: &str,
+        group: &str,
+        pid: i32,
+        channel: Channel,
+        data: &[u8],
+    ) -> Event {
         let etype = match channel {
             Channel::Stdout => T::ProcessCommunicationStdout,
             Channel::Stderr => T::ProcessCommunicationStderr,
         };
-        let payload = format!("processname:{} groupname:{} pid:{}\n{}", name, group, pid, text_of(data));
+        let payload = format!(
+            "processname:{} groupname:{} pid:{}\n{}",
+            name,
+            group,
+            pid,
+            text_of(data)
+        );
         Event { etype, payload }
     }
 
     /// `REMOTE_COMMUNICATION` (`supervisor.sendRemoteCommEvent`).
     pub fn remote_communication(kind: &str, data: &str) -> Event {
-        Event { etype: T::RemoteCommunication, payload: format!("type:{}\n{}", kind, data) }
+        Event {
+            etype: T::RemoteCommunication,
+            payload: format!("type:{}\n{}", kind, data),
+        }
     }
 
     /// `SUPERVISOR_STATE_CHANGE_RUNNING` / `_STOPPING` (empty payload).
     pub fn supervisor_state(running: bool) -> Event {
-        let etype = if running { T::SupervisorStateChangeRunning } else { T::SupervisorStateChangeStopping };
-        Event { etype, payload: String::new() }
+        let etype = if running {
+            T::SupervisorStateChangeRunning
+        } else {
+            T::SupervisorStateChangeStopping
+        };
+        Event {
+            etype,
+            payload: String::new(),
+        }
     }
 
     /// `PROCESS_GROUP_ADDED` / `PROCESS_GROUP_REMOVED`.
     pub fn group(added: bool, group: &str) -> Event {
-        let etype = if added { T::ProcessGroupAdded } else { T::ProcessGroupRemoved };
-        Event { etype, payload: format!("groupname:{}\n", group) }
+        let etype = if added {
+            T::ProcessGroupAdded
+        } else {
+            T::ProcessGroupRemoved
+        };
+        Event {
+            etype,
+            payload: format!("groupname:{}\n", group),
+        }
     }
 
     /// `TICK_5` / `TICK_60` / `TICK_3600`; `when` is the start of the period's time slice.
     pub fn tick(etype: EventType, when: i64) -> Event {
-        Event { etype, payload: format!("when:{}", when) }
+        Event {
+            etype,
+            payload: format!("when:{}", when),
+        }
     }
 
     /// The envelope a listener reads: header line, then the payload. `len` counts characters
@@ -315,29 +363,65 @@ mod tests {
         use ProcessState as S;
         let e = Event::process_state("p", "g", S::Stopped, S::Starting, true, 0, 0);
         assert_eq!(e.etype, T::ProcessStateStarting);
-        assert_eq!(e.payload, "processname:p groupname:g from_state:STOPPED tries:0");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g from_state:STOPPED tries:0"
+        );
         let e = Event::process_state("p", "g", S::Starting, S::Backoff, true, 0, 2);
-        assert_eq!(e.payload, "processname:p groupname:g from_state:STARTING tries:2");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g from_state:STARTING tries:2"
+        );
         let e = Event::process_state("p", "g", S::Running, S::Exited, false, 42, 0);
-        assert_eq!(e.payload, "processname:p groupname:g from_state:RUNNING expected:0 pid:42");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g from_state:RUNNING expected:0 pid:42"
+        );
         let e = Event::process_state("p", "g", S::Starting, S::Running, true, 42, 0);
-        assert_eq!(e.payload, "processname:p groupname:g from_state:STARTING pid:42");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g from_state:STARTING pid:42"
+        );
         let e = Event::process_state("p", "g", S::Backoff, S::Fatal, true, 0, 0);
-        assert_eq!((e.etype, e.payload.as_str()), (T::ProcessStateFatal, "processname:p groupname:g from_state:BACKOFF"));
+        assert_eq!(
+            (e.etype, e.payload.as_str()),
+            (
+                T::ProcessStateFatal,
+                "processname:p groupname:g from_state:BACKOFF"
+            )
+        );
         let e = Event::process_state("p", "g", S::Stopping, S::Stopped, true, 7, 0);
-        assert_eq!(e.payload, "processname:p groupname:g from_state:STOPPING pid:7");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g from_state:STOPPING pid:7"
+        );
     }
 
     #[test]
     fn other_payloads_and_envelope() {
         let e = Event::process_log("p", "g", 5, Channel::Stderr, b"hi\n");
         assert_eq!(e.etype, T::ProcessLogStderr);
-        assert_eq!(e.payload, "processname:p groupname:g pid:5 channel:stderr\nhi\n");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g pid:5 channel:stderr\nhi\n"
+        );
         let e = Event::process_log("p", "g", 5, Channel::Stdout, b"\xff");
-        assert_eq!(e.payload, "processname:p groupname:g pid:5 channel:stdout\nUndecodable: b'\\xff'");
+        assert_eq!(
+            e.payload,
+            "processname:p groupname:g pid:5 channel:stdout\nUndecodable: b'\\xff'"
+        );
         let e = Event::process_communication("p", "g", 5, Channel::Stdout, b"comm");
-        assert_eq!((e.etype, e.payload.as_str()), (T::ProcessCommunicationStdout, "processname:p groupname:g pid:5\ncomm"));
-        assert_eq!(Event::remote_communication("tp", "dáta").payload, "type:tp\ndáta");
+        assert_eq!(
+            (e.etype, e.payload.as_str()),
+            (
+                T::ProcessCommunicationStdout,
+                "processname:p groupname:g pid:5\ncomm"
+            )
+        );
+        assert_eq!(
+            Event::remote_communication("tp", "dáta").payload,
+            "type:tp\ndáta"
+        );
         assert_eq!(Event::group(true, "g").payload, "groupname:g\n");
         assert_eq!(Event::group(false, "g").etype, T::ProcessGroupRemoved);
         assert_eq!(Event::supervisor_state(false).payload, "");

@@ -287,7 +287,7 @@ impl Supervisor {
         let group = &mut self.groups[gi];
         let proc = &mut group.processes[pi];
         let result = proc.spawn(&self.config, &extras);
-        self.events_spawned(gi, pi, result.is_ok());
+        self.events_spawned(gi, pi, result.as_ref().ok().copied());
         let pid = result?;
         let group = &self.groups[gi];
         self.pids.insert(pid, (group.config.name.clone(), group.processes[pi].config.name.clone()));
@@ -300,8 +300,9 @@ impl Supervisor {
             Some((g, p)) => match self.find_process(&g, &p) {
                 Some((gi, pi)) => {
                     self.groups[gi].processes[pi].closed();
+                    let in_flight = self.events_reaping(gi, pi);
                     self.apply(gi, pi, Event::Reaped { how });
-                    self.events_reaped(gi, pi);
+                    self.events_reaped(gi, pid, in_flight);
                 }
                 None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
             },
@@ -456,9 +457,13 @@ impl Supervisor {
                         self.apply(gi, pi, Event::Tick);
                     }
                 }
+                // A pool dispatches after its own processes' transitions, as the reference's.
+                self.dispatch_events(gi);
             }
         }
-        self.dispatch_events();
+        for gi in 0..self.groups.len() {
+            self.dispatch_events(gi);
+        }
     }
 
     /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
