@@ -81,16 +81,16 @@ impl Pool {
                 ps
             }
         };
-        if self.buffer.len() >= self.buffer_size {
-            if let Some(old) = self.buffer.pop_front() {
-                log(
-                    LogLevel::Error,
-                    &format!(
-                        "pool {} event buffer overflowed, discarding event {}",
-                        self.name, old.serial
-                    ),
-                );
-            }
+        if self.buffer.len() >= self.buffer_size
+            && let Some(old) = self.buffer.pop_front()
+        {
+            log(
+                LogLevel::Error,
+                &format!(
+                    "pool {} event buffer overflowed, discarding event {}",
+                    self.name, old.serial
+                ),
+            );
         }
         let q = Queued {
             event,
@@ -197,13 +197,15 @@ impl Bus {
         }
     }
 
-    /// When the next tick is due (wall-clock seconds), if any pool wants ticks.
+    /// When the next tick is due (wall-clock seconds), if any pool wants ticks: no pool, no
+    /// timer.
     pub fn next_tick(&self) -> Option<f64> {
         TICKS
             .iter()
             .enumerate()
             .filter(|(_, (t, _))| self.tick_subscribed(*t))
-            .map(|(i, (_, p))| (self.last_tick[i] + p) as f64)
+            // A hair past the boundary, so a timer that wakes on it finds the new slice.
+            .map(|(i, (_, p))| (self.last_tick[i] + p) as f64 + 0.001)
             .reduce(f64::min)
     }
 
@@ -309,16 +311,16 @@ mod tests {
         assert_eq!(b.next_tick(), None);
         b.tick(1010.0);
         b.add_pool("t", &["TICK_5".to_string()], 10, &[], 1012.0);
-        assert_eq!(b.next_tick(), Some(1015.0));
+        assert_eq!(b.next_tick(), Some(1015.0 + 0.001));
         b.tick(1013.0);
         assert!(b.pools[0].buffer.is_empty());
         b.tick(1016.0);
         assert_eq!(b.pools[0].buffer.len(), 1);
         assert_eq!(b.pools[0].buffer[0].event.payload, "when:1015");
-        assert_eq!(b.next_tick(), Some(1020.0));
+        assert_eq!(b.next_tick(), Some(1020.0 + 0.001));
         let mut b = Bus::new(3599.0);
         b.add_pool("t", &["TICK".to_string()], 10, &[], 3599.0);
-        assert_eq!(b.next_tick(), Some(3600.0));
+        assert_eq!(b.next_tick(), Some(3600.0 + 0.001));
         b.tick(3600.5);
         let names: Vec<EventType> = b.pools[0].buffer.iter().map(|q| q.event.etype).collect();
         assert_eq!(

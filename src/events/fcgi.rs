@@ -146,11 +146,11 @@ impl FcgiSocket {
     /// The child `pid` was reaped (or a spawn failed: pid 0); the last one out closes it.
     pub fn release(&mut self, pid: i32) {
         self.holders.remove(&pid);
-        if self.holders.is_empty() {
-            if let Some(fd) = self.fd.take() {
-                log(LogLevel::Info, &format!("Closing socket {}", self.config.socket));
-                drop(fd);
-            }
+        if self.holders.is_empty()
+            && let Some(fd) = self.fd.take()
+        {
+            log(LogLevel::Info, &format!("Closing socket {}", self.config.socket));
+            drop(fd);
         }
     }
 
