@@ -113,6 +113,9 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
 async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let handle = supervisor::SupervisorHandle::new(tx.clone());
+    // The groups are made before the servers open, as the reference's `run` (an fcgi group
+    // checks its socket then).
+    let mut sup = Supervisor::new(cfg.clone());
     let servers = match crate::http::server::start(&cfg, handle.clone()).await {
         Ok(s) => s,
         Err(e) => {
@@ -145,7 +148,6 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
     let _reaper = spawn_reaper_forwarder(tx.clone());
     let _signals = supervisor::signals::spawn_signal_task(tx.clone());
     let pidfile = cfg.supervisord.pidfile.clone();
-    let mut sup = Supervisor::new(cfg);
     sup.cli = cli.clone();
     let outcome = supervisor::run(sup, tx, rx).await;
     drop(servers);

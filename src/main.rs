@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod daemon;
+mod events;
 mod http;
 mod logs;
 mod rpc;

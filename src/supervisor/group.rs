@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
+use crate::events::hooks::{self, SpawnExtras};
+use crate::events::listener;
 use crate::logs::capture::{self, Channel, OutputSink};
 use crate::supervisor::process::Record;
 use crate::supervisor::spawn::{self, SpawnRequest};
@@ -95,11 +97,17 @@ impl Process {
         env
     }
 
-    /// Fork/exec the child, open its log sinks and start reading its pipes.
-    pub fn spawn(&mut self, daemon: &Config) -> Result<i32, String> {
+    /// Fork/exec the child, open its log sinks and start reading its pipes. `extras` gives an
+    /// fcgi socket for fd 0, and the actor's handle for output events; a listener's stdout is
+    /// read by its protocol reader.
+    pub fn spawn(&mut self, daemon: &Config, extras: &SpawnExtras) -> Result<i32, String> {
         let name = self.config.name.clone();
-        let stdout_sink = OutputSink::new(&name, Channel::Stdout, &self.config.stdout, self.stdout_logfile.as_deref(), &daemon.supervisord)
-            .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?;
+        let stdout_sink = if extras.listener {
+            hooks::listener_stdout_sink(&name, &self.config.stdout, self.stdout_logfile.as_deref(), &daemon.supervisord)
+        } else {
+            OutputSink::new(&name, Channel::Stdout, &self.config.stdout, self.stdout_logfile.as_deref(), &daemon.supervisord)
+        }
+        .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?;
         let stderr_sink = if self.config.redirect_stderr {
             None
         } else {
@@ -108,10 +116,26 @@ impl Process {
                     .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?,
             )
         };
-        let req = SpawnRequest { config: &self.config, extra_env: self.extra_env(daemon), stdin_socket: None };
+        let req = SpawnRequest { config: &self.config, extra_env: self.extra_env(daemon), stdin_socket: extras.stdin_socket };
         let spawned = spawn::spawn(&req)?;
+        let (mut stdout_sink, mut stderr_sink) = (stdout_sink, stderr_sink);
+        if let Some(h) = &extras.handle {
+            if !extras.listener {
+                hooks::install_sink_hooks(&mut stdout_sink, h, &self.config.group, &name, spawned.pid);
+            }
+            if let Some(sink) = stderr_sink.as_mut() {
+                hooks::install_sink_hooks(sink, h, &self.config.group, &name, spawned.pid);
+            }
+        }
         let out = Arc::new(Mutex::new(stdout_sink));
-        capture::spawn_reader(spawned.stdout, out.clone());
+        match (&extras.handle, extras.listener) {
+            (Some(h), true) => {
+                listener::spawn_reader(spawned.stdout, out.clone(), h.clone(), self.config.group.clone(), name.clone(), spawned.pid);
+            }
+            _ => {
+                capture::spawn_reader(spawned.stdout, out.clone());
+            }
+        }
         self.stdout_sink = Some(out);
         if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
             let err = Arc::new(Mutex::new(sink));

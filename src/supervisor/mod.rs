@@ -149,6 +149,8 @@ pub struct Supervisor {
     pub cli: crate::cli::Cli,
     /// The daemon's exit status once it stops (non-zero only through `exit_on_fatal`).
     pub exit_code: i32,
+    /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
+    pub events: crate::events::hooks::Events,
 }
 
 impl Supervisor {
@@ -165,6 +167,7 @@ impl Supervisor {
             handle: None,
             cli: crate::cli::Cli::default(),
             exit_code: 0,
+            events: Default::default(),
         };
         let configs = s.config.groups.clone();
         for g in configs {
@@ -193,6 +196,7 @@ impl Supervisor {
         for p in &mut self.groups[pos].processes {
             p.dirty = true;
         }
+        self.events_group_added(pos);
         true
     }
 
@@ -205,6 +209,7 @@ impl Supervisor {
             return Err(Fault::with(faults::STILL_RUNNING, name));
         }
         self.groups.remove(i);
+        self.events_group_removed(name);
         // Waiter keys are indices: re-resolve by name.
         self.resolve_waiters();
         Ok(())
@@ -227,13 +232,21 @@ impl Supervisor {
             let ctx = self.ctx();
             let proc = &mut self.groups[gi].processes[pi];
             let rec = std::mem::take(&mut proc.rec);
+            let before = rec.clone();
             let (rec, actions) = process::step(&proc.config, rec, ev, ctx);
             proc.rec = rec;
+            let changes: Vec<_> = actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::StateChanged { from, to, expected } => Some((*from, *to, *expected)),
+                    _ => None,
+                })
+                .collect();
+            self.state_events(gi, pi, &before, &changes);
             for action in actions {
                 match action {
                     Action::Log(level, msg) => log(level, &msg),
-                    Action::StateChanged { from, to, expected } => {
-                        let _ = (from, expected);
+                    Action::StateChanged { to, .. } => {
                         self.dirty = true;
                         self.resolve_waiters();
                         if to == ProcessState::Fatal {
@@ -276,10 +289,14 @@ impl Supervisor {
 
     /// Fork/exec a process; returns the pid or the `spawnerr` text.
     fn spawn(&mut self, gi: usize, pi: usize) -> Result<i32, String> {
+        let extras = self.spawn_extras(gi, pi)?;
         let group = &mut self.groups[gi];
         let proc = &mut group.processes[pi];
-        let pid = proc.spawn(&self.config)?;
-        self.pids.insert(pid, (group.config.name.clone(), proc.config.name.clone()));
+        let result = proc.spawn(&self.config, &extras);
+        self.events_spawned(gi, pi, result.as_ref().ok().copied());
+        let pid = result?;
+        let group = &self.groups[gi];
+        self.pids.insert(pid, (group.config.name.clone(), group.processes[pi].config.name.clone()));
         Ok(pid)
     }
 
@@ -309,7 +326,9 @@ impl Supervisor {
                 Some((gi, pi)) => {
                     self.groups[gi].processes[pi].closed();
                     self.groups[gi].processes[pi].last_exit_code = Some(how.describe().0);
+                    let in_flight = self.events_reaping(gi, pi);
                     self.apply(gi, pi, Event::Reaped { how });
+                    self.events_reaped(gi, pid, in_flight);
                 }
                 None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
             },
@@ -445,6 +464,7 @@ impl Supervisor {
 
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
     fn settle(&mut self) {
+        self.events_tick();
         let mut rounds = 0;
         while self.dirty && rounds < 100 {
             self.dirty = false;
@@ -463,7 +483,12 @@ impl Supervisor {
                         self.apply(gi, pi, Event::Tick);
                     }
                 }
+                // A pool dispatches after its own processes' transitions, as the reference's.
+                self.dispatch_events(gi);
             }
+        }
+        for gi in 0..self.groups.len() {
+            self.dispatch_events(gi);
         }
     }
 
@@ -471,6 +496,7 @@ impl Supervisor {
     fn shutdown_step(&mut self) {
         if self.stop_groups.is_none() {
             self.stop_groups = Some(self.groups.iter().map(|g| g.config.name.clone()).collect());
+            self.notify(crate::events::Event::supervisor_state(false));
         }
         loop {
             let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) else {
@@ -541,6 +567,9 @@ impl Supervisor {
             let d = self.last_shutdown_report + 3.0 + 0.001;
             best = Some(best.map_or(d, |b| b.min(d)));
         }
+        if let Some(d) = self.next_tick() {
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
         best
     }
 
@@ -548,9 +577,10 @@ impl Supervisor {
         self.mood < Mood::Running && self.unstopped().is_empty()
     }
 
-    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners (the event bus lands
-    /// with event listeners; until then there is no subscriber to deliver to).
-    pub fn remote_comm_event(&mut self, _kind: &str, _data: &str) {}
+    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners.
+    pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
+        self.notify(crate::events::Event::remote_communication(kind, data));
+    }
 
     pub fn pid_of(&self, key: (usize, usize)) -> i32 {
         self.groups[key.0].processes[key.1].rec.pid
@@ -561,6 +591,7 @@ impl Supervisor {
 /// daemon's exit status.
 pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> (Mood, i32) {
     sup.handle = Some(SupervisorHandle { tx });
+    sup.notify(crate::events::Event::supervisor_state(true));
     loop {
         sup.settle();
         if sup.mood < Mood::Running {

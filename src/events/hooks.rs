@@ -1,0 +1,419 @@
+//! How the supervisor actor drives events: the event state it owns ([`Events`]), and the
+//! `Supervisor` methods its code calls at the points where the reference notifies or
+//! dispatches: group added/removed, a process state change, a spawn and a reap of a listener,
+//! listener output, ticks, and the pools' dispatch after each round of transitions.
+//!
+//! Child output of programs reaches the bus through the `OutputSink` hooks installed by
+//! [`install_sink_hooks`]: the reader task sends the event to the actor as a message.
+
+use std::collections::HashMap;
+use std::os::fd::RawFd;
+
+use super::Event;
+use super::bus::{Bus, Queued};
+use super::fcgi::FcgiSocket;
+use super::listener::{self, ListenerState, Outcome, Protocol};
+use crate::config::{GroupKind, LogLevel};
+use crate::logs::capture::{Channel, OutputSink};
+use crate::supervisor::process::{ProcessState, Record};
+use crate::supervisor::{Msg, Supervisor, SupervisorHandle, log, now};
+
+/// The event machinery the actor owns.
+#[derive(Debug)]
+pub struct Events {
+    pub bus: Bus,
+    /// fcgi groups' sockets, by group name.
+    pub sockets: HashMap<String, FcgiSocket>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events {
+            bus: Bus::new(now()),
+            sockets: HashMap::new(),
+        }
+    }
+}
+
+/// What a spawn needs besides the process config: the fcgi socket for fd 0, and the actor's
+/// handle for output events (and, for a listener, its protocol).
+pub struct SpawnExtras {
+    pub stdin_socket: Option<RawFd>,
+    pub handle: Option<SupervisorHandle>,
+    pub listener: bool,
+}
+
+/// Make `sink` send PROCESS_LOG (when the stream has `*_events_enabled`) and
+/// PROCESS_COMMUNICATION events to the actor.
+pub fn install_sink_hooks(
+    sink: &mut OutputSink,
+    handle: &SupervisorHandle,
+    group: &str,
+    name: &str,
+    pid: i32,
+) {
+    let channel = sink.channel();
+    let (h, g, n) = (handle.clone(), group.to_string(), name.to_string());
+    sink.on_log = Some(Box::new(move |data: &[u8]| {
+        let ev = Event::process_log(&n, &g, pid, channel, data);
+        h.send(Msg::Call(Box::new(move |s| s.notify(ev))));
+    }));
+    let (h, g, n) = (handle.clone(), group.to_string(), name.to_string());
+    sink.on_communication = Some(Box::new(move |data: Vec<u8>| {
+        let ev = Event::process_communication(&n, &g, pid, channel, &data);
+        h.send(Msg::Call(Box::new(move |s| s.notify(ev))));
+    }));
+}
+
+/// The sink for a listener's stdout: the log file only (the protocol reads the bytes; the
+/// main log gets the reference's own DEBG line, no capture mode, no PROCESS_LOG events).
+pub fn listener_stdout_sink(
+    name: &str,
+    stream: &crate::config::StreamLogConfig,
+    logfile: Option<&std::path::Path>,
+    sup: &crate::config::SupervisordConfig,
+) -> std::io::Result<OutputSink> {
+    let mut stream = stream.clone();
+    stream.capture_maxbytes = 0;
+    stream.events_enabled = false;
+    stream.syslog = false;
+    let mut sup = sup.clone();
+    sup.loglevel = LogLevel::Info;
+    OutputSink::new(name, Channel::Stdout, &stream, logfile, &sup)
+}
+
+/// The `tries` and `pid` of each state change in one step, replayed from the record before
+/// the step: `pid` is the child's pid as it was (a step that reaps clears it only at its end),
+/// `tries` the backoff counter, which the state machine bumps on BACKOFF and clears on
+/// RUNNING, EXITED and FATAL.
+pub fn replay_state_changes(
+    before: &Record,
+    changes: &[(ProcessState, ProcessState, bool)],
+) -> Vec<(i32, u32)> {
+    let mut tries = before.backoff;
+    changes
+        .iter()
+        .map(|(_, to, _)| {
+            match to {
+                ProcessState::Backoff => tries += 1,
+                ProcessState::Running | ProcessState::Exited | ProcessState::Fatal => tries = 0,
+                _ => {}
+            }
+            (before.pid, tries)
+        })
+        .collect()
+}
+
+impl Supervisor {
+    /// `events.notify`.
+    pub fn notify(&mut self, event: Event) {
+        self.events.bus.notify(event);
+    }
+
+    /// A group was added at index `gi`: a pool subscribes, an fcgi group checks its socket,
+    /// then PROCESS_GROUP_ADDED.
+    pub(crate) fn events_group_added(&mut self, gi: usize) {
+        let cfg = &self.groups[gi].config;
+        let name = cfg.name.clone();
+        match &cfg.kind {
+            GroupKind::EventListener(pool) => {
+                let procs: Vec<String> = cfg.processes.iter().map(|p| p.name.clone()).collect();
+                self.events
+                    .bus
+                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, now());
+            }
+            GroupKind::Fcgi(sock) => {
+                self.events
+                    .sockets
+                    .insert(name.clone(), FcgiSocket::new(sock.clone()));
+            }
+            GroupKind::Program => {}
+        }
+        self.notify(Event::group(true, &name));
+    }
+
+    /// A group was removed: its pool unsubscribes, then PROCESS_GROUP_REMOVED.
+    pub(crate) fn events_group_removed(&mut self, name: &str) {
+        self.events.bus.remove_pool(name);
+        self.events.sockets.remove(name);
+        self.notify(Event::group(false, name));
+    }
+
+    /// PROCESS_STATE events for the changes of one step of process `(gi, pi)`.
+    pub(crate) fn state_events(
+        &mut self,
+        gi: usize,
+        pi: usize,
+        before: &Record,
+        changes: &[(ProcessState, ProcessState, bool)],
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        let extra = replay_state_changes(before, changes);
+        let (name, group) = {
+            let c = &self.groups[gi].processes[pi].config;
+            (c.name.clone(), c.group.clone())
+        };
+        for ((from, to, expected), (pid, tries)) in changes.iter().zip(extra) {
+            self.notify(Event::process_state(
+                &name, &group, *from, *to, *expected, pid, tries,
+            ));
+        }
+    }
+
+    /// What a spawn of `(gi, pi)` needs: its fcgi socket (opened now if no child holds it),
+    /// the actor's handle, whether it is a listener.
+    pub(crate) fn spawn_extras(&mut self, gi: usize, _pi: usize) -> Result<SpawnExtras, String> {
+        let g = &self.groups[gi];
+        let stdin_socket = match self.events.sockets.get_mut(&g.config.name) {
+            Some(sock) => Some(sock.acquire()?),
+            None => None,
+        };
+        Ok(SpawnExtras {
+            stdin_socket,
+            handle: self.handle.clone(),
+            listener: matches!(g.config.kind, GroupKind::EventListener(_)),
+        })
+    }
+
+    /// A spawn of `(gi, pi)` ended: `pid` of the child, `None` when it failed. An fcgi child
+    /// holds the socket; a listener starts ACKNOWLEDGED.
+    pub(crate) fn events_spawned(&mut self, gi: usize, pi: usize, pid: Option<i32>) {
+        let g = &self.groups[gi];
+        let pname = g.processes[pi].config.name.clone();
+        if let Some(sock) = self.events.sockets.get_mut(&g.config.name) {
+            match pid {
+                Some(pid) => sock.hold(pid),
+                None => sock.release(0),
+            }
+        }
+        if pid.is_none() {
+            return;
+        }
+        if let Some(pool) = self.events.bus.pool_mut(&g.config.name) {
+            let slot = pool.listeners.entry(pname).or_default();
+            slot.protocol = Protocol::new();
+            slot.event = None;
+        }
+    }
+
+    /// The event a listener `(gi, pi)` was working on, taken when it is reaped (before its
+    /// state changes, which may respawn it), for [`Supervisor::events_reaped`].
+    pub(crate) fn events_reaping(&mut self, gi: usize, pi: usize) -> Option<Queued> {
+        let gname = &self.groups[gi].config.name;
+        let pname = &self.groups[gi].processes[pi].config.name;
+        self.events.bus.pool_mut(gname)?.listeners.get_mut(pname)?.event.take()
+    }
+
+    /// Group `gi`'s child `pid` was reaped (after its state changes): an fcgi child lets go
+    /// of the socket; a listener that died with an event gives it back to its pool at the
+    /// head (the reference's `EventRejectedEvent`).
+    pub(crate) fn events_reaped(&mut self, gi: usize, pid: i32, event: Option<Queued>) {
+        let gname = self.groups[gi].config.name.clone();
+        if let Some(sock) = self.events.sockets.get_mut(&gname) {
+            sock.release(pid);
+        }
+        if let (Some(q), Some(pool)) = (event, self.events.bus.pool_mut(&gname)) {
+            pool.requeue(q);
+        }
+    }
+
+    /// Bytes a listener wrote to its stdout (sent by its reader task).
+    pub fn listener_output(&mut self, group: &str, name: &str, pid: i32, data: &[u8]) {
+        log(LogLevel::Debug, &listener::output_log_line(name, data));
+        // Output of an earlier incarnation (already reaped) no longer counts.
+        let Some((gi, pi)) = self.find_process(group, name) else {
+            return;
+        };
+        if self.groups[gi].processes[pi].rec.pid != pid {
+            return;
+        }
+        let Some(pool) = self.events.bus.pool_mut(group) else {
+            return;
+        };
+        let Some(slot) = pool.listeners.get_mut(name) else {
+            return;
+        };
+        let outcomes = slot.protocol.feed(name, data);
+        let mut requeue = Vec::new();
+        for o in outcomes {
+            match o {
+                Outcome::Log(level, msg) => log(level, &msg),
+                Outcome::Done => slot.event = None,
+                Outcome::Reject => requeue.extend(slot.event.take()),
+            }
+        }
+        for q in requeue {
+            pool.requeue(q);
+        }
+    }
+
+    /// Send due ticks (only pools that subscribe get any; without them no timer runs).
+    pub(crate) fn events_tick(&mut self) {
+        self.events.bus.tick(now());
+    }
+
+    /// When the next tick is due, if any pool wants ticks.
+    pub(crate) fn next_tick(&self) -> Option<f64> {
+        self.events.bus.next_tick()
+    }
+
+    /// `EventListenerPool.transition` → `dispatch`, for the pool of group `gi` (if it is one):
+    /// while some listener is RUNNING and READY, send it the oldest buffered event.
+    pub(crate) fn dispatch_events(&mut self, gi: usize) {
+        let server = &self.config.supervisord.identifier;
+        let Some(group) = self.groups.get_mut(gi) else { return };
+        let gname = &group.config.name;
+        let Some(pool) = self.events.bus.pools.iter_mut().find(|p| &p.name == gname) else { return };
+        let ready = |pool: &super::bus::Pool, p: &crate::supervisor::Process| {
+            p.rec.state == ProcessState::Running
+                && pool.listeners.get(&p.config.name).is_some_and(|s| s.protocol.state == ListenerState::Ready)
+        };
+        if !group.processes.iter().any(|p| ready(pool, p)) {
+            return;
+        }
+        while let Some(q) = pool.buffer.pop_front() {
+            let mut sent = false;
+            for p in group.processes.iter_mut() {
+                if !ready(pool, p) {
+                    continue;
+                }
+                let envelope = q.event.envelope(server, q.serial, &pool.name, q.pool_serial);
+                if p.write_stdin(envelope.as_bytes()).is_err() {
+                    log(
+                        LogLevel::Debug,
+                        &format!(
+                            "epipe occurred while sending event {} to listener {}, listener state unchanged",
+                            q.serial, p.config.name
+                        ),
+                    );
+                    continue;
+                }
+                log(LogLevel::Debug, &format!("event {} sent to listener {}", q.serial, p.config.name));
+                if let Some(slot) = pool.listeners.get_mut(&p.config.name) {
+                    slot.protocol.sent();
+                    slot.event = Some(q.clone());
+                }
+                sent = true;
+                break;
+            }
+            if !sent {
+                pool.requeue(q);
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ProcessState as S;
+
+    #[test]
+    fn replay_matches_state_machine() {
+        // Reaped too quickly: STARTING -> BACKOFF, then give-up: BACKOFF -> FATAL.
+        let before = Record {
+            state: S::Starting,
+            pid: 42,
+            backoff: 2,
+            ..Record::default()
+        };
+        let got = replay_state_changes(
+            &before,
+            &[
+                (S::Starting, S::Backoff, true),
+                (S::Backoff, S::Fatal, true),
+            ],
+        );
+        assert_eq!(got, vec![(42, 3), (42, 0)]);
+        // Exit while running, then autorestart.
+        let before = Record {
+            state: S::Running,
+            pid: 7,
+            backoff: 0,
+            ..Record::default()
+        };
+        let got = replay_state_changes(
+            &before,
+            &[
+                (S::Running, S::Exited, false),
+                (S::Exited, S::Starting, true),
+            ],
+        );
+        assert_eq!(got, vec![(7, 0), (7, 0)]);
+        // Retry from BACKOFF keeps the count.
+        let before = Record {
+            state: S::Backoff,
+            pid: 0,
+            backoff: 1,
+            ..Record::default()
+        };
+        assert_eq!(
+            replay_state_changes(&before, &[(S::Backoff, S::Starting, true)]),
+            vec![(0, 1)]
+        );
+    }
+
+    #[test]
+    fn replay_agrees_with_step() {
+        use crate::supervisor::process::{Action, Context, Event as PEv, ExitKind, step};
+        let mut cfg = crate::config::ProcessConfig::for_test("x", "/bin/true");
+        cfg.startsecs = 10;
+        cfg.startretries = 2;
+        let mut rec = Record::default();
+        let mut t = 1000.0;
+        let mut checked = 0;
+        let evs = [
+            PEv::Tick,
+            PEv::Spawned { pid: 10 },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
+            PEv::Tick,
+            PEv::Spawned { pid: 11 },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
+            PEv::Tick,
+            PEv::Spawned { pid: 12 },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
+            PEv::Tick,
+            PEv::Spawned { pid: 13 },
+            PEv::Reaped {
+                how: ExitKind::Exited(1),
+            },
+            PEv::Tick,
+        ];
+        for ev in evs {
+            t += 4.0;
+            let before = rec.clone();
+            let (r, actions) = step(
+                &cfg,
+                rec,
+                ev,
+                Context {
+                    now: t,
+                    may_autostart: true,
+                },
+            );
+            let changes: Vec<_> = actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::StateChanged { from, to, expected } => Some((*from, *to, *expected)),
+                    _ => None,
+                })
+                .collect();
+            let replay = replay_state_changes(&before, &changes);
+            if let Some((_, tries)) = replay.last() {
+                assert_eq!(*tries, r.backoff, "after {:?}", changes);
+                checked += 1;
+            }
+            rec = r;
+        }
+        assert!(checked > 3);
+    }
+}
