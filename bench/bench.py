@@ -542,8 +542,12 @@ def fig_rpc(d, ctx):
         for short, method in (("getState", "supervisor.getState"),
                               ("getAll", "supervisor.getAllProcessInfo")):
             for conns in (1, 8):
+                c0, w0 = cpu_seconds(dm.pid), now()
                 r = loadgen(ctx, dm.sock, method, conns, ctx.rpc_secs)
+                c1, w1 = cpu_seconds(dm.pid), now()
                 dm.check_alive()
+                r["daemon_cpu_pct"] = round((c1 - c0) / (w1 - w0) * 100, 1)
+                r["loadgen_cpu_pct"] = round(r["cpu_s"] / (ctx.rpc_secs + 0.5) * 100, 1)
                 raw[f"{short}_{conns}"] = r
                 res[f"rpc_{short}_{conns}_cps"] = r["calls_per_s"]
                 res[f"rpc_{short}_{conns}_p50"] = r["p50_ms"]
@@ -1019,6 +1023,10 @@ def main():
         if key.startswith("base_") or key not in fig_of_metric:
             continue
         fig = fig_of_metric[key]
+        if key.startswith("storm_"):
+            label = label.replace("N programs", f"{ctx.storm_n} programs")
+        elif key.startswith("scale_"):
+            label = label.replace("N programs", f"{ctx.scale_n} programs")
         row = [label, unit + (" ↓" if better == "low" else " ↑")]
         vals = {}
         for k in kinds:
@@ -1033,6 +1041,13 @@ def main():
         lines.append("Physical baseline (same writer into `cat > file`): "
                      + ", ".join(f"{METRICS[k][0].split(', ')[1]} {fmt(statistics.median(v))} MiB/s"
                                  for k, v in base.items()))
+    for k in kinds:
+        for run in raw[k].get("rpc", [])[:1]:
+            lines.append("")
+            lines.append(f"CPU use during the RPC runs ({k}, round 1; % of one core, "
+                         f"daemon / load generator): "
+                         + ", ".join(f"{name} {r.get('daemon_cpu_pct')}/{r.get('loadgen_cpu_pct')}"
+                                     for name, r in run.items()))
     errs = [(k, f, m) for k in kinds for f, ms in errors[k].items() for m in ms]
     if errs:
         lines.append("")

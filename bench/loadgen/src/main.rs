@@ -270,10 +270,12 @@ fn main() {
         Some(e) => format!("\"{}\"", e.replace('\\', "\\\\").replace('"', "\\\"")),
         None => "null".into(),
     };
+    let cpu_s = self_cpu_seconds();
     println!(
-        "{{\"conns\": {}, \"duration_s\": {:.3}, \"calls\": {}, \"calls_per_s\": {:.1}, \
+        "{{\"cpu_s\": {:.3}, \"conns\": {}, \"duration_s\": {:.3}, \"calls\": {}, \"calls_per_s\": {:.1}, \
          \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"max_ms\": {:.3}, \
          \"reply_bytes_mean\": {}, \"errors\": {}, \"first_error\": {}}}",
+        cpu_s,
         args.conns,
         elapsed,
         calls,
@@ -286,4 +288,14 @@ fn main() {
         errors,
         err_json
     );
+}
+
+/// utime + stime of this process (all threads) from /proc/self/stat, seconds
+/// (assumes the usual 100 ticks per second).
+fn self_cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (t(11) + t(12)) as f64 / 100.0
 }
