@@ -566,12 +566,30 @@ for _m, _lab in (("getState", "getState"), ("getAll", "getAllProcessInfo (200 pr
                "ms", "low")
 
 
-def writer_pipeline(nbytes):
-    return f"yes '{LOG_LINE}' | head -c {nbytes}; echo {LOG_END}"
+WRITER_PY = r"""
+import os, sys
+n = int(sys.argv[1])
+line = %r
+block = memoryview(line * (1048576 // len(line)))
+left = n
+while left > 0:
+    left -= os.write(1, block[:min(left, len(block))])
+os.write(1, sys.argv[2].encode() + b"\n")
+""" % ((LOG_LINE + "\n").encode(),)
 
 
-def writer_cmd(nbytes):
-    return f'sh -c "{writer_pipeline(nbytes)}"'
+def writer_script(ctx):
+    """A one-process writer: 1 MiB writes of text lines (yes | head -c costs two processes
+    and a pipe hop, and was the bottleneck on 2 CPUs)."""
+    path = os.path.join(ctx.workroot, "writer.py")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(WRITER_PY)
+    return path
+
+
+def writer_cmd(ctx, nbytes):
+    return f"{sys.executable} {writer_script(ctx)} {nbytes} {LOG_END}"
 
 
 def log_done(path):
@@ -598,7 +616,7 @@ def fig_logcap(d, ctx):
             try:
                 logfile = os.path.join(logdir, "out.log")
                 opts = {
-                    "command": writer_cmd(nbytes),
+                    "command": writer_cmd(ctx, nbytes),
                     "autostart": "false", "autorestart": "false", "startsecs": "0",
                     "stdout_logfile": logfile,
                     "stdout_logfile_maxbytes": "0" if mode == "plain" else "50MB",
@@ -648,7 +666,7 @@ def baseline_logcap(ctx):
         try:
             out = os.path.join(logdir, "out.log")
             t0 = now()
-            subprocess.run(["sh", "-c", f"({writer_pipeline(ctx.log_bytes)}) | cat > {out}"],
+            subprocess.run(["sh", "-c", f"{writer_cmd(ctx, ctx.log_bytes)} | cat > {out}"],
                            check=True)
             t1 = now()
             res[f"base_{fsname}_mibs"] = ctx.log_bytes / 2**20 / (t1 - t0)
