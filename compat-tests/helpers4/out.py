@@ -8,10 +8,11 @@ Actions, run in order (then the program sleeps until signalled, unless an
   x:STREAM:HEX             write bytes.fromhex(HEX) to STREAM (out / err)
   n:STREAM:COUNT[:WIDTH]   COUNT numbered lines "L000001 ...\\n" (global
                            counter, padded with '.' to WIDTH bytes incl. \\n)
-  s:STREAM:COUNT:WIDTH:LOG like n, but after each line wait until it shows up
-                           in LOG or LOG.1 or LOG shrank (truncating rollover):
-                           one line per daemon read, so rotation is
-                           deterministic
+  s:STREAM:COUNT:WIDTH:LOG[:BATCH]
+                           like n, but BATCH lines (default 1) per write, and
+                           after each write wait until it shows up in LOG or
+                           LOG.1 or LOG shrank (truncating rollover): one
+                           write per daemon read, so rotation is deterministic
   u:STREAM:FILE:WIDTH      numbered lines, one per ~2ms, until FILE exists
   xw:STREAM:HEX:LOG        write like x, then wait until the bytes are in LOG
                            (past its size before the write)
@@ -95,16 +96,20 @@ def main():
             write(fd, buf)
         elif kind == "s":
             fd, count, width, log = stream(args[0]), int(args[1]), int(args[2]), args[3]
-            for _ in range(count):
-                data = line(width)
+            batch = int(args[4]) if len(args) > 4 else 1
+            while count > 0:
+                k = min(batch, count)
+                count -= k
+                data = b"".join(line(width) for _ in range(k))
+                last = data[data.rindex(b"\n", 0, len(data) - 1) + 1:] if k > 1 else data
                 before = len(read(log))
                 write(fd, data)
                 deadline = time.monotonic() + 60
                 # in LOG, or rotated to LOG.1, or LOG truncated (backups=0)
-                while (data not in read(log) and data not in read(log + ".1")
+                while (last not in read(log) and last not in read(log + ".1")
                        and len(read(log)) >= before):
                     if time.monotonic() > deadline:
-                        sys.exit("line %r never reached %s" % (data, log))
+                        sys.exit("line %r never reached %s" % (last, log))
                     time.sleep(0.001)
         elif kind == "u":
             fd, path, width = stream(args[0]), args[1], int(args[2])
