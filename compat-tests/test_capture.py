@@ -732,6 +732,8 @@ def scenario_clear_mainlog(d):
     d.wait_log("stopped: x")
     res["main log after a stop"] = [l for l in d.norm(d.log_text()).splitlines()
                                     if "waiting for" not in l]
+    rc, out, err = d.ctl_norm("maintail")
+    res["ctl maintail"] = (rc, [l for l in out.splitlines() if "waiting for" not in l], err)
     return res
 
 
@@ -739,3 +741,118 @@ def test_clear_main_log(daemon, oracle):
     res = compare(daemon, oracle, scenario_clear_mainlog)
     assert res["clearLog"] is True
     assert res["main log after a stop"][-1] == "WARN stopped: x (terminated by SIGTERM)"
+
+
+# ---------------------------------------------------------------- output at exit, odd targets
+
+def scenario_exit_drain(d):
+    d.start("""
+        [program:x]
+        command=%s n:out:30000 n:err:5000 exit:3
+        stdout_logfile=@TMP@/x.log
+        stderr_logfile=@TMP@/x-err.log
+        exitcodes=3
+        startsecs=0
+        autorestart=false
+        """ % OUT)
+    d.wait_state("x", "EXITED")
+    # read right away: the process is EXITED only once its pipes are drained
+    out, err = read_bytes(d.tmp / "x.log"), read_bytes(d.tmp / "x-err.log")
+    return {"out lines": out.count(b"\n"), "out last": out[-9:],
+            "err lines": err.count(b"\n"), "err last": err[-9:],
+            "complete": (out == b"".join(b"L%06d \n" % i for i in range(1, 30001)),
+                         err == b"".join(b"L%06d \n" % i for i in range(30001, 35001)))}
+
+
+def test_output_complete_when_exited(daemon, oracle):
+    res = compare(daemon, oracle, scenario_exit_drain)
+    assert res["complete"] == (True, True)
+
+
+def scenario_capture_exit(d):
+    log = "@TMP@/x.log"
+    d.start("""
+        [program:x]
+        command=%s %s %s exit:0
+        stdout_logfile=@TMP@/x.log
+        stdout_capture_maxbytes=1MB
+        exitcodes=0
+        startsecs=0
+        autorestart=false
+        """ % (OUT, XW("out", TAIL, log), X("out", "bye\n")))
+    d.wait_state("x", "EXITED")
+    d.send(signal.SIGTERM)
+    d.wait_exit()
+    return {"log": read_bytes(d.tmp / "x.log")}
+
+
+def test_capture_mode_short_last_output(daemon, oracle):
+    """In capture mode the reference keeps output no longer than the begin token
+    (25 bytes) in its buffer until more arrives: a short last line before exit
+    never reaches the log."""
+    res = compare(daemon, oracle, scenario_capture_exit)
+    assert res["log"] == TAIL.encode()
+
+
+def scenario_logfile_dir(d):
+    (d.tmp / "adir").mkdir()
+    d.start("""
+        [program:x]
+        command=%s
+        stdout_logfile=@TMP@/adir
+        startsecs=0
+        startretries=1
+        autorestart=false
+        """ % OUT)
+    info = d.wait_state("x", "FATAL")
+    start = d.ctl_norm("start", "x")
+    d.wait_state("x", "FATAL")
+    return {"events": d.events(), "spawnerr": d.norm(info["spawnerr"]),
+            "description": d.norm(info["description"]), "ctl start": start,
+            "status": d.ctl_norm("status", "x")}
+
+
+def test_logfile_is_a_directory(daemon, oracle):
+    res = compare(daemon, oracle, scenario_logfile_dir)
+    assert res["spawnerr"] == "unknown error making dispatchers for 'x': EISDIR"
+
+
+def scenario_logfile_missing_dir(d):
+    d.write_config("""
+        [program:x]
+        command=%s
+        stdout_logfile=@TMP@/nosuchdir/x.log
+        """ % OUT)
+    rc, out, err = d.run_to_exit()
+    return {"rc": rc, "stderr": re.sub(r"For help, use \S+ -h", "For help, use supervisord -h",
+                                       d.norm(err))}
+
+
+def test_logfile_in_missing_dir_rejected(daemon, oracle):
+    res = compare(daemon, oracle, scenario_logfile_missing_dir)
+    assert res["rc"] == 2
+
+
+def scenario_expansions(d):
+    d.start("""
+        [program:x]
+        command=%s %s
+        process_name=%%(program_name)s_%%(process_num)d
+        numprocs=2
+        stdout_logfile=@TMP@/%%(program_name)s-%%(process_num)d-%%(group_name)s.log
+        stderr_logfile=@TMP@/%%(program_name)s_%%(process_num)d.err
+        startsecs=0
+        autorestart=false
+        """ % (OUT, X("out", "hello\n")))
+    for n in ("x:x_0", "x:x_1"):
+        d.wait_state(n, "RUNNING")
+    for f in ("x-0-x.log", "x-1-x.log"):
+        wait_bytes(d, d.tmp / f, "hello\n")
+    return {"files": tmp_files(d),
+            "info": [(d.norm(i["stdout_logfile"]), d.norm(i["stderr_logfile"]))
+                     for i in d.rpc.supervisor.getAllProcessInfo()]}
+
+
+def test_logfile_name_expansions(daemon, oracle):
+    res = compare(daemon, oracle, scenario_expansions)
+    assert res["files"] == ["x-0-x.log", "x-1-x.log", "x_0.err", "x_1.err"]

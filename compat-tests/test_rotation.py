@@ -130,15 +130,15 @@ def test_many_rotations_keep_every_line(daemon):
 
 # ---------------------------------------------------------------- SIGUSR2
 
-def scenario_usr2(d):
+def scenario_usr2(d, maxbytes):
     d.start("""
         [program:x]
         command=%s u:out:@TMP@/go:20 n:out:100:20 touch:@TMP@/done
         stdout_logfile=@TMP@/x.log
-        stdout_logfile_maxbytes=0
+        stdout_logfile_maxbytes=%s
         startsecs=1
         autorestart=false
-        """ % OUT)
+        """ % (OUT, maxbytes))
     d.wait_log("success: x entered RUNNING")
     log = d.tmp / "x.log"
     wait_bytes(d, log, b"L000050 ")
@@ -160,8 +160,11 @@ def scenario_usr2(d):
             "total": total, "old main log tail": old_main[-2:], "new main log": new_main}
 
 
-def test_usr2_reopens_logs(daemon, oracle):
-    res = compare(daemon, oracle, lambda d: _usr2_summary(scenario_usr2(d)))
+@pytest.mark.parametrize("maxbytes", ["0", "50MB"])
+def test_usr2_reopens_logs(daemon, oracle, maxbytes):
+    """Rename the child's log and the main log away, SIGUSR2: lines before the
+    reopen are in the renamed file, lines after it in a new file, none lost."""
+    res = compare(daemon, oracle, lambda d: _usr2_summary(scenario_usr2(d, maxbytes)))
     assert res["moved has lines"] and res["new has lines"]
     assert res["all lines once, in order"]
     assert res["old main log tail"] == ["INFO received SIGUSR2 indicating log reopen request",
