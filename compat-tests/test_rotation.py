@@ -1,0 +1,183 @@
+"""Child log rotation (maxbytes / backups) and log reopening on SIGUSR2."""
+
+import os
+import re
+import signal
+
+import pytest
+
+from conftest import compare, wait_until
+from test_capture import OUT, read_bytes, wait_bytes, wait_file
+
+WIDTH = 100          # bytes per numbered line
+LINE = re.compile(rb"^L(\d{6}) \.*$")
+
+
+def numbered(data):
+    """The numbers of out.py's numbered lines in data; fails on any other line."""
+    nums = []
+    for raw in data.split(b"\n")[:-1]:
+        m = LINE.match(raw)
+        assert m, "unexpected line %r" % raw
+        nums.append(int(m.group(1)))
+    assert data.endswith(b"\n") or not data, "partial last line %r" % data[-40:]
+    return nums
+
+
+def expected_line(n, width=WIDTH):
+    return (b"L%06d " % n).ljust(width - 1, b".") + b"\n"
+
+
+def rotated_files(d, base):
+    """{name: bytes} of base and base.N in the temp dir."""
+    return {p.name: p.read_bytes() for p in sorted(d.tmp.iterdir())
+            if p.name == base or re.fullmatch(re.escape(base) + r"\.\d+", p.name)}
+
+
+# ---------------------------------------------------------------- deterministic rotation
+
+def scenario_rotate(d, stream, backups, lines=60, preexisting=b""):
+    """One line per daemon read (the child waits for each line to land), so
+    the rollover points are deterministic and comparable byte for byte."""
+    chan = "stdout" if stream == "out" else "stderr"
+    base = "x-%s.log" % chan
+    if preexisting:
+        (d.tmp / base).write_bytes(preexisting)
+    d.start("""
+        [program:x]
+        command=%s s:%s:%d:%d:@TMP@/%s touch:@TMP@/done
+        %s_logfile=@TMP@/%s
+        %s_logfile_maxbytes=1KB
+        %s_logfile_backups=%d
+        startsecs=0
+        autorestart=false
+        """ % (OUT, stream, lines, WIDTH, base, chan, base, chan, chan, backups))
+    d.wait_state("x", "RUNNING")
+    wait_file(d, d.tmp / "done", timeout=60)
+    return {"files": rotated_files(d, base)}
+
+
+@pytest.mark.parametrize("stream", ["out", "err"])
+def test_rotation_with_backups(daemon, oracle, stream):
+    res = compare(daemon, oracle, scenario_rotate, stream, 3)
+    base = "x-%s.log" % ("stdout" if stream == "out" else "stderr")
+    files = res["files"]
+    # 1024 bytes is reached after 11 lines of 100: rollovers after 11, 22, 33, 44, 55
+    assert sorted(files) == [base, base + ".1", base + ".2", base + ".3"]
+    assert numbered(files[base]) == list(range(56, 61))
+    assert numbered(files[base + ".1"]) == list(range(45, 56))
+    assert numbered(files[base + ".2"]) == list(range(34, 45))
+    assert numbered(files[base + ".3"]) == list(range(23, 34))
+
+
+def test_rotation_counts_preexisting_content(daemon, oracle):
+    res = compare(daemon, oracle, scenario_rotate, "out", 2, lines=15,
+                  preexisting=b"o" * 999 + b"\n")
+    files = res["files"]
+    # 1000 old bytes + line 1 >= 1024: the old content is rotated with line 1
+    assert sorted(files) == ["x-stdout.log", "x-stdout.log.1", "x-stdout.log.2"]
+    assert files["x-stdout.log.2"] == b"o" * 999 + b"\n" + expected_line(1)
+    assert numbered(files["x-stdout.log.1"]) == list(range(2, 13))
+    assert numbered(files["x-stdout.log"]) == list(range(13, 16))
+
+
+def test_rotation_without_backups_truncates(daemon, oracle):
+    res = compare(daemon, oracle, scenario_rotate, "out", 0)
+    files = res["files"]
+    # backups=0: each rollover truncates the file in place
+    assert sorted(files) == ["x-stdout.log"]
+    assert numbered(files["x-stdout.log"]) == list(range(56, 61))
+
+
+# ---------------------------------------------------------------- many rotations, no line lost
+
+def test_many_rotations_keep_every_line(daemon):
+    """20000 lines through 16 rollovers (10KB files, 50 backups): every line is
+    in the kept files exactly once, in order; no file goes over maxbytes by more
+    than one write.  The child writes 100 lines (900 bytes) at a time and waits
+    for each batch to land, so each daemon read is one batch."""
+    n = 20000
+    daemon.start("""
+        [program:x]
+        command=%s s:out:%d:0:@TMP@/x.log:100 touch:@TMP@/done
+        stdout_logfile=@TMP@/x.log
+        stdout_logfile_maxbytes=10KB
+        stdout_logfile_backups=50
+        startsecs=0
+        autorestart=false
+        """ % (OUT, n))
+    daemon.wait_state("x", "RUNNING")
+    wait_file(daemon, daemon.tmp / "done", timeout=60)
+    last = b"L%06d \n" % n
+
+    def landed():
+        return any(last in (read_bytes(daemon.tmp / f) or b"") for f in ("x.log", "x.log.1"))
+    wait_until(landed, 60, daemon=daemon, what="the last line in x.log or x.log.1")
+    files = rotated_files(daemon, "x.log")
+    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != "x.log"), reverse=True)
+    assert backups == list(range(len(backups), 0, -1)), sorted(files)
+    # 12 batches of 900 bytes reach 10240: 16 full files, 8 batches left over
+    assert len(backups) == 16
+    ordered = [files["x.log.%d" % i] for i in backups] + [files["x.log"]]
+    nums = numbered(b"".join(ordered))
+    assert nums == list(range(1, n + 1))
+    for i in backups:
+        size = len(files["x.log.%d" % i])
+        # rolled over once the size reached maxbytes, after one read's worth of output
+        assert size == 12 * 900, ("x.log.%d" % i, size)
+    assert len(files["x.log"]) == 8 * 900
+
+
+# ---------------------------------------------------------------- SIGUSR2
+
+def scenario_usr2(d, maxbytes):
+    d.start("""
+        [program:x]
+        command=%s u:out:@TMP@/go:20 n:out:100:20 touch:@TMP@/done
+        stdout_logfile=@TMP@/x.log
+        stdout_logfile_maxbytes=%s
+        startsecs=1
+        autorestart=false
+        """ % (OUT, maxbytes))
+    d.wait_log("success: x entered RUNNING")
+    log = d.tmp / "x.log"
+    wait_bytes(d, log, b"L000050 ")
+    os.rename(log, d.tmp / "x.log.moved")
+    os.rename(d.logfile, d.tmp / "main.log.moved")
+    d.send(signal.SIGUSR2)
+    wait_file(d, log)
+    wait_bytes(d, log, b"\n")  # new lines land in the new file
+    (d.tmp / "go").write_text("")
+    wait_file(d, d.tmp / "done")
+    total = int((d.tmp / "done").read_text())
+    wait_bytes(d, log, (b"L%06d " % total).ljust(19, b".") + b"\n")
+    d.ctl("stop", "x")
+    d.wait_log("stopped: x")
+    old_main = [d.norm(l) for l in
+                (d.tmp / "main.log.moved").read_text().splitlines()]
+    new_main = [d.norm(l) for l in d.log_text().splitlines() if "waiting for" not in l]
+    return {"moved": (d.tmp / "x.log.moved").read_bytes(), "new": log.read_bytes(),
+            "total": total, "old main log tail": old_main[-2:], "new main log": new_main}
+
+
+@pytest.mark.parametrize("maxbytes", ["0", "50MB"])
+def test_usr2_reopens_logs(daemon, oracle, maxbytes):
+    """Rename the child's log and the main log away, SIGUSR2: lines before the
+    reopen are in the renamed file, lines after it in a new file, none lost."""
+    res = compare(daemon, oracle, lambda d: _usr2_summary(scenario_usr2(d, maxbytes)))
+    assert res["moved has lines"] and res["new has lines"]
+    assert res["all lines once, in order"]
+    assert res["old main log tail"] == ["INFO received SIGUSR2 indicating log reopen request",
+                                        "INFO supervisord logreopen"]
+
+
+def _usr2_summary(res):
+    """The comparable part: where the split falls is a race, not the rest."""
+    moved, new = numbered(res["moved"]), numbered(res["new"])
+    return {
+        "moved has lines": len(moved) > 0,
+        "new has lines": len(new) > 100,
+        "all lines once, in order": moved + new == list(range(1, res["total"] + 1)),
+        "old main log tail": res["old main log tail"],
+        "new main log": res["new main log"],
+    }
