@@ -786,12 +786,16 @@ def scenario_capture_exit(d):
     return {"log": read_bytes(d.tmp / "x.log")}
 
 
-def test_capture_mode_short_last_output(daemon, oracle):
+def test_capture_mode_short_last_output(daemon):
     """In capture mode the reference keeps output no longer than the begin token
     (25 bytes) in its buffer until more arrives: a short last line before exit
-    never reaches the log."""
-    res = compare(daemon, oracle, scenario_capture_exit)
-    assert res["log"] == TAIL.encode()
+    never reaches the log. Ours writes it (a deliberate difference: the issue
+    asks that capture loses nothing), so each daemon has its own expectation."""
+    res = scenario_capture_exit(daemon)
+    if daemon.kind == "ref":
+        assert res["log"] == TAIL.encode()
+    else:
+        assert res["log"] == (TAIL + "bye\n").encode()
 
 
 def scenario_logfile_dir(d):
@@ -828,9 +832,18 @@ def scenario_logfile_missing_dir(d):
                                        d.norm(err))}
 
 
-def test_logfile_in_missing_dir_rejected(daemon, oracle):
-    res = compare(daemon, oracle, scenario_logfile_missing_dir)
+def test_logfile_in_missing_dir_rejected(daemon):
+    """Both reject the config with exit status 2 and the reference's reason; ours
+    also names the key (the reference names only the section and the file)."""
+    res = scenario_logfile_missing_dir(daemon)
     assert res["rc"] == 2
+    err = res["stderr"]
+    assert "The directory named as part of the path" in err
+    assert "nosuchdir/x.log does not exist" in err
+    assert "section 'program:x'" in err
+    assert "supervisord.conf" in err
+    if daemon.kind == "ours":
+        assert "'stdout_logfile'" in err
 
 
 def scenario_expansions(d):

@@ -331,7 +331,7 @@ async fn read_log(h: SupervisorHandle, a: Args) -> Reply {
         let shown = on_actor(&h, |s| Ok(main_log_path(s))).await?;
         return Err(match shown {
             Some(p) => Fault::with(faults::NO_FILE, p.display()),
-            None => Fault::with(faults::NO_FILE, "None"),
+            None => Fault::new(faults::NO_FILE),
         });
     };
     read_range(&path, offset, length)
@@ -893,7 +893,7 @@ async fn read_process_log(h: SupervisorHandle, a: Args, ch: Channel) -> Reply {
     match path {
         Some(p) if p.exists() => read_range(&p, offset, length),
         Some(p) => Err(Fault::with(faults::NO_FILE, p.display())),
-        None => Err(Fault::with(faults::NO_FILE, "None")),
+        None => Err(Fault::new(faults::NO_FILE)),
     }
 }
 
