@@ -932,6 +932,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--keep", action="store_true", help="keep temp dirs")
     ap.add_argument("--note", default="", help="free text recorded with the results")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 if any figure failed for any daemon (the CI smoke run)")
     args = ap.parse_args()
 
     become_subreaper()
@@ -1088,6 +1090,9 @@ def main():
         json.dump({"machine": info, "samples": samples, "medians": med, "baseline": base,
                    "errors": errors, "loadgen_raw": raw}, f, indent=1)
     print(f"\n(results saved in {args.out}/{stamp}.md and .json)")
+    if args.strict and any(errors[k] for k in kinds):
+        print("benchmark smoke run: some figures failed (see above)")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
