@@ -602,6 +602,7 @@ mod tests {
                 environment: vec![],
                 identifier: "supervisor".into(),
                 exit_on_fatal: false,
+                memory_check_interval: 5,
             },
             unix_http_server: None,
             inet_http_server: None,

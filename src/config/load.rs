@@ -79,6 +79,7 @@ const SUPERVISORD_KEYS: &[&str] = &[
     "identifier",
     // beyond the reference
     "exit_on_fatal",
+    "memory_check_interval",
 ];
 const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
 const INET_KEYS: &[&str] = &["port", "username", "password"];
@@ -125,6 +126,7 @@ const PROGRAM_KEYS: &[&str] = &[
     // beyond the reference
     "restart_delay",
     "backoff_max",
+    "memory_limit",
 ];
 const LISTENER_KEYS: &[&str] = &["buffer_size", "events", "result_handler"];
 const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
@@ -421,6 +423,8 @@ impl Loader<'_> {
         let nocleanup = self.parse(s, "nocleanup", &none, "false", boolean)?;
         let strip_ansi = self.parse(s, "strip_ansi", &none, "false", boolean)?;
         let exit_on_fatal = self.parse(s, "exit_on_fatal", &none, "false", boolean)?;
+        let memory_check_interval =
+            self.parse(s, "memory_check_interval", &none, "5", non_negative)?.max(1);
 
         // expanded twice, as the reference does: first like any key, then with host_node_name
         let mut environment = Vec::new();
@@ -462,6 +466,7 @@ impl Loader<'_> {
             environment,
             identifier,
             exit_on_fatal,
+            memory_check_interval,
         })
     }
 
@@ -811,6 +816,7 @@ impl Loader<'_> {
         let startretries = self.parse(s, "startretries", c, "3", start_retries)?;
         let restart_delay = self.parse(s, "restart_delay", c, "0", non_negative)?;
         let backoff_max = self.parse(s, "backoff_max", c, "", optional_seconds)?;
+        let memory_limit = self.parse(s, "memory_limit", c, "", optional_size)?;
         let stopsignal = self.parse(s, "stopsignal", c, "TERM", signal_number)?;
         let stopwaitsecs = self.parse(s, "stopwaitsecs", c, "10", non_negative)?;
         let stopasgroup = self.parse(s, "stopasgroup", c, "false", boolean)?;
@@ -1012,6 +1018,7 @@ impl Loader<'_> {
                 numprocs: numprocs.clamp(0, u32::MAX as i64) as u32,
                 restart_delay,
                 backoff_max,
+                memory_limit,
             });
         }
         processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

@@ -74,6 +74,9 @@ pub struct SupervisordConfig {
     /// Beyond the reference (container mode): when a program enters FATAL, stop everything and
     /// exit non-zero (`exit_on_fatal=`, default false).
     pub exit_on_fatal: bool,
+    /// Beyond the reference: seconds between memory checks while some program has a
+    /// `memory_limit` (`memory_check_interval=`, default 5).
+    pub memory_check_interval: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -201,6 +204,9 @@ pub struct ProcessConfig {
     /// Beyond the reference: the longest wait between spawn attempts in BACKOFF
     /// (`backoff_max=`; the reference's wait grows by one second per attempt without bound).
     pub backoff_max: Option<u64>,
+    /// Beyond the reference: restart the process when the resident memory of it and all its
+    /// descendants passes this many bytes (`memory_limit=`, a size like `250MB`).
+    pub memory_limit: Option<u64>,
 }
 
 /// `startretries=-1`: retry forever (beyond the reference).
@@ -246,6 +252,7 @@ impl ProcessConfig {
             numprocs: 1,
             restart_delay: 0,
             backoff_max: None,
+            memory_limit: None,
         }
     }
 }

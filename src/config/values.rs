@@ -114,6 +114,14 @@ pub fn optional_seconds(value: &str) -> Result<Option<u64>, String> {
     non_negative(value).map(Some)
 }
 
+/// An optional byte size (`250MB`); empty or `0` means unset.
+pub fn optional_size(value: &str) -> Result<Option<u64>, String> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    byte_size(value).map(|n| if n == 0 { None } else { Some(n) })
+}
+
 /// `integer` for a non-negative duration or limit.
 pub fn non_negative(value: &str) -> Result<u64, String> {
     integer(value).map(|v| v.max(0) as u64)

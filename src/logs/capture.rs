@@ -586,6 +586,7 @@ pub(crate) mod tests {
             environment: vec![],
             identifier: "supervisor".into(),
             exit_on_fatal: false,
+            memory_check_interval: 5,
         }
     }
 

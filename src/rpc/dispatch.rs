@@ -28,7 +28,10 @@ pub struct Method {
 
 /// Every published method, in no particular order.
 pub fn methods() -> impl Iterator<Item = &'static Method> {
-    super::supervisor_ns::METHODS.iter().chain(super::system_ns::METHODS.iter())
+    super::supervisor_ns::METHODS
+        .iter()
+        .chain(super::system_ns::METHODS.iter())
+        .chain(super::stats_ns::METHODS.iter())
 }
 
 impl std::fmt::Debug for Method {

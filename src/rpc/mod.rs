@@ -2,6 +2,7 @@
 //! `supervisor.*` and `system.*` names to the code that answers them.
 
 pub mod dispatch;
+pub mod stats_ns;
 pub mod supervisor_ns;
 pub mod system_ns;
 pub mod faults;

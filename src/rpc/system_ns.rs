@@ -43,8 +43,11 @@ pub static METHODS: &[Method] = &[
         "#),
 ];
 
+/// The reference's method names: our `supervisord_rs.*` extras stay out of the list, so what
+/// stock clients see is unchanged (they are still callable and have help).
 async fn list_methods(_h: SupervisorHandle, _a: Args) -> Reply {
-    let mut names: Vec<&str> = dispatch::methods().map(|m| m.name).collect();
+    let mut names: Vec<&str> =
+        dispatch::methods().map(|m| m.name).filter(|n| !n.starts_with("supervisord_rs.")).collect();
     names.sort();
     Ok(v::arr(names.into_iter().map(v::s).collect()))
 }

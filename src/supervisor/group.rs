@@ -42,6 +42,12 @@ pub struct Process {
     pub stderr_sink: Option<Arc<Mutex<OutputSink>>>,
     /// The exit status (or -1 for a signal) of the last child reaped.
     pub last_exit_code: Option<i32>,
+    /// Resident bytes of the process tree at the last memory check (`memory_limit`).
+    pub rss: u64,
+    /// Restarts caused by `memory_limit`.
+    pub memory_restarts: u32,
+    /// Stopped for a restart: start again once it is in a stopped state.
+    pub restart_pending: bool,
 }
 
 fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
@@ -73,6 +79,9 @@ impl Process {
             stdout_sink: None,
             stderr_sink: None,
             last_exit_code: None,
+            rss: 0,
+            memory_restarts: 0,
+            restart_pending: false,
         }
     }
 

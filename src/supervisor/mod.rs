@@ -11,6 +11,7 @@
 
 pub mod daemonize;
 pub mod group;
+pub mod memory;
 pub mod privileges;
 pub mod process;
 pub mod reaper;
@@ -149,6 +150,8 @@ pub struct Supervisor {
     pub cli: crate::cli::Cli,
     /// The daemon's exit status once it stops (non-zero only through `exit_on_fatal`).
     pub exit_code: i32,
+    /// When the next `memory_limit` check is due (0.0: none scheduled).
+    next_memory_check: f64,
     /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
     pub events: crate::events::hooks::Events,
 }
@@ -167,6 +170,7 @@ impl Supervisor {
             handle: None,
             cli: crate::cli::Cli::default(),
             exit_code: 0,
+            next_memory_check: 0.0,
             events: Default::default(),
         };
         let configs = s.config.groups.clone();
@@ -465,6 +469,7 @@ impl Supervisor {
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
     fn settle(&mut self) {
         self.events_tick();
+        self.check_memory();
         let mut rounds = 0;
         while self.dirty && rounds < 100 {
             self.dirty = false;
@@ -478,9 +483,14 @@ impl Supervisor {
                     let p = &self.groups[gi].processes[pi];
                     let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
                         .is_some_and(|d| d <= t);
+                    let restart = p.restart_pending && p.rec.state.is_stopped();
                     if p.dirty || due {
                         self.groups[gi].processes[pi].dirty = false;
                         self.apply(gi, pi, Event::Tick);
+                    }
+                    if restart && self.mood == Mood::Running {
+                        self.groups[gi].processes[pi].restart_pending = false;
+                        self.apply(gi, pi, Event::Start);
                     }
                 }
                 // A pool dispatches after its own processes' transitions, as the reference's.
@@ -489,6 +499,60 @@ impl Supervisor {
         }
         for gi in 0..self.groups.len() {
             self.dispatch_events(gi);
+        }
+    }
+
+    /// Processes that have a `memory_limit` and a live child.
+    fn memory_limited(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.groups.iter().enumerate().flat_map(|(gi, g)| {
+            g.processes
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.config.memory_limit.is_some() && p.rec.pid != 0)
+                .map(move |(pi, _)| (gi, pi))
+        })
+    }
+
+    /// `memory_limit` (beyond the reference): every `memory_check_interval` seconds, while some
+    /// limited process runs, read the resident memory of each such process tree; one over its
+    /// limit is restarted gracefully (stopsignal, stopwaitsecs, then started again).
+    fn check_memory(&mut self) {
+        let limited: Vec<(usize, usize)> = self.memory_limited().collect();
+        if limited.is_empty() || self.mood != Mood::Running {
+            self.next_memory_check = 0.0;
+            return;
+        }
+        let t = now();
+        if self.next_memory_check == 0.0 {
+            self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
+            return;
+        }
+        if t < self.next_memory_check {
+            return;
+        }
+        self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
+        let table = memory::ProcTable::scan();
+        for (gi, pi) in limited {
+            let p = &mut self.groups[gi].processes[pi];
+            let Some(limit) = p.config.memory_limit else { continue };
+            p.rss = table.tree_rss(p.rec.pid);
+            let running = matches!(p.rec.state, ProcessState::Running | ProcessState::Starting);
+            if running && p.rss > limit && !p.restart_pending {
+                log(
+                    LogLevel::Warn,
+                    &format!(
+                        "memory_limit: {} (pid {}) uses {}, over its limit of {}: restarting",
+                        p.config.name,
+                        p.rec.pid,
+                        memory::mib(p.rss),
+                        memory::mib(limit)
+                    ),
+                );
+                p.memory_restarts += 1;
+                p.restart_pending = true;
+                self.apply(gi, pi, Event::Stop);
+                self.dirty = true;
+            }
         }
     }
 
@@ -545,6 +609,9 @@ impl Supervisor {
     fn next_deadline(&self) -> Option<f64> {
         let may = self.mood > Mood::Restarting;
         let mut best: Option<f64> = None;
+        if self.mood == Mood::Running && self.memory_limited().next().is_some() {
+            best = Some(if self.next_memory_check == 0.0 { now() } else { self.next_memory_check });
+        }
         for g in &self.groups {
             for p in &g.processes {
                 if let Some(d) = process::deadline(&p.config, &p.rec, may) {
