@@ -89,3 +89,38 @@ def test_without_exit_on_fatal_the_daemon_stays(make_daemon):
     d.wait_state("broken", "FATAL")
     assert d.state("steady") == "RUNNING"
     d.check_alive()
+
+
+# A program whose process tree grows by 8 MiB every 0.2 s; limit 60 MB, checked every second.
+LEAKY = """
+    [program:leaky]
+    command=@PYTHON@ @HELPERS@/leak.py 8 0.2
+    startsecs=0
+    stopwaitsecs=5
+    memory_limit=60MB
+    """
+
+
+def test_reference_accepts_memory_limit(make_daemon):
+    ref = make_daemon("ref")
+    ref.start(LEAKY, supervisord_extra="memory_check_interval=1\n")
+    ref.wait_state("leaky", "RUNNING")
+
+
+def test_memory_limit_restarts_the_process_gracefully(make_daemon):
+    d = make_daemon("ours")
+    d.start(LEAKY, supervisord_extra="memory_check_interval=1\n")
+    first = d.wait_state("leaky", "RUNNING")["pid"]
+    d.wait_log("memory_limit: leaky (pid %d) uses" % first)
+    # the graceful restart: stopped by its stopsignal, then spawned again
+    d.wait_log("stopped: leaky (terminated by SIGTERM)")
+    info = d.wait_state("leaky", "RUNNING")
+    wait_until(lambda: d.info("leaky")["pid"] not in (0, first), what="a new pid")
+    line = [l for l in d.log_text().splitlines() if "memory_limit: leaky" in l][0]
+    assert "over its limit of 60.0MiB: restarting" in line
+    stats = d.rpc.supervisord_rs.getProcessStats("leaky")
+    assert stats["memory_restarts"] >= 1
+    assert stats["memory_limit_kb"] == 60 * 1024
+    # the stock client's view is unchanged: no extra method is listed
+    assert not any(m.startswith("supervisord_rs.") for m in d.rpc.system.listMethods())
+    assert info["statename"] == "RUNNING"
