@@ -165,6 +165,10 @@ where
         logtail(ctx, req, &rest).await
     } else if path.starts_with("/mainlogtail") {
         mainlogtail(ctx, req).await
+    } else if path == "/metrics" && req.method() == hyper::Method::GET {
+        super::metrics::metrics(ctx).await
+    } else if path == "/healthz" && req.method() == hyper::Method::GET {
+        super::metrics::healthz(ctx).await
     } else {
         web(ctx, req, &path).await
     }

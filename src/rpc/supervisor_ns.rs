@@ -473,6 +473,9 @@ fn start_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) -
     if p.rec.state == ProcessState::Unknown {
         return Outcome::Done(Err(Fault::with(faults::FAILED, format!("{} is in an unknown process state", name))));
     }
+    if p.rec.laststart != 0.0 {
+        s.groups[gi].processes[pi].restarts.manual += 1;
+    }
     s.apply(gi, pi, Event::Start);
     let p = &s.groups[gi].processes[pi];
     if p.rec.spawnerr.is_some() {

@@ -48,6 +48,17 @@ pub struct Process {
     pub memory_restarts: u32,
     /// Stopped for a restart: start again once it is in a stopped state.
     pub restart_pending: bool,
+    /// Restarts by cause, for `/metrics` (memory restarts are `memory_restarts`).
+    pub restarts: Restarts,
+}
+
+/// Restarts of a process by cause.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Restarts {
+    /// Automatic spawns after an exit or a failed start.
+    pub exit: u64,
+    /// Starts through the API (supervisorctl start/restart, the web page) after a first run.
+    pub manual: u64,
 }
 
 fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
@@ -82,6 +93,7 @@ impl Process {
             rss: 0,
             memory_restarts: 0,
             restart_pending: false,
+            restarts: Restarts::default(),
         }
     }
 

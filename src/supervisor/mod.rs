@@ -237,8 +237,16 @@ impl Supervisor {
             let proc = &mut self.groups[gi].processes[pi];
             let rec = std::mem::take(&mut proc.rec);
             let before = rec.clone();
+            let automatic = ev == Event::Tick;
             let (rec, actions) = process::step(&proc.config, rec, ev, ctx);
             proc.rec = rec;
+            // An automatic spawn after an exit or a failed start is a restart caused by the exit.
+            if automatic
+                && matches!(before.state, ProcessState::Exited | ProcessState::Backoff)
+                && actions.contains(&Action::Spawn)
+            {
+                proc.restarts.exit += 1;
+            }
             let changes: Vec<_> = actions
                 .iter()
                 .filter_map(|a| match a {

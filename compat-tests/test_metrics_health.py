@@ -1,0 +1,118 @@
+"""`GET /metrics` and `GET /healthz` on the inet server (beyond the reference, issue 8).
+
+The metrics are parsed with prometheus_client's text-format parser; the health check
+answers 200 only while every autostart program is RUNNING (or EXITED as expected). The
+reference starts on the same config (it has neither page: both are 404 there)."""
+
+import base64
+import http.client
+import socket
+import textwrap
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import wait_until
+
+PROGRAMS = """
+    [program:web]
+    command=sleep 1000
+    startsecs=0
+
+    [program:oneshot]
+    command=sh -c "echo done"
+    startsecs=0
+    autorestart=false
+
+    [program:manual]
+    command=sleep 1000
+    autostart=false
+    """
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def inet(port, auth=True):
+    text = "\n[inet_http_server]\nport=127.0.0.1:%d\n" % port
+    if auth:
+        text += "username=user\npassword=pw\n"
+    return text
+
+
+def get(port, path, auth=("user", "pw")):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode()
+    conn.request("GET", path, headers=headers)
+    r = conn.getresponse()
+    body = r.read().decode()
+    conn.close()
+    return r.status, body
+
+
+def start(d, auth=True):
+    port = free_port()
+    d.start(textwrap.dedent(PROGRAMS) + inet(port, auth))
+    d.wait_state("web", "RUNNING")
+    d.wait_state("oneshot", "EXITED")
+    return port
+
+
+def test_reference_accepts_the_config_and_has_no_such_pages(make_daemon):
+    ref = make_daemon("ref")
+    port = start(ref)
+    assert get(port, "/metrics")[0] == 404
+    assert get(port, "/healthz")[0] == 404
+
+
+def test_metrics_parse_and_describe_the_processes(make_daemon):
+    d = make_daemon("ours")
+    port = start(d)
+    d.ctl("restart", "web")
+    status, body = get(port, "/metrics")
+    assert status == 200
+    families = {f.name: f for f in text_string_to_metric_families(body)}
+
+    def sample(family, **labels):
+        hits = [s for s in families[family].samples
+                if all(s.labels.get(k) == v for k, v in labels.items())]
+        assert hits, (family, labels)
+        return hits[0].value
+
+    assert sample("supervisord_up") == 1
+    assert sample("supervisord_state", state="RUNNING") == 1
+    assert sample("supervisord_process_state", program="web", group="web") == 20
+    assert sample("supervisord_process_state", program="oneshot", group="oneshot") == 100
+    assert sample("supervisord_process_state", program="manual", group="manual") == 0
+    assert sample("supervisord_process_pid", program="web") == d.info("web")["pid"]
+    assert sample("supervisord_process_start_time_seconds", program="web") > 0
+    assert sample("supervisord_process_restarts", program="web", cause="manual") == 1
+    assert sample("supervisord_process_restarts", program="web", cause="exit") == 0
+    assert sample("supervisord_process_exit_status", program="oneshot") == 0
+    assert sample("supervisord_process_resident_memory_bytes", program="web") > 0
+    assert sample("supervisord_process_log_bytes", program="oneshot", stream="stdout") == len("done\n")
+    assert "supervisord_process_cpu_seconds" in families
+
+
+def test_metrics_need_the_servers_credentials(make_daemon):
+    d = make_daemon("ours")
+    port = start(d)
+    assert get(port, "/metrics", auth=None)[0] == 401
+    assert get(port, "/healthz", auth=("user", "wrong"))[0] == 401
+
+
+def test_healthz_follows_the_autostart_programs(make_daemon):
+    d = make_daemon("ours")
+    port = start(d)
+    # web RUNNING, oneshot EXITED with an expected code, manual not autostarted: healthy
+    assert get(port, "/healthz") == (200, "OK\n")
+    d.ctl("stop", "web")
+    status, body = get(port, "/healthz")
+    assert status == 503
+    assert body == "not running:\nweb: STOPPED\n"
+    d.ctl("start", "web")
+    wait_until(lambda: get(port, "/healthz")[0] == 200, what="healthy again")

@@ -1,0 +1,170 @@
+//! `GET /metrics` (Prometheus text format) and `GET /healthz` (beyond the reference).
+//!
+//! Both take one snapshot of the actor's state per request; the process figures the actor does
+//! not keep (CPU seconds, resident memory) are read from `/proc` at scrape time. They sit behind
+//! the same authentication as the rest of the server.
+
+use std::fmt::Write as _;
+
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+
+use super::routes::{full, Body, Ctx};
+use crate::supervisor::memory::ProcTable;
+use crate::supervisor::process::ProcessState;
+use crate::supervisor::Supervisor;
+
+/// What one process looks like to a scrape.
+struct ProcRow {
+    program: String,
+    group: String,
+    state: ProcessState,
+    pid: i32,
+    start: f64,
+    exitstatus: i32,
+    restarts_exit: u64,
+    restarts_memory: u64,
+    restarts_manual: u64,
+    stdout_bytes: u64,
+    stderr_bytes: u64,
+    autostart: bool,
+    expected_exit: bool,
+}
+
+fn snapshot(s: &Supervisor) -> (i32, String, Vec<ProcRow>) {
+    let mut rows = Vec::new();
+    for g in &s.groups {
+        for p in &g.processes {
+            let bytes = |sink: &Option<std::sync::Arc<std::sync::Mutex<crate::logs::capture::OutputSink>>>| {
+                sink.as_ref().and_then(|x| x.lock().ok().map(|x| x.bytes_written())).unwrap_or(0)
+            };
+            rows.push(ProcRow {
+                program: p.config.name.clone(),
+                group: g.config.name.clone(),
+                state: p.rec.state,
+                pid: p.rec.pid,
+                start: p.rec.laststart,
+                exitstatus: p.rec.exitstatus.unwrap_or(0),
+                restarts_exit: p.restarts.exit,
+                restarts_memory: p.memory_restarts as u64,
+                restarts_manual: p.restarts.manual,
+                stdout_bytes: bytes(&p.stdout_sink),
+                stderr_bytes: bytes(&p.stderr_sink),
+                autostart: p.config.autostart,
+                expected_exit: p.rec.exitstatus.is_some_and(|e| p.config.exitcodes.contains(&e)),
+            });
+        }
+    }
+    (s.mood.code(), s.mood.name().to_string(), rows)
+}
+
+/// Label values escaped as the text format wants (`\`, `"`, newline).
+fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// CPU seconds (user + system) of one process from `/proc/PID/stat`.
+fn cpu_seconds(pid: i32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
+        return 0.0;
+    };
+    let Some(end) = stat.rfind(')') else { return 0.0 };
+    let fields: Vec<&str> = stat[end + 1..].split_whitespace().collect();
+    // after the comm: state(0) ppid(1) ... utime(11) stime(12)
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
+/// The Prometheus text exposition of the daemon and its processes.
+fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
+    let table = ProcTable::scan();
+    let mut out = String::with_capacity(256 + rows.len() * 900);
+    let mut family = |out: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", name, help, name, kind);
+    };
+    family(&mut out, "supervisord_up", "gauge", "1 while the daemon answers.");
+    out.push_str("supervisord_up 1\n");
+    family(&mut out, "supervisord_state", "gauge", "The daemon's state code (RUNNING 1, RESTARTING 0, SHUTDOWN -1).");
+    let _ = writeln!(out, "supervisord_state{{state=\"{}\"}} {}", state_name, state_code);
+    let lbl = |r: &ProcRow| format!("program=\"{}\",group=\"{}\"", esc(&r.program), esc(&r.group));
+    family(&mut out, "supervisord_process_state", "gauge", "The process state code (STOPPED 0 ... RUNNING 20 ... FATAL 200).");
+    for r in rows {
+        let _ = writeln!(out, "supervisord_process_state{{{},state=\"{}\"}} {}", lbl(r), r.state.name(), r.state.code());
+    }
+    family(&mut out, "supervisord_process_pid", "gauge", "The pid of the process, 0 when not running.");
+    for r in rows {
+        let _ = writeln!(out, "supervisord_process_pid{{{}}} {}", lbl(r), r.pid);
+    }
+    family(&mut out, "supervisord_process_start_time_seconds", "gauge", "When the process was last started (Unix time, 0 if never).");
+    for r in rows {
+        let _ = writeln!(out, "supervisord_process_start_time_seconds{{{}}} {:.3}", lbl(r), r.start);
+    }
+    family(&mut out, "supervisord_process_restarts_total", "counter", "Restarts of the process by cause.");
+    for r in rows {
+        for (cause, n) in [("exit", r.restarts_exit), ("memory", r.restarts_memory), ("manual", r.restarts_manual)] {
+            let _ = writeln!(out, "supervisord_process_restarts_total{{{},cause=\"{}\"}} {}", lbl(r), cause, n);
+        }
+    }
+    family(&mut out, "supervisord_process_exit_status", "gauge", "The last exit status (-1 when killed by a signal).");
+    for r in rows {
+        let _ = writeln!(out, "supervisord_process_exit_status{{{}}} {}", lbl(r), r.exitstatus);
+    }
+    family(&mut out, "supervisord_process_resident_memory_bytes", "gauge", "Resident memory of the process and its descendants.");
+    for r in rows {
+        let rss = if r.pid != 0 { table.tree_rss(r.pid) } else { 0 };
+        let _ = writeln!(out, "supervisord_process_resident_memory_bytes{{{}}} {}", lbl(r), rss);
+    }
+    family(&mut out, "supervisord_process_cpu_seconds_total", "counter", "User and system CPU seconds of the running process.");
+    for r in rows {
+        let cpu = if r.pid != 0 { cpu_seconds(r.pid) } else { 0.0 };
+        let _ = writeln!(out, "supervisord_process_cpu_seconds_total{{{}}} {:.2}", lbl(r), cpu);
+    }
+    family(&mut out, "supervisord_process_log_bytes_total", "counter", "Bytes of output written to the log since the last start.");
+    for r in rows {
+        for (stream, n) in [("stdout", r.stdout_bytes), ("stderr", r.stderr_bytes)] {
+            let _ = writeln!(out, "supervisord_process_log_bytes_total{{{},stream=\"{}\"}} {}", lbl(r), stream, n);
+        }
+    }
+    out
+}
+
+fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+pub async fn metrics(ctx: &Ctx) -> Response<Body> {
+    match ctx.handle.call(|s| snapshot(s)).await {
+        Ok((code, name, rows)) => text(StatusCode::OK, render(code, &name, &rows), "text/plain; version=0.0.4; charset=utf-8"),
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "supervisord is stopping\n".into(), "text/plain; charset=utf-8"),
+    }
+}
+
+/// 200 when every `autostart` program is RUNNING (or EXITED with an expected code: a one-shot
+/// that did its job), 503 with the others named otherwise.
+pub async fn healthz(ctx: &Ctx) -> Response<Body> {
+    let Ok((_, mood, rows)) = ctx.handle.call(|s| snapshot(s)).await else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "supervisord is stopping\n".into(), "text/plain; charset=utf-8");
+    };
+    let bad: Vec<String> = rows
+        .iter()
+        .filter(|r| r.autostart)
+        .filter(|r| !(r.state == ProcessState::Running || (r.state == ProcessState::Exited && r.expected_exit)))
+        .map(|r| {
+            let spec = crate::supervisor::group::make_namespec(&r.group, &r.program);
+            format!("{}: {}", spec, r.state.name())
+        })
+        .collect();
+    if mood != "RUNNING" {
+        return text(StatusCode::SERVICE_UNAVAILABLE, format!("supervisord is {}\n", mood), "text/plain; charset=utf-8");
+    }
+    if bad.is_empty() {
+        text(StatusCode::OK, "OK\n".into(), "text/plain; charset=utf-8")
+    } else {
+        text(StatusCode::SERVICE_UNAVAILABLE, format!("not running:\n{}\n", bad.join("\n")), "text/plain; charset=utf-8")
+    }
+}
