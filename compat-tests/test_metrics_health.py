@@ -116,3 +116,19 @@ def test_healthz_follows_the_autostart_programs(make_daemon):
     assert body == "not running:\nweb: STOPPED\n"
     d.ctl("start", "web")
     wait_until(lambda: get(port, "/healthz")[0] == 200, what="healthy again")
+
+
+def test_health_pages_can_be_open_on_loopback(make_daemon):
+    d = make_daemon("ours")
+    port = free_port()
+    d.start(textwrap.dedent(PROGRAMS) + inet(port) + "open_health_on_loopback=true\n")
+    d.wait_state("web", "RUNNING")
+    d.wait_state("oneshot", "EXITED")
+    # a loopback client needs no credentials for these two pages only
+    assert get(port, "/healthz", auth=None) == (200, "OK\n")
+    assert get(port, "/metrics", auth=None)[0] == 200
+    assert get(port, "/", auth=None)[0] == 401
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/RPC2", body="<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName></methodCall>")
+    assert conn.getresponse().status == 401
+    conn.close()

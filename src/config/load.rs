@@ -82,7 +82,7 @@ const SUPERVISORD_KEYS: &[&str] = &[
     "memory_check_interval",
 ];
 const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
-const INET_KEYS: &[&str] = &["port", "username", "password"];
+const INET_KEYS: &[&str] = &["port", "username", "password", "open_health_on_loopback"];
 const CTL_KEYS: &[&str] = &[
     "serverurl",
     "username",
@@ -1077,11 +1077,14 @@ impl Loader<'_> {
             ));
         };
         let (host, port) = inet_address(&port).map_err(|m| self.bad_value(s, "port", m))?;
+        let none = Expansions::new();
+        let open_health_on_loopback = self.parse(s, "open_health_on_loopback", &none, "false", boolean)?;
         Ok(Some(InetHttpServerConfig {
             host,
             port,
             username,
             password,
+            open_health_on_loopback,
         }))
     }
 

@@ -98,6 +98,9 @@ pub struct InetHttpServerConfig {
     pub port: u16,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Beyond the reference: `/metrics` and `/healthz` answer loopback clients without
+    /// credentials (`open_health_on_loopback=`, default false), for probes inside a container.
+    pub open_health_on_loopback: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

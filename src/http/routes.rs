@@ -37,7 +37,13 @@ pub struct Ctx {
     pub auth: Option<Credentials>,
     /// `inet_http_server` or `unix_http_server`.
     pub section: &'static str,
+    /// `/metrics` and `/healthz` need no credentials from a loopback peer.
+    pub open_health_on_loopback: bool,
 }
+
+/// Request extension set by the server: the peer is on the loopback interface.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopbackPeer;
 
 /// A body holding `bytes`.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
@@ -145,7 +151,11 @@ where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    if let Some(creds) = &ctx.auth {
+    let path = request_path(&req);
+    let open = ctx.open_health_on_loopback
+        && (path == "/metrics" || path == "/healthz")
+        && req.extensions().get::<LoopbackPeer>().is_some();
+    if let Some(creds) = ctx.auth.as_ref().filter(|_| !open) {
         let value = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -157,7 +167,6 @@ where
             Outcome::ServerError => return error_response(StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
-    let path = request_path(&req);
     if path.starts_with("/RPC2") {
         rpc2(ctx, req).await
     } else if let Some(rest) = path.strip_prefix("/logtail") {

@@ -120,6 +120,7 @@ pub async fn start_servers(
             handle: handle.clone(),
             auth,
             section: "inet_http_server",
+            open_health_on_loopback: cfg.open_health_on_loopback,
         };
         note_auth(&mut servers.warnings, &ctx);
         servers
@@ -135,6 +136,7 @@ pub async fn start_servers(
             handle: handle.clone(),
             auth,
             section: "unix_http_server",
+            open_health_on_loopback: false,
         };
         note_auth(&mut servers.warnings, &ctx);
         servers
@@ -318,22 +320,23 @@ fn current_user() -> String {
 /// Something that hands out connections.
 trait Accept: Send + 'static {
     type Conn: AsyncRead + AsyncWrite + std::os::fd::AsFd + Unpin + Send + 'static;
-    fn accept(&self) -> impl std::future::Future<Output = io::Result<Self::Conn>> + Send;
+    /// A connection, and whether its peer is on the loopback interface.
+    fn accept(&self) -> impl std::future::Future<Output = io::Result<(Self::Conn, bool)>> + Send;
 }
 
 impl Accept for tokio::net::TcpListener {
     type Conn = tokio::net::TcpStream;
-    async fn accept(&self) -> io::Result<Self::Conn> {
-        let (s, _) = tokio::net::TcpListener::accept(self).await?;
+    async fn accept(&self) -> io::Result<(Self::Conn, bool)> {
+        let (s, peer) = tokio::net::TcpListener::accept(self).await?;
         let _ = s.set_nodelay(true);
-        Ok(s)
+        Ok((s, peer.ip().is_loopback()))
     }
 }
 
 impl Accept for tokio::net::UnixListener {
     type Conn = tokio::net::UnixStream;
-    async fn accept(&self) -> io::Result<Self::Conn> {
-        tokio::net::UnixListener::accept(self).await.map(|(s, _)| s)
+    async fn accept(&self) -> io::Result<(Self::Conn, bool)> {
+        tokio::net::UnixListener::accept(self).await.map(|(s, _)| (s, false))
     }
 }
 
@@ -343,8 +346,8 @@ async fn accept_loop<L: Accept>(listener: L, ctx: Arc<Ctx>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(conn) => {
-                    conns.spawn(serve_connection(conn, ctx.clone()));
+                Ok((conn, loopback)) => {
+                    conns.spawn(serve_connection(conn, ctx.clone(), loopback));
                 }
                 Err(e) => {
                     // EMFILE and friends: do not spin.
@@ -357,15 +360,18 @@ async fn accept_loop<L: Accept>(listener: L, ctx: Arc<Ctx>) {
     }
 }
 
-async fn serve_connection<C>(conn: C, ctx: Arc<Ctx>)
+async fn serve_connection<C>(conn: C, ctx: Arc<Ctx>, loopback: bool)
 where
     C: AsyncRead + AsyncWrite + std::os::fd::AsFd + Unpin + Send + 'static,
 {
     // Set once a reply without a length (a `tail -f` stream) is under way.
     let streaming = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let streaming_set = streaming.clone();
-    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+    let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
         let ctx = ctx.clone();
+        if loopback {
+            req.extensions_mut().insert(routes::LoopbackPeer);
+        }
         let streaming = streaming_set.clone();
         async move {
             let version = req.version();

@@ -32,6 +32,7 @@ fn inet(user: Option<&str>, pass: Option<&str>) -> InetHttpServerConfig {
         port: 0,
         username: user.map(Into::into),
         password: pass.map(Into::into),
+        open_health_on_loopback: false,
     }
 }
 
