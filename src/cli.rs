@@ -603,6 +603,7 @@ mod tests {
                 identifier: "supervisor".into(),
                 exit_on_fatal: false,
                 memory_check_interval: 5,
+                logformat: Default::default(),
             },
             unix_http_server: None,
             inet_http_server: None,

@@ -80,6 +80,7 @@ const SUPERVISORD_KEYS: &[&str] = &[
     // beyond the reference
     "exit_on_fatal",
     "memory_check_interval",
+    "logformat",
 ];
 const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
 const INET_KEYS: &[&str] = &["port", "username", "password", "open_health_on_loopback"];
@@ -127,6 +128,7 @@ const PROGRAM_KEYS: &[&str] = &[
     "restart_delay",
     "backoff_max",
     "memory_limit",
+    "logformat",
 ];
 const LISTENER_KEYS: &[&str] = &["buffer_size", "events", "result_handler"];
 const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
@@ -423,6 +425,7 @@ impl Loader<'_> {
         let nocleanup = self.parse(s, "nocleanup", &none, "false", boolean)?;
         let strip_ansi = self.parse(s, "strip_ansi", &none, "false", boolean)?;
         let exit_on_fatal = self.parse(s, "exit_on_fatal", &none, "false", boolean)?;
+        let logformat = self.parse(s, "logformat", &none, "reference", main_log_format)?;
         let memory_check_interval =
             self.parse(s, "memory_check_interval", &none, "5", non_negative)?.max(1);
 
@@ -467,6 +470,7 @@ impl Loader<'_> {
             identifier,
             exit_on_fatal,
             memory_check_interval,
+            logformat,
         })
     }
 
@@ -817,6 +821,7 @@ impl Loader<'_> {
         let restart_delay = self.parse(s, "restart_delay", c, "0", non_negative)?;
         let backoff_max = self.parse(s, "backoff_max", c, "", optional_seconds)?;
         let memory_limit = self.parse(s, "memory_limit", c, "", optional_size)?;
+        let logformat = self.parse(s, "logformat", c, "raw", output_format)?;
         let stopsignal = self.parse(s, "stopsignal", c, "TERM", signal_number)?;
         let stopwaitsecs = self.parse(s, "stopwaitsecs", c, "10", non_negative)?;
         let stopasgroup = self.parse(s, "stopasgroup", c, "false", boolean)?;
@@ -1019,6 +1024,7 @@ impl Loader<'_> {
                 restart_delay,
                 backoff_max,
                 memory_limit,
+                logformat,
             });
         }
         processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

@@ -77,6 +77,8 @@ pub struct SupervisordConfig {
     /// Beyond the reference: seconds between memory checks while some program has a
     /// `memory_limit` (`memory_check_interval=`, default 5).
     pub memory_check_interval: u64,
+    /// Beyond the reference: our own log's line format (`logformat=`).
+    pub logformat: MainLogFormat,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +112,30 @@ pub struct SupervisorctlConfig {
     pub password: Option<String>,
     pub prompt: Option<String>,
     pub history_file: Option<PathBuf>,
+}
+
+/// `[supervisord] logformat=` (beyond the reference): our own log's line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MainLogFormat {
+    /// The reference's `2026-11-24 15:35:48,123 INFO message`.
+    #[default]
+    Reference,
+    /// One JSON object per line: `{"time", "level", "message"}`.
+    Json,
+}
+
+/// `[program:x] logformat=` (beyond the reference): how child output is written to its logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Byte for byte, as the reference.
+    #[default]
+    Raw,
+    /// `[name] line`.
+    Prefixed,
+    /// `2026-11-24 15:35:48,123 [name] line`.
+    Timestamped,
+    /// `{"time", "program", "stream", "line"}` per line.
+    Json,
 }
 
 /// `autorestart=`.
@@ -210,6 +236,8 @@ pub struct ProcessConfig {
     /// Beyond the reference: restart the process when the resident memory of it and all its
     /// descendants passes this many bytes (`memory_limit=`, a size like `250MB`).
     pub memory_limit: Option<u64>,
+    /// Beyond the reference: how output is written to the log targets (`logformat=`).
+    pub logformat: OutputFormat,
 }
 
 /// `startretries=-1`: retry forever (beyond the reference).
@@ -256,6 +284,7 @@ impl ProcessConfig {
             restart_delay: 0,
             backoff_max: None,
             memory_limit: None,
+            logformat: OutputFormat::Raw,
         }
     }
 }

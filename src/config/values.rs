@@ -114,6 +114,28 @@ pub fn optional_seconds(value: &str) -> Result<Option<u64>, String> {
     non_negative(value).map(Some)
 }
 
+/// `[supervisord] logformat=`: `reference` (default) or `json`.
+pub fn main_log_format(value: &str) -> Result<crate::config::model::MainLogFormat, String> {
+    use crate::config::model::MainLogFormat::*;
+    match value.trim().to_lowercase().as_str() {
+        "reference" | "default" => Ok(Reference),
+        "json" => Ok(Json),
+        _ => Err(format!("invalid logformat {} (reference or json)", py_repr(value))),
+    }
+}
+
+/// `[program:x] logformat=`: `raw` (default), `prefixed`, `timestamped` or `json`.
+pub fn output_format(value: &str) -> Result<crate::config::model::OutputFormat, String> {
+    use crate::config::model::OutputFormat::*;
+    match value.trim().to_lowercase().as_str() {
+        "raw" => Ok(Raw),
+        "prefixed" => Ok(Prefixed),
+        "timestamped" => Ok(Timestamped),
+        "json" => Ok(Json),
+        _ => Err(format!("invalid logformat {} (raw, prefixed, timestamped or json)", py_repr(value))),
+    }
+}
+
 /// An optional byte size (`250MB`); empty or `0` means unset.
 pub fn optional_size(value: &str) -> Result<Option<u64>, String> {
     if value.trim().is_empty() {

@@ -115,6 +115,8 @@ pub struct OutputSink {
     /// Bytes waiting for a token decision (capture only).
     pending: Vec<u8>,
     written: watch::Sender<u64>,
+    /// Lines of output reformatted per `logformat=` (raw by default: bytes pass untouched).
+    formatter: super::format::LineFormatter,
     write_failed: bool,
     /// Called with each finished PROCESS_COMMUNICATION payload (capture mode).
     pub on_communication: Option<CommunicationHook>,
@@ -161,6 +163,7 @@ impl OutputSink {
             capture_buf: Vec::new(),
             pending: Vec::new(),
             written: watch::Sender::new(0),
+            formatter: super::format::LineFormatter::new(Default::default(), process_name, channel.as_str()),
             write_failed: false,
             on_communication: None,
             on_log: None,
@@ -198,6 +201,11 @@ impl OutputSink {
     }
 
     /// Take in bytes the child wrote (`POutputDispatcher.handle_read_event` + `record_output`).
+    /// `logformat=` of the program (beyond the reference): how lines are written to the file.
+    pub fn set_format(&mut self, format: crate::config::OutputFormat) {
+        self.formatter = super::format::LineFormatter::new(format, &self.process_name, self.channel.as_str());
+    }
+
     pub fn feed(&mut self, data: &[u8]) {
         if self.capture_maxbytes == 0 {
             self.log(data);
@@ -212,6 +220,14 @@ impl OutputSink {
     pub fn finish(&mut self) {
         let rest = std::mem::take(&mut self.pending);
         self.log(&rest);
+        let last = self.formatter.flush();
+        if !last.is_empty() {
+            if let Some(f) = self.file.as_mut() {
+                if f.write(&last).is_ok() {
+                    self.written.send_modify(|n| *n += last.len() as u64);
+                }
+            }
+        }
     }
 
     fn record_output(&mut self) {
@@ -279,11 +295,18 @@ impl OutputSink {
             }
             self.capture_buf.extend_from_slice(data);
         } else {
-            if let Some(f) = self.file.as_mut() {
-                match f.write(data) {
+            let formatted;
+            let file_data = if self.formatter.is_raw() {
+                data
+            } else {
+                formatted = self.formatter.feed(data);
+                &formatted[..]
+            };
+            if let Some(f) = self.file.as_mut().filter(|_| !file_data.is_empty()) {
+                match f.write(file_data) {
                     Ok(()) => {
                         self.write_failed = false;
-                        self.written.send_modify(|n| *n += data.len() as u64);
+                        self.written.send_modify(|n| *n += file_data.len() as u64);
                     }
                     Err(e) => {
                         if !self.write_failed {
@@ -587,6 +610,7 @@ pub(crate) mod tests {
             identifier: "supervisor".into(),
             exit_on_fatal: false,
             memory_check_interval: 5,
+            logformat: Default::default(),
         }
     }
 

@@ -131,6 +131,8 @@ struct Sinks {
     syslog: bool,
     /// For tests: every line also lands here.
     memory: Option<Vec<u8>>,
+    /// `[supervisord] logformat=` (beyond the reference; the default is the reference's line).
+    format: crate::config::MainLogFormat,
 }
 
 struct Shared {
@@ -163,8 +165,8 @@ impl Shared {
             return;
         }
         let now = SystemTime::now();
-        let line = format_line(level, message, now);
         let mut s = self.lock();
+        let line = super::format::main_line(s.format, level, message, now);
         if s.stdout {
             let out = io::stdout();
             let mut out = out.lock();
@@ -306,7 +308,14 @@ impl MainLogHandle {
 static GLOBAL: OnceLock<Arc<Shared>> = OnceLock::new();
 
 fn make_sinks(cfg: &SupervisordConfig, to_stdout: bool) -> io::Result<Sinks> {
-    let mut sinks = Sinks { file: None, path: None, stdout: to_stdout, syslog: false, memory: None };
+    let mut sinks = Sinks {
+        file: None,
+        path: None,
+        stdout: to_stdout,
+        syslog: false,
+        memory: None,
+        format: cfg.logformat,
+    };
     match &cfg.logfile {
         LogTarget::Path(p) => {
             sinks.file = Some(RotatingFile::open(p, cfg.logfile_maxbytes, cfg.logfile_backups)?);
@@ -368,7 +377,14 @@ pub(crate) mod tests {
     pub(crate) fn capture_mainlog(level: LogLevel, f: impl FnOnce()) -> String {
         let shared = Arc::new(Shared::new(
             level,
-            Sinks { file: None, path: None, stdout: false, syslog: false, memory: Some(Vec::new()) },
+            Sinks {
+                file: None,
+                path: None,
+                stdout: false,
+                syslog: false,
+                memory: Some(Vec::new()),
+                format: Default::default(),
+            },
         ));
         let sub = tracing_subscriber::registry().with(MainLogLayer { shared: shared.clone() });
         tracing::subscriber::with_default(sub, f);
@@ -471,6 +487,7 @@ pub(crate) mod tests {
                 stdout: false,
                 syslog: false,
                 memory: None,
+                format: Default::default(),
             },
         ));
         let h = MainLogHandle { shared };

@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod format;
 pub mod mainlog;
 pub mod rotate;
 

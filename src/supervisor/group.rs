@@ -137,6 +137,12 @@ impl Process {
                     .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?,
             )
         };
+        let mut stdout_sink = stdout_sink;
+        stdout_sink.set_format(self.config.logformat);
+        let stderr_sink = stderr_sink.map(|mut s| {
+            s.set_format(self.config.logformat);
+            s
+        });
         let req = SpawnRequest { config: &self.config, extra_env: self.extra_env(daemon), stdin_socket: extras.stdin_socket };
         let spawned = spawn::spawn(&req)?;
         let (mut stdout_sink, mut stderr_sink) = (stdout_sink, stderr_sink);
