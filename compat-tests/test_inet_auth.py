@@ -232,7 +232,7 @@ def scenario_unix_auth(d):
     d.port = port
     d.start(raw=config(UNIX_AUTH, BASE, CTL_SECTION), wait_ready=False)
     good = {"Authorization": basic("alice", "secret")}
-    wait_until(lambda: http_result(d, headers=good, unix=True)[3] == {
+    wait_until(lambda: http_result(d, headers=good, unix=True)[-1] == {
         "statecode": 1, "statename": "RUNNING"}, daemon=d, what="daemon ready")
     return {
         "no auth": http_result(d, unix=True),
