@@ -1,0 +1,591 @@
+"""Every supervisorctl command through the stock 4.2.5 client, the reference as oracle.
+
+Each scenario is a script of supervisorctl invocations (with waits between
+them where the daemon works asynchronously); printed lines and exit codes are
+compared after normalisation.  Explicit expectations pin the reference's
+output too.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import CTL, CTL_TIMEOUT, compare, mainlog_events, wait_until
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
+from rpcutil import file_contains  # noqa: E402
+
+PROGRAMS = """
+    [program:a]
+    command=sh -c "echo out-a; echo err-a >&2; exec sleep 100"
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:b]
+    command=sleep 100
+    autostart=false
+    startsecs=0
+    stopwaitsecs=2
+
+    [group:g]
+    programs=c,e
+
+    [program:c]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:e]
+    command=sh -c "exit 3"
+    startsecs=0
+    autorestart=false
+    """
+
+NEW_PROGRAM = """
+    [program:new]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+    """
+
+
+def is_multi(args):
+    """Commands acting on several processes print lines in completion order."""
+    if not args:
+        return False
+    if args[0] in ("start", "stop", "restart", "clear", "signal", "pid"):
+        targets = args[2:] if args[0] == "signal" else args[1:]
+        return len(targets) > 1 or any(t == "all" or t.endswith(":*") for t in targets)
+    return False
+
+
+def run(d, cmd, *extra):
+    """One supervisorctl command line → (cmd, rc, out, err), normalised."""
+    args = list(extra) + cmd.split()
+    if is_multi(cmd.split()):
+        rc, out, err = d.ctl_sorted(*args)
+    else:
+        rc, out, err = d.ctl_norm(*args)
+    return (cmd, rc, out, err)
+
+
+def script(d, steps):
+    """Run steps: strings are supervisorctl command lines, callables do waits
+    (and may return a value to record)."""
+    results = []
+    for step in steps:
+        if callable(step):
+            value = step(d)
+            if value is not None:
+                results.append((step.__name__, value))
+        else:
+            results.append(run(d, step))
+    return results
+
+
+def by_cmd(results):
+    out = {}
+    for r in results:
+        out.setdefault(r[0], []).append(r[1:])
+    return out
+
+
+def wait(name, *states):
+    def w(d):
+        d.wait_state(name, *states)
+    w.__name__ = "wait %s %s" % (name, "/".join(states))
+    return w
+
+
+def started(d):
+    d.start(PROGRAMS)
+    d.wait_state("a", "RUNNING")
+    d.wait_state("g:c", "RUNNING")
+    d.wait_state("g:e", "EXITED")
+    a = d.info("a")
+    wait_until(lambda: file_contains(a["stdout_logfile"], "out-a\n")
+               and file_contains(a["stderr_logfile"], "err-a\n"), daemon=d)
+
+
+def a_respawned(d):
+    """After `signal HUP a`: a died and autorestart spawned it again (its log then
+    holds a second out-a)."""
+    log = d.info("a")["stdout_logfile"]
+    wait_until(lambda: open(log).read().count("out-a") >= 2, daemon=d, what="a respawned")
+    d.wait_state("a", "RUNNING")
+
+
+def add_new_program(d):
+    text = d.conf.read_text().replace('exec sleep 100"', 'exec sleep 101"')
+    d.conf.write_text(text + d.subst(NEW_PROGRAM))
+
+
+# ---------------------------------------------------------------- the lead's scenario
+
+MAIN_STEPS = [
+    "status", "status g:*", "status nosuch", "status a nosuch", "status g:nosuch",
+    "status a b", "avail",
+    "start b", "start b", "stop b", "stop b",
+    "restart a", "signal HUP a", a_respawned,
+    "signal FOO a", "signal HUP b", "signal HUP nosuch", "signal", "signal HUP",
+    "pid a", "pid b", "pid nosuch", "pid all",
+    "tail a", "tail a stderr", "tail -5 a", "tail -5 a stderr", "tail nosuch", "tail a nosuch",
+    "tail", "tail -x a", "tail b",
+    "clear a", "tail a", "clear nosuch", "clear", "clear all",
+    "start nosuch", "stop nosuch", "restart nosuch",
+    "stop g:*", "start g:*", wait("g:e", "EXITED"),
+    "restart all", wait("g:e", "EXITED"), "status",
+    "reread",
+    add_new_program,
+    "reread", "update", wait("new", "RUNNING"), "status",
+    "remove new", "stop new", "remove new", "remove new", "add new", "add new", "add nosuch",
+    wait("new", "RUNNING"), "avail",
+    "update g", "update nosuch", "update all", "status",
+    "version",
+    "start", "stop", "restart", "pid extra extra", "avail extra", "reread extra",
+    "add", "remove", "fg", "fg nosuch", "fg a b", "nosuchcommand",
+    "shutdown",
+]
+
+
+def scenario_main(d):
+    started(d)
+    res = script(d, MAIN_STEPS)
+    res.append(("daemon exit", d.wait_exit()))
+    return res
+
+
+def test_ctl_main_scenario(daemon, oracle):
+    res = by_cmd(compare(daemon, oracle, scenario_main))
+    assert res["status"][0][:2] == (
+        3, "a                                RUNNING   pid N, uptime T\n"
+           "b                                STOPPED   Not started\n"
+           "g:c                              RUNNING   pid N, uptime T\n"
+           "g:e                              EXITED    DATE\n")
+    assert res["status nosuch"][0][:2] == (4, "nosuch: ERROR (no such process)\n")
+    assert res["start b"] == [(0, "b: started\n", ""), (0, "b: ERROR (already started)\n", "")]
+    assert res["stop b"] == [(0, "b: stopped\n", ""), (0, "b: ERROR (not running)\n", "")]
+    assert res["restart a"][0][:2] == (0, "a: stopped\na: started\n")
+    assert res["signal HUP a"][0][:2] == (0, "a: signalled\n")
+    assert res["signal FOO a"][0][:2] == (1, "a: ERROR (bad signal name)\n")
+    assert res["signal HUP b"][0][:2] == (7, "b: ERROR (not running)\n")
+    assert res["pid a"][0][:2] == (0, "N\n")
+    assert res["pid b"][0][:2] == (7, "0\n")
+    assert res["pid nosuch"][0][:2] == (1, "No such process nosuch\n")
+    # (supervisorctl adds a newline after the log bytes)
+    assert res["tail a"][0][:2] == (0, "out-a\nout-a\nout-a\n\n")
+    assert res["tail a stderr"][0][:2] == (0, "err-a\nerr-a\nerr-a\n\n")
+    assert res["tail -5 a"][0][:2] == (0, "ut-a\n\n")
+    assert res["tail nosuch"][0][:2] == (1, "nosuch: ERROR (no such process name)\n")
+    assert res["clear a"][0][:2] == (0, "a: cleared\n")
+    assert res["tail a"][1][:2] == (0, "\n")
+    assert res["clear all"][0][:2] == (0, "a: cleared\nb: cleared\ng:c: cleared\ng:e: cleared\n")
+    assert res["start nosuch"][0][:2] == (1, "nosuch: ERROR (no such process)\n")
+    assert res["stop g:*"][0][:2] == (0, "g:c: stopped\n")
+    assert res["start g:*"][0][:2] == (0, "g:c: started\ng:e: started\n")
+    assert res["update"][0][:2] == (0, "a: stopped\na: updated process group\nnew: added process group\n")
+    assert res["reread"][0][:2] == (0, "No config updates to processes\n")
+    assert res["reread"][1][:2] == (0, "a: changed\nnew: available\n")
+    assert res["remove new"][0][:2] == (1, "ERROR: process/group still running: new\n")
+    assert res["remove new"][1][:2] == (0, "new: removed process group\n")
+    assert res["remove new"][2][:2] == (1, "ERROR: no such process/group: new\n")
+    assert res["add new"] == [(0, "new: added process group\n", ""),
+                              (0, "ERROR: process group already active\n", "")]
+    assert res["update nosuch"][0][:2] == (1, "ERROR: no such group: nosuch\n")
+    assert res["start"][0][0] == 2 and res["stop"][0][0] == 1
+    assert res["nosuchcommand"][0][:2] == (1, "*** Unknown syntax: nosuchcommand\n")
+    assert res["add nosuch"][0][:2] == (1, "ERROR: no such process/group: nosuch\n")
+    assert res["version"][0][:2] == (0, "4.2.5\n")
+    assert res["shutdown"][0][:2] == (0, "Shut down\n")
+    assert res["daemon exit"] == [(0,)]
+
+
+# ---------------------------------------------------------------- update
+
+UPDATE_BEFORE = """
+    [program:keep]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:change]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:gone]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [group:grp]
+    programs=m1,m2
+
+    [program:m1]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:m2]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+    """
+
+UPDATE_AFTER = """
+    [program:keep]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:change]
+    command=sleep 101
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:added]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:added2]
+    command=sleep 100
+    startsecs=0
+    autostart=false
+
+    [group:grp]
+    programs=m1,m3
+
+    [program:m1]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:m3]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+    """
+
+
+def new_config(text):
+    def f(d):
+        d.write_config(text)
+    f.__name__ = "new config"
+    return f
+
+
+def pids(d):
+    return {"%s:%s" % (p["group"], p["name"]): p["pid"] for p in d.rpc.supervisor.getAllProcessInfo()}
+
+
+def scenario_update(d):
+    d.start(UPDATE_BEFORE)
+    for n in ("keep", "change", "gone", "grp:m1", "grp:m2"):
+        d.wait_state(n, "RUNNING")
+    before = pids(d)
+    steps = ["update", "reread", new_config(UPDATE_AFTER), "reread", "avail",
+             "update keep", "update nosuch", "update change", wait("change", "RUNNING"),
+             "status", "update", wait("added", "RUNNING"), wait("grp:m3", "RUNNING"),
+             "status", "reread", "update", "update all", "avail"]
+    res = script(d, steps)
+    after = pids(d)
+    res.append(("restarted", sorted(k for k in after if k in before and after[k] != before[k])))
+    return res
+
+
+def test_update(daemon, oracle):
+    res = by_cmd(compare(daemon, oracle, scenario_update))
+    assert res["update"][0][:2] == (0, "")
+    assert res["reread"][1][:2] == (0, "added: available\nadded2: available\n"
+                                       "change: changed\ngone: disappeared\ngrp: changed\n")
+    assert res["update change"][0][:2] == (0, "change: stopped\nchange: updated process group\n")
+    assert res["update keep"][0][:2] == (0, "")
+    assert res["update nosuch"][0][:2] == (1, "ERROR: no such group: nosuch\n")
+    assert res["update"][1][1].splitlines() == [
+        "gone: stopped", "gone: removed process group", "grp: stopped",
+        "grp: updated process group", "added: added process group",
+        "added2: added process group"]
+    assert res["restarted"] == [(["change:change", "grp:m1"],)]
+
+
+# ---------------------------------------------------------------- tail and maintail
+
+TAIL_PROGRAMS = """
+    [program:talker]
+    command=sh -c "i=0; while [ $i -lt 200 ]; do echo line-$i; echo err-$i >&2; i=$((i+1)); done; exec sleep 100"
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:quiet]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:merged]
+    command=sh -c "echo m-out; echo m-err >&2; exec sleep 100"
+    startsecs=0
+    redirect_stderr=true
+    stopwaitsecs=2
+
+    [program:nolog]
+    command=sleep 100
+    autostart=false
+    stdout_logfile=NONE
+    """
+
+
+def scenario_tail(d):
+    d.start(TAIL_PROGRAMS)
+    for n in ("talker", "quiet", "merged"):
+        d.wait_state(n, "RUNNING")
+    t = d.info("talker")
+    m = d.info("merged")
+    wait_until(lambda: file_contains(t["stdout_logfile"], "line-199\n")
+               and file_contains(t["stderr_logfile"], "err-199\n")
+               and file_contains(m["stdout_logfile"], "m-err\n"), daemon=d)
+    return script(d, [
+        "tail talker", "tail -100 talker", "tail -0 talker", "tail -1 talker",
+        "tail -5000 talker", "tail talker stdout", "tail talker stderr", "tail -20 talker stderr",
+        "tail talker stdin", "tail quiet", "tail quiet stderr", "tail merged", "tail merged stderr",
+        "tail nolog", "tail nolog stderr", "tail -f", "tail -abc talker", "tail talker stdout extra",
+        "maintail extra extra", "maintail -x",
+    ])
+
+
+def test_tail(daemon, oracle):
+    res = by_cmd(compare(daemon, oracle, scenario_tail))
+    full = "".join("line-%d\n" % i for i in range(200))
+    # supervisorctl prints the bytes and a newline; -0 reads the whole file
+    assert res["tail talker"][0][:2] == (0, full[-1600:] + "\n")
+    assert res["tail -100 talker"][0][:2] == (0, full[-100:] + "\n")
+    assert res["tail -1 talker"][0][:2] == (0, "\n\n")
+    assert res["tail -0 talker"][0][:2] == (0, full + "\n")
+    assert res["tail -5000 talker"][0][:2] == (0, full + "\n")
+    assert res["tail talker stderr"][0][1].endswith("err-199\n\n")
+    assert res["tail merged"][0][:2] == (0, "m-out\nm-err\n\n")
+    assert res["tail merged stderr"][0][:2] == (1, "merged: ERROR (no log file)\n")
+    assert res["tail nolog"][0][:2] == (1, "nolog: ERROR (no log file)\n")
+    assert res["tail quiet"][0][:2] == (0, "\n")
+    assert res["tail talker stdin"][0][:2] == (1, "Error: bad channel 'stdin'\n")
+
+
+def scenario_maintail(d):
+    d.start(TAIL_PROGRAMS)
+    d.wait_state("talker", "RUNNING")
+    d.wait_log("success: merged entered RUNNING")
+    text = d.log_text()
+    res = {}
+    for args in (["maintail"], ["maintail", "-100"], ["maintail", "-1"], ["maintail", "-0"],
+                 ["maintail", "-1000000"]):
+        rc, out, err = d.ctl(*args)
+        n = int(args[1][1:]) if len(args) > 1 else 1600
+        # what it prints is the end of the main log file (-0: all of it), then a newline
+        res[" ".join(args)] = (rc, out == (text[-n:] if n else text) + "\n", err)
+    rc, out, err = d.ctl("maintail")
+    res["events"] = mainlog_events(out, d.tmp)
+    return res
+
+
+def test_maintail(daemon, oracle):
+    res = compare(daemon, oracle, scenario_maintail)
+    for k in ("maintail", "maintail -100", "maintail -1", "maintail -0", "maintail -1000000"):
+        assert res[k] == (0, True, ""), (k, res[k])
+    assert "INFO success: talker entered RUNNING state, process has stayed up for > than 0 " \
+           "seconds (startsecs)" in res["events"]
+
+
+# ---------------------------------------------------------------- clear, signal, pid, start/stop on groups
+
+GROUP_PROGRAMS = """
+    [group:g]
+    programs=x,y
+    priority=10
+
+    [program:x]
+    command=sh -c "echo x-out; exec sleep 100"
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:y]
+    command=sh -c "echo y-out; exec sleep 100"
+    startsecs=0
+    stopwaitsecs=2
+
+    [program:z]
+    command=sleep 100
+    startsecs=0
+    autostart=false
+    stopwaitsecs=2
+
+    [program:multi]
+    command=sleep 100
+    process_name=%(program_name)s_%(process_num)d
+    numprocs=2
+    startsecs=0
+    stopwaitsecs=2
+    """
+
+
+def scenario_groups(d):
+    d.start(GROUP_PROGRAMS)
+    for n in ("g:x", "g:y", "multi:multi_0", "multi:multi_1"):
+        d.wait_state(n, "RUNNING")
+    return script(d, [
+        "status", "status g:*", "status multi:*", "status g", "status multi",
+        "pid g:*", "pid all", "pid z", "pid multi:multi_0 multi:multi_1",
+        "signal WINCH g:*", "signal WINCH all", "signal WINCH g:x z", "signal 28 multi:*",
+        "signal winch g:nosuch", "signal SIGWINCH g",
+        "clear g:*", "clear all", "clear g:x z", "clear g",
+        "stop g", "stop g:x", "start g:x", "restart g:*", "restart g:x z",
+        "stop multi:*", "start multi", "start multi:multi_0", "stop multi:multi_0 g:y",
+        "restart g", "start all", "stop all", "status", "start all", "status",
+    ])
+
+
+def test_groups_and_multi(daemon, oracle):
+    res = by_cmd(compare(daemon, oracle, scenario_groups))
+    # the stock client mishandles `clear g:*` (it asks for "g:None")
+    assert res["clear g:*"][0][:2] == (1, "g:None: ERROR (no such process)\n")
+    assert res["signal WINCH g:*"][0][:2] == (0, "g:x: signalled\ng:y: signalled\n")
+    assert res["signal WINCH g:x z"][0][:2] == (7, "g:x: signalled\nz: ERROR (not running)\n")
+    assert res["pid g:*"][0][:2] == (1, "No such process g:*\n")
+    assert res["status g"][0][:2] == (4, "g: ERROR (no such process)\n")
+    assert res["stop all"][0][:2] == (0, "g:x: stopped\ng:y: stopped\nmulti:multi_0: stopped\n"
+                                         "multi:multi_1: stopped\nz: stopped\n")
+    assert res["status"][2][0] == 0
+
+
+# ---------------------------------------------------------------- reload, shutdown through ctl
+
+def scenario_reload(d):
+    d.start(PROGRAMS)
+    d.wait_state("a", "RUNNING")
+    add_new_program(d)
+    res = script(d, ["reload", lambda d: d.wait_ready(), wait("new", "RUNNING"),
+                     wait("a", "RUNNING"), "status", "avail"])
+    res.append(("daemon still running", d.proc.poll() is None))
+    return res
+
+
+def test_reload(daemon, oracle):
+    res = by_cmd(compare(daemon, oracle, scenario_reload))
+    assert res["reload"][0][:2] == (0, "Restarted supervisord\n")
+    assert "new                              RUNNING" in res["status"][0][1]
+
+
+def scenario_shutdown_waits(d):
+    """`shutdown` while a process takes time to stop, and commands meanwhile."""
+    d.start("""
+        [program:stubborn]
+        command=sh -c "trap '' TERM; exec sleep 100"
+        startsecs=0
+        stopwaitsecs=600
+        """)
+    pid = d.wait_state("stubborn", "RUNNING")["pid"]
+    from rpcutil import sig_ignored
+    wait_until(lambda: open("/proc/%d/comm" % pid).read().strip() == "sleep"
+               and sig_ignored(pid, signal.SIGTERM), daemon=d)
+    res = script(d, ["shutdown"])
+    d.signalled = True
+    d.wait_log("waiting for stubborn to die")
+    res += script(d, ["status", "pid", "start stubborn", "stop stubborn", "avail",
+                      "reread", "shutdown", "version"])
+    os.kill(pid, signal.SIGKILL)
+    res.append(("exit", d.wait_exit()))
+    return res
+
+
+def test_shutdown_state(daemon, oracle):
+    res = by_cmd(compare(daemon, oracle, scenario_shutdown_waits))
+    assert res["shutdown"][0][:2] == (0, "Shut down\n")
+    assert "SHUTDOWN_STATE" in res["status"][0][1]
+    assert res["exit"] == [(0,)]
+
+
+# ---------------------------------------------------------------- -c, -s, -u, -p
+
+AUTH_UNIX = """
+    [unix_http_server]
+    file=@TMP@/s.sock
+    username=alice
+    password=secret
+
+    [supervisord]
+    logfile=@TMP@/supervisord.log
+    pidfile=@TMP@/supervisord.pid
+    childlogdir=@TMP@
+    nodaemon=true
+
+    [rpcinterface:supervisor]
+    supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+    [supervisorctl]
+    serverurl=unix://@TMP@/s.sock
+
+    [program:a]
+    command=sleep 100
+    startsecs=0
+    stopwaitsecs=2
+    """
+
+
+def bare_ctl(d, *args, conf=None):
+    """supervisorctl without the harness's config (conf=None: an empty [supervisorctl])."""
+    if conf is None:
+        conf = d.tmp / "empty.conf"
+        conf.write_text("[supervisorctl]\n")
+    cmd = [str(CTL), "-c", str(conf)] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=CTL_TIMEOUT,
+                       stdin=subprocess.DEVNULL, cwd=str(d.tmp))
+    return (" ".join(map(str, args)).replace(str(d.tmp), "<TMP>"), p.returncode,
+            d.norm(p.stdout), d.norm(p.stderr))
+
+
+def scenario_options(d):
+    """-c FILE, -s URL, -u/-p against a unix socket with auth."""
+    d.start(raw=AUTH_UNIX, wait_ready=False)
+    url = "unix://%s" % d.sock
+    wait_until(lambda: bare_ctl(d, "-s", url, "-u", "alice", "-p", "secret", "status")[1] == 0,
+               daemon=d, what="daemon answering")
+    res = [
+        bare_ctl(d, "-s", url, "-u", "alice", "-p", "secret", "status"),
+        bare_ctl(d, "-s", url, "-u", "alice", "-p", "secret", "pid", "a"),
+        bare_ctl(d, "-s", url, "-u", "alice", "-p", "wrong", "status"),
+        bare_ctl(d, "-s", url, "-u", "bob", "-p", "secret", "status"),
+        bare_ctl(d, "-s", url, "status"),
+        bare_ctl(d, "-s", url, "-u", "alice", "status"),
+        bare_ctl(d, "-s", url + ".nosuch", "status"),
+        bare_ctl(d, "-s", "http://127.0.0.1:1", "status"),
+        bare_ctl(d, "-s", "bogus://x", "status"),
+        # -c: credentials from the [supervisorctl] section
+        bare_ctl(d, "status", conf=write_ctl_conf(d, "ctl-ok.conf", url, "alice", "secret")),
+        bare_ctl(d, "status", conf=write_ctl_conf(d, "ctl-bad.conf", url, "alice", "nope")),
+        bare_ctl(d, "-p", "secret", "status", conf=write_ctl_conf(d, "ctl-bad.conf", url, "alice", "nope")),
+        bare_ctl(d, "status", conf=d.tmp / "nosuch.conf"),
+        bare_ctl(d, "-s", url, "-u", "alice", "-p", "secret", "shutdown"),
+    ]
+    res.append(("exit", d.wait_exit()))
+    return res
+
+
+def write_ctl_conf(d, name, url, user, password):
+    p = d.tmp / name
+    p.write_text("[supervisorctl]\nserverurl=%s\nusername=%s\npassword=%s\n" % (url, user, password))
+    return p
+
+
+def test_options_and_unix_auth(daemon, oracle):
+    res = compare(daemon, oracle, scenario_options)
+    assert res[0][1:3] == (0, "a                                RUNNING   pid N, uptime T\n")
+    for i in (2, 3, 4, 5, 10):  # wrong or missing credentials
+        assert res[i][1] == 1 and res[i][2].startswith(
+            "Server requires authentication\nerror: <class 'xmlrpc.client.ProtocolError'>, "
+            "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>"), res[i]
+    assert res[6][1:3] == (4, "unix://<TMP>/s.sock.nosuch no such file\n")
+    assert res[9][1] == 0
+    assert res[11][1] == 0
+    assert res[-2][1:3] == (0, "Shut down\n")
+    assert res[-1] == ("exit", 0)
