@@ -174,8 +174,11 @@ impl Document {
             let Some(sect) = cursect else {
                 return Err(IniError {
                     file: file.to_path_buf(),
+                    // Python configparser's MissingSectionHeaderError text, as the reference
+                    // shows it.
                     message: format!(
-                        "File contains no section headers: line {}: {}",
+                        "File contains no section headers.\nfile: '{}', line: {}\n{}",
+                        file.display(),
                         lineno,
                         py_repr(line)
                     ),
@@ -338,7 +341,7 @@ mod tests {
         let e = d.read_str("x=1\n[a]\n", Path::new("t.conf")).unwrap_err();
         assert_eq!(
             e.message,
-            "File contains no section headers: line 1: 'x=1\\n'"
+            "File contains no section headers.\nfile: 't.conf', line: 1\n'x=1\\n'"
         );
         let e = d
             .read_str("[a]\njunk\nok=1\n=v\n", Path::new("t.conf"))

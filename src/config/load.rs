@@ -231,11 +231,8 @@ impl Loader<'_> {
     }
 
     fn bad_value(&self, section: &str, key: &str, reason: String) -> ConfigError {
-        self.err(
-            section,
-            Some(key),
-            format!("Invalid value for '{}': {}", key, reason),
-        )
+        // The reference's reason alone; Display adds the section, the file and the key.
+        self.err(section, Some(key), reason)
     }
 
     fn raw(&self, section: &str, key: &str) -> Option<&Entry> {

@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 
 /// A rejected configuration: printed as one line, exit status 2, nothing started.
 ///
-/// `message` is a full sentence (the reference's wording where it has one) and names the key
-/// when there is one; `Display` adds the section and the file:
-/// `Invalid value for 'stopsignal': value 'FOO' is not a valid signal name in section
-/// 'program:x' (file: /abs/supervisord.conf)`. The caller adds the `Error: ` prefix and the
+/// `message` is the reference's wording where it has one; `Display` adds the section, the file
+/// and the key as the reference words the first two:
+/// `value 'FOO' is not a valid signal name in section 'program:x' (file:
+/// '/abs/supervisord.conf') (key: 'stopsignal')`. The caller adds the `Error: ` prefix and the
 /// reference's `For help, use supervisord -h` line (see `cli::usage_text`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigError {
@@ -45,17 +45,21 @@ impl ConfigError {
 }
 
 impl fmt::Display for ConfigError {
+    /// The reference's wording (`<message> in section 'program:x' (file: '<path>')`), then the
+    /// key when the message does not already name it: `(key: 'stopsignal')`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.key {
-            Some(k) if !self.message.contains(k.as_str()) => {
-                write!(f, "Invalid value for '{}': {}", k, self.message)?
-            }
-            _ => write!(f, "{}", self.message)?,
-        }
+        write!(f, "{}", self.message)?;
         if let Some(s) = &self.section {
             write!(f, " in section '{}'", s)?;
         }
-        write!(f, " (file: {})", self.file.display())
+        let file = format!("'{}'", self.file.display());
+        if !self.message.contains(&format!("file: {}", file)) {
+            write!(f, " (file: {})", file)?;
+        }
+        match &self.key {
+            Some(k) if !self.message.contains(&format!("'{}'", k)) => write!(f, " (key: '{}')", k),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -328,7 +328,7 @@ fn errors_name_the_included_file() {
     assert_eq!(
         e.to_string(),
         format!(
-            "Invalid value for 'stopsignal': value 'FOO' is not a valid signal name in section 'program:bad' (file: {})",
+            "value 'FOO' is not a valid signal name in section 'program:bad' (file: '{}') (key: 'stopsignal')",
             inc.display()
         )
     );
@@ -458,15 +458,14 @@ fn bad_values_name_file_section_and_key() {
         assert_eq!(e.file, file);
         assert_eq!(e.section.as_deref(), Some(*section), "{}", text);
         assert_eq!(e.key.as_deref(), Some(*key), "{}", text);
+        let key_note = if reason.contains(&format!("'{}'", key)) {
+            String::new()
+        } else {
+            format!(" (key: '{}')", key)
+        };
         assert_eq!(
             e.to_string(),
-            format!(
-                "Invalid value for '{}': {} in section '{}' (file: {})",
-                key,
-                reason,
-                section,
-                file.display()
-            )
+            format!("{} in section '{}' (file: '{}'){}", reason, section, file.display(), key_note)
         );
     }
 }

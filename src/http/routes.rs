@@ -162,7 +162,12 @@ where
             .map(HeaderValue::as_bytes);
         match creds.check(value) {
             Outcome::Allowed => {}
-            Outcome::Unauthorized => return unauthorized(),
+            Outcome::Unauthorized => {
+                // Read the request's body first (up to the limit), as the reference does: a
+                // client still sending it would otherwise see a broken pipe, not the 401.
+                let _ = Limited::new(req.into_body(), MAX_BODY as usize).collect().await;
+                return unauthorized();
+            }
             Outcome::Malformed => return error_response(StatusCode::BAD_REQUEST),
             Outcome::ServerError => return error_response(StatusCode::INTERNAL_SERVER_ERROR),
         }

@@ -80,11 +80,13 @@ impl Args {
         }
     }
 
-    /// A value used as text where the reference formats anything (`signal`): ints become digits.
+    /// A value used as text where the reference takes anything (a group name looked up in a
+    /// dict, a signal given to `int()`): ints become digits, a double its integer part.
     pub fn text(&self, i: usize) -> Result<String, Fault> {
         match self.get(i) {
             Some(Value::String(s)) => Ok(s.clone()),
             Some(Value::Integer(n)) => Ok(n.to_string()),
+            Some(Value::Double(d)) if d.is_finite() => Ok((d.trunc() as i64).to_string()),
             _ => Err(Fault::new(faults::INCORRECT_PARAMETERS)),
         }
     }

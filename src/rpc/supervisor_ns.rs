@@ -481,6 +481,12 @@ fn start_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) -
     if p.rec.spawnerr.is_some() {
         return Outcome::Done(Err(Fault::with(faults::SPAWN_ERROR, name)));
     }
+    // As the reference calls `transition()` here: with startsecs=0 the process is RUNNING now,
+    // so the call does not wait (and a group call lists it in process order).
+    if p.rec.state == ProcessState::Starting && p.config.startsecs == 0 {
+        s.apply(gi, pi, Event::Tick);
+    }
+    let p = &s.groups[gi].processes[pi];
     if wait && p.rec.state != ProcessState::Running {
         return Outcome::Wait(s.wait_running((gi, pi), name.to_string()));
     }
@@ -612,7 +618,7 @@ async fn start_process(h: SupervisorHandle, a: Args) -> Reply {
 }
 
 async fn start_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0)?;
+    let name = a.text(0)?;
     let wait = a.flag(1, true);
     let items = on_actor(&h, move |s| {
         let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
@@ -650,7 +656,7 @@ async fn stop_process(h: SupervisorHandle, a: Args) -> Reply {
 }
 
 async fn stop_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0)?;
+    let name = a.text(0)?;
     let wait = a.flag(1, true);
     let items = on_actor(&h, move |s| {
         let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
@@ -704,7 +710,7 @@ async fn signal_process(h: SupervisorHandle, a: Args) -> Reply {
 }
 
 async fn signal_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0)?;
+    let name = a.text(0)?;
     let sig = a.text(1)?;
     on_actor(&h, move |s| {
         let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
