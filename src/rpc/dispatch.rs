@@ -91,6 +91,12 @@ impl Args {
         }
     }
 
+    /// Any value as Python's `str()` would show it, for parameters the reference only compares
+    /// or formats (a group name looked up in a dict, a remote event's type and data).
+    pub fn loose_text(&self, i: usize) -> Result<String, Fault> {
+        self.get(i).map(py_str).ok_or_else(|| Fault::new(faults::INCORRECT_PARAMETERS))
+    }
+
     /// An int argument; the reference calls `int()` on it, so numeric strings pass too.
     pub fn int(&self, i: usize) -> Result<i64, Fault> {
         match self.get(i) {
@@ -118,6 +124,29 @@ impl Args {
 
     pub fn value(&self, i: usize) -> Option<&Value> {
         self.get(i)
+    }
+}
+
+/// Python's `str()` of an XML-RPC value (close enough for names and event text).
+pub fn py_str(v: &Value) -> String {
+    fn repr(v: &Value) -> String {
+        match v {
+            Value::String(s) => crate::config::values::py_repr(s),
+            other => py_str(other),
+        }
+    }
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Integer(n) => n.to_string(),
+        Value::Boolean(b) => if *b { "True".into() } else { "False".into() },
+        Value::Double(d) => format!("{:?}", d),
+        Value::Array(items) => format!("[{}]", items.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        Value::Struct(m) => format!(
+            "{{{}}}",
+            m.iter().map(|(k, v)| format!("{}: {}", crate::config::values::py_repr(k), repr(v))).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
+        _ => "None".into(),
     }
 }
 

@@ -414,7 +414,7 @@ pub fn diff_to_active(s: &Supervisor) -> (Vec<String>, Vec<String>, Vec<String>)
 }
 
 async fn add_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0)?;
+    let name = a.loose_text(0)?;
     on_actor(&h, move |s| {
         let Some(cfg) = s.config.groups.iter().find(|g| g.name == name).cloned() else {
             return Err(Fault::with(faults::BAD_NAME, &name));
@@ -428,7 +428,11 @@ async fn add_process_group(h: SupervisorHandle, a: Args) -> Reply {
 }
 
 async fn remove_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0)?;
+    // The reference looks the name up in a dict: a list or struct is unhashable there.
+    if matches!(a.value(0), Some(Value::Array(_) | Value::Struct(_))) {
+        return Err(Fault::new(faults::INCORRECT_PARAMETERS));
+    }
+    let name = a.loose_text(0)?;
     on_actor(&h, move |s| s.remove_group(&name).map(|_| v::b(true))).await
 }
 
@@ -997,8 +1001,8 @@ async fn send_process_stdin(h: SupervisorHandle, a: Args) -> Reply {
 }
 
 async fn send_remote_comm_event(h: SupervisorHandle, a: Args) -> Reply {
-    let kind = a.text(0)?;
-    let data = a.text(1)?;
+    let kind = a.loose_text(0)?;
+    let data = a.loose_text(1)?;
     h.call(move |s| s.remote_comm_event(&kind, &data)).await.map_err(gone)?;
     Ok(v::b(true))
 }
