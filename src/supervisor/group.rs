@@ -143,7 +143,11 @@ impl Process {
             s.set_format(self.config.logformat);
             s
         });
-        let req = SpawnRequest { config: &self.config, extra_env: self.extra_env(daemon), stdin_socket: extras.stdin_socket };
+        let mut env = self.extra_env(daemon);
+        if extras.listener {
+            env.extend(listener_credentials(daemon));
+        }
+        let req = SpawnRequest { config: &self.config, extra_env: env, stdin_socket: extras.stdin_socket };
         let spawned = spawn::spawn(&req)?;
         let (mut stdout_sink, mut stderr_sink) = (stdout_sink, stderr_sink);
         if let Some(h) = &extras.handle {
@@ -261,6 +265,21 @@ pub fn server_url(cfg: &ProcessConfig, daemon: &Config) -> Option<String> {
         let host = if inet.host.is_empty() { "localhost" } else { inet.host.as_str() };
         format!("http://{}:{}", host, inet.port)
     })
+}
+
+/// What an event listener needs to call back with `supervisor.childutils.getRPCInterface`
+/// when the server behind `SUPERVISOR_SERVER_URL` (the unix socket first, as that URL) has
+/// credentials: `SUPERVISOR_USERNAME` and `SUPERVISOR_PASSWORD`. Only listeners get them.
+pub fn listener_credentials(daemon: &Config) -> Vec<(String, String)> {
+    let (user, pass) = match (&daemon.unix_http_server, &daemon.inet_http_server) {
+        (Some(u), _) => (u.username.clone(), u.password.clone()),
+        (None, Some(i)) => (i.username.clone(), i.password.clone()),
+        (None, None) => (None, None),
+    };
+    match (user, pass) {
+        (Some(u), Some(p)) => vec![("SUPERVISOR_USERNAME".into(), u), ("SUPERVISOR_PASSWORD".into(), p)],
+        _ => Vec::new(),
+    }
 }
 
 /// `make_namespec`.
