@@ -33,8 +33,8 @@ fi
 
 failed=()
 if [ "${SKIP_CARGO:-0}" != 1 ]; then
-    echo "== cargo test"
-    cargo test || failed+=("cargo test")
+    echo "== cargo test --release (unit tests; shares the release build's dependencies)"
+    cargo test --release || failed+=("cargo test")
     echo "== cargo build --release"
     cargo build --release || failed+=("cargo build --release")
 fi
