@@ -81,7 +81,7 @@ fn cpu_seconds(pid: i32) -> f64 {
 fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
     let table = ProcTable::scan();
     let mut out = String::with_capacity(256 + rows.len() * 900);
-    let mut family = |out: &mut String, name: &str, kind: &str, help: &str| {
+    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", name, help, name, kind);
     };
     family(&mut out, "supervisord_up", "gauge", "1 while the daemon answers.");

@@ -11,4 +11,3 @@ pub mod routes;
 pub mod server;
 pub mod web;
 
-pub use server::{Servers, start};

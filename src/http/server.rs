@@ -56,11 +56,13 @@ pub struct Servers {
 
 impl Servers {
     /// The address the inet server listens on (useful with port 0).
+    #[cfg(test)]
     pub fn inet_addr(&self) -> Option<SocketAddr> {
         self.inet_addr
     }
 
     /// The unix socket file this process created, if any.
+    #[cfg(test)]
     pub fn unix_socket(&self) -> Option<&Path> {
         self.unix_socket.as_deref()
     }

@@ -53,8 +53,8 @@
 //!
 //! The reference turns log bytes into strings with a strict UTF-8 decode (`as_string`). When
 //! that fails (a read that splits a multi-byte character, or binary output) the request
-//! ends in an HTTP 500. [`as_string`] mirrors that check and [`internal_error`] builds the
-//! fault the HTTP server turns into that 500; [`lossy_string`] is the forgiving alternative.
+//! ends in an HTTP 500. Ours uses [`lossy_string`] instead: invalid sequences become U+FFFD
+//! and the reply carries the rest.
 
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
@@ -704,33 +704,14 @@ pub(crate) fn py_float_repr(d: f64) -> String {
 /// a `UnicodeDecodeError` reading a log whose bytes are not UTF-8).
 pub const INTERNAL_ERROR_CODE: i32 = i32::MIN;
 
-/// A fault that makes the server reply HTTP 500, as the reference does on an unexpected
-/// exception in a method. `detail` is only for our logs.
-pub fn internal_error(detail: impl std::fmt::Display) -> Fault {
-    Fault {
-        code: INTERNAL_ERROR_CODE,
-        string: detail.to_string(),
-    }
-}
-
-/// Whether `f` was built by [`internal_error`].
+/// Whether `f` asks for a bare HTTP 500 (code [`INTERNAL_ERROR_CODE`]); no method builds one
+/// now: log bytes that are not UTF-8 are replaced rather than failing the request.
 pub fn is_internal_error(f: &Fault) -> bool {
     f.code == INTERNAL_ERROR_CODE
 }
 
-/// The reference's `as_string(bytes)`: a strict UTF-8 decode. On failure the reference's
-/// request ends in HTTP 500; return `Err(internal_error(..))` from the method to do the same.
-pub fn as_string(bytes: Vec<u8>) -> Result<String, Fault> {
-    String::from_utf8(bytes).map_err(|e| {
-        internal_error(format!(
-            "'utf-8' codec can't decode bytes: {}",
-            e.utf8_error()
-        ))
-    })
-}
-
-/// Child output as text, invalid UTF-8 replaced by U+FFFD (a deliberate, more forgiving
-/// alternative to [`as_string`]).
+/// Child output as text, invalid UTF-8 replaced by U+FFFD (a deliberate difference: the
+/// reference decodes strictly and fails the request with HTTP 500).
 pub fn lossy_string(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -1100,8 +1081,6 @@ bGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsbw==\n</base64></value>\
 
     #[test]
     fn helpers() {
-        assert_eq!(as_string(b"ok".to_vec()).unwrap(), "ok");
-        assert!(is_internal_error(&as_string(vec![0xe2, 0x82]).unwrap_err()));
         assert_eq!(lossy_string(&[b'a', 0xff]), "a\u{fffd}");
     }
 }

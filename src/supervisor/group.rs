@@ -237,7 +237,9 @@ impl Process {
 
 /// Finish a stdin write once the pipe has room.
 async fn write_later(fd: OwnedFd, data: Vec<u8>) {
-    let Ok(afd) = tokio::io::unix::AsyncFd::new(fd) else { return };
+    // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
+    let registered = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::WRITABLE) };
+    let Ok(afd) = registered else { return };
     let mut off = 0;
     while off < data.len() {
         let Ok(mut guard) = afd.writable().await else { return };

@@ -35,6 +35,8 @@ pub enum Mood {
     Shutdown = -1,
     Restarting = 0,
     Running = 1,
+    /// The reference defines it (code 2) but never enters it; kept for its name and code.
+    #[allow(dead_code)]
     Fatal = 2,
 }
 
@@ -279,14 +281,7 @@ impl Supervisor {
     }
 
     fn kill(&mut self, gi: usize, pi: usize, pid: i32, sig: i32, as_group: bool) {
-        use nix::sys::signal::{kill, Signal};
-        use nix::unistd::Pid;
-        let target = if as_group { -pid } else { pid };
-        let signal = match Signal::try_from(sig) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
-        if let Err(e) = kill(Pid::from_raw(target), signal) {
+        if let Err(e) = reaper::send_signal(pid, sig, as_group) {
             let name = &self.groups[gi].processes[pi].config.name;
             if e == nix::errno::Errno::ESRCH {
                 log(
@@ -657,9 +652,6 @@ impl Supervisor {
         self.notify(crate::events::Event::remote_communication(kind, data));
     }
 
-    pub fn pid_of(&self, key: (usize, usize)) -> i32 {
-        self.groups[key.0].processes[key.1].rec.pid
-    }
 }
 
 /// Run the actor until the daemon shuts down or restarts; returns the final mood and the

@@ -775,6 +775,16 @@ mod tests {
     }
 
     #[test]
+    fn wait_statuses_read_as_the_reference() {
+        assert_eq!(ExitKind::Exited(3).describe(), (3, "exit status 3".to_string()));
+        assert_eq!(ExitKind::Signaled { signal: 9, core: false }.describe(), (-1, "terminated by SIGKILL".into()));
+        assert_eq!(
+            ExitKind::Signaled { signal: 11, core: true }.describe().1,
+            "terminated by SIGSEGV (core dumped)"
+        );
+    }
+
+    #[test]
     fn killed_by_signal_unexpectedly() {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));

@@ -27,29 +27,6 @@ impl ExitStatus {
             None
         }
     }
-
-    /// The reference's `exitstatus`: the exit status, or -1 when killed by a signal.
-    pub fn code(&self) -> i32 {
-        match *self {
-            ExitStatus::Exited(c) => c,
-            ExitStatus::Signaled(..) => -1,
-        }
-    }
-
-    /// The reference's wording: `exit status 1`, `terminated by SIGKILL`,
-    /// `terminated by SIGSEGV (core dumped)`.
-    pub fn describe(&self) -> String {
-        match *self {
-            ExitStatus::Exited(c) => format!("exit status {}", c),
-            ExitStatus::Signaled(sig, core) => {
-                let mut s = format!("terminated by {}", signal_name(sig));
-                if core {
-                    s.push_str(" (core dumped)");
-                }
-                s
-            }
-        }
-    }
 }
 
 /// Reaps every exited child with `waitpid(-1, WNOHANG)` until none is left; returns
@@ -76,6 +53,7 @@ pub fn reap_all() -> Vec<(i32, ExitStatus)> {
 
 /// Waits (blocking) for one specific child; for tests and for shutdown paths that must
 /// not steal other children's statuses.
+#[cfg(test)]
 pub fn wait_pid(pid: i32) -> Result<ExitStatus, Errno> {
     loop {
         let mut status: libc::c_int = 0;
@@ -202,13 +180,6 @@ mod tests {
 
     #[test]
     fn decodes_statuses() {
-        assert_eq!(ExitStatus::Exited(3).describe(), "exit status 3");
-        assert_eq!(ExitStatus::Signaled(9, false).describe(), "terminated by SIGKILL");
-        assert_eq!(
-            ExitStatus::Signaled(11, true).describe(),
-            "terminated by SIGSEGV (core dumped)"
-        );
-        assert_eq!(ExitStatus::Signaled(9, false).code(), -1);
         assert_eq!(signal_name(15), "SIGTERM");
         assert_eq!(signal_name(32), "signal 32");
         assert_eq!(signal_name(0), "signal 0");

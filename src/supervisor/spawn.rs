@@ -977,7 +977,7 @@ mod child {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{AutoRestart, LogTarget, StreamLogConfig};
+    use crate::config::model::{LogTarget, StreamLogConfig};
     use crate::supervisor::reaper::{wait_pid, ExitStatus};
 
     fn stream() -> StreamLogConfig {
