@@ -61,11 +61,6 @@ impl Servers {
         self.inet_addr
     }
 
-    /// The unix socket file this process created, if any.
-    #[cfg(test)]
-    pub fn unix_socket(&self) -> Option<&Path> {
-        self.unix_socket.as_deref()
-    }
 
     /// Stop accepting and drop every open connection (the reference's `close_httpservers`,
     /// used before a reload). The unix socket file stays; a later [`start`] replaces it.
