@@ -38,7 +38,7 @@ PROGRAMS = """
     stopwaitsecs=2
 
     [program:e]
-    command=sh -c "exit 3"
+    command=sh -c "sleep 0.3; exit 3"
     startsecs=0
     autorestart=false
     """
@@ -465,7 +465,7 @@ def scenario_reload(d):
     d.wait_state("a", "RUNNING")
     add_new_program(d)
     res = script(d, ["reload", lambda d: d.wait_ready(), wait("new", "RUNNING"),
-                     wait("a", "RUNNING"), "status", "avail"])
+                     wait("a", "RUNNING"), wait("g:e", "EXITED"), "status", "avail"])
     res.append(("daemon still running", d.proc.poll() is None))
     return res
 
