@@ -10,7 +10,7 @@ from conftest import HERE, REPO, compare
 # The user's file: from shared/ beside the repo when present, else the
 # verbatim copy committed with the tests.
 SHARED_TUTORIAL = REPO.parent / "shared" / "tutorial" / "supervisord.conf"
-FIXTURE_TUTORIAL = HERE / "fixtures" / "tutorial" / "supervisord.conf"
+FIXTURE_TUTORIAL = REPO / "conf" / "tutorial" / "supervisord.conf"
 
 
 def tutorial_conf():

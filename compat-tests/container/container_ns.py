@@ -40,11 +40,11 @@ SIGTERM_TIMES = {}
 
 def tutorial_dir():
     """The user's files: ../shared/tutorial/ beside the repo when present,
-    else the verbatim copy committed here."""
+    else the verbatim copy in conf/tutorial/ (test_dockerfile checks it is one)."""
     shared = os.path.join(os.path.dirname(REPO_ROOT), "shared", "tutorial")
     if all(os.path.isfile(os.path.join(shared, f)) for f in USER_FILES):
         return shared
-    return os.path.join(HERE, "tutorial")
+    return os.path.join(REPO_ROOT, "conf", "tutorial")
 
 
 def _cache_root():

@@ -19,20 +19,61 @@ pub const API_VERSION: &str = "3.0";
 pub const SUPERVISOR_VERSION: &str = "4.2.5";
 
 macro_rules! method {
-    ($name:literal, $min:literal, $max:literal, $f:path, $help:literal) => {
+    ($name:literal, $min:literal, $max:literal, $f:path, $help:expr) => {
         Method { name: $name, help: $help, min_args: $min, max_args: $max, call: |h, a| boxed($f(h, a)) }
     };
 }
 
+// Help texts shared by a method and its older alias.
+const HELP_GET_A_P_I_VERSION: &str = r#" Return the version of the RPC API used by supervisord
+
+        @return string version id
+        "#;
+
+const HELP_READ_LOG: &str = r#" Read length bytes from the main log starting at offset
+
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "#;
+
+const HELP_READ_PROCESS_STDOUT_LOG: &str = r#" Read length bytes from name's stdout log starting at offset
+
+        @param string name        the name of the process (or 'group:name')
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "#;
+
+const HELP_TAIL_PROCESS_STDOUT_LOG: &str = r#"
+        Provides a more efficient way to tail the (stdout) log than
+        readProcessStdoutLog().  Use readProcessStdoutLog() to read
+        chunks and tailProcessStdoutLog() to tail.
+
+        Requests (length) bytes from the (name)'s log, starting at
+        (offset).  If the total log size is greater than (offset +
+        length), the overflow flag is set and the (offset) is
+        automatically increased to position the buffer at the end of
+        the log.  If less than (length) bytes are available, the
+        maximum number of available bytes will be returned.  (offset)
+        returned is always the last offset in the log +1.
+
+        @param string name         the name of the process (or 'group:name')
+        @param int offset          offset to start reading from
+        @param int length          maximum number of bytes to return
+        @return array result       [string bytes, int offset, bool overflow]
+        "#;
+
+const HELP_CLEAR_PROCESS_LOGS: &str = r#" Clear the stdout and stderr logs for the named process and
+        reopen them.
+
+        @param string name   The name of the process (or 'group:name')
+        @return boolean result      Always True unless error
+        "#;
+
 pub static METHODS: &[Method] = &[
-    method!("supervisor.getAPIVersion", 0, 0, get_api_version, r#" Return the version of the RPC API used by supervisord
-
-        @return string version id
-        "#),
-    method!("supervisor.getVersion", 0, 0, get_api_version, r#" Return the version of the RPC API used by supervisord
-
-        @return string version id
-        "#),
+    method!("supervisor.getAPIVersion", 0, 0, get_api_version, HELP_GET_A_P_I_VERSION),
+    method!("supervisor.getVersion", 0, 0, get_api_version, HELP_GET_A_P_I_VERSION),
     method!("supervisor.getSupervisorVersion", 0, 0, get_supervisor_version, r#" Return the version of the supervisor package in use by supervisord
 
         @return string version id
@@ -49,18 +90,8 @@ pub static METHODS: &[Method] = &[
 
         @return int PID
         "#),
-    method!("supervisor.readLog", 2, 2, read_log, r#" Read length bytes from the main log starting at offset
-
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "#),
-    method!("supervisor.readMainLog", 2, 2, read_log, r#" Read length bytes from the main log starting at offset
-
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "#),
+    method!("supervisor.readLog", 2, 2, read_log, HELP_READ_LOG),
+    method!("supervisor.readMainLog", 2, 2, read_log, HELP_READ_LOG),
     method!("supervisor.clearLog", 0, 0, clear_log, r#" Clear the main log.
 
         @return boolean result always returns True unless error
@@ -164,20 +195,8 @@ pub static METHODS: &[Method] = &[
 
         @return array result  An array of process status results
         "#),
-    method!("supervisor.readProcessStdoutLog", 3, 3, read_process_stdout_log, r#" Read length bytes from name's stdout log starting at offset
-
-        @param string name        the name of the process (or 'group:name')
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "#),
-    method!("supervisor.readProcessLog", 3, 3, read_process_stdout_log, r#" Read length bytes from name's stdout log starting at offset
-
-        @param string name        the name of the process (or 'group:name')
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "#),
+    method!("supervisor.readProcessStdoutLog", 3, 3, read_process_stdout_log, HELP_READ_PROCESS_STDOUT_LOG),
+    method!("supervisor.readProcessLog", 3, 3, read_process_stdout_log, HELP_READ_PROCESS_STDOUT_LOG),
     method!("supervisor.readProcessStderrLog", 3, 3, read_process_stderr_log, r#" Read length bytes from name's stderr log starting at offset
 
         @param string name        the name of the process (or 'group:name')
@@ -185,42 +204,8 @@ pub static METHODS: &[Method] = &[
         @param int length         number of bytes to read from the log.
         @return string result     Bytes of log
         "#),
-    method!("supervisor.tailProcessStdoutLog", 3, 3, tail_process_stdout_log, r#"
-        Provides a more efficient way to tail the (stdout) log than
-        readProcessStdoutLog().  Use readProcessStdoutLog() to read
-        chunks and tailProcessStdoutLog() to tail.
-
-        Requests (length) bytes from the (name)'s log, starting at
-        (offset).  If the total log size is greater than (offset +
-        length), the overflow flag is set and the (offset) is
-        automatically increased to position the buffer at the end of
-        the log.  If less than (length) bytes are available, the
-        maximum number of available bytes will be returned.  (offset)
-        returned is always the last offset in the log +1.
-
-        @param string name         the name of the process (or 'group:name')
-        @param int offset          offset to start reading from
-        @param int length          maximum number of bytes to return
-        @return array result       [string bytes, int offset, bool overflow]
-        "#),
-    method!("supervisor.tailProcessLog", 3, 3, tail_process_stdout_log, r#"
-        Provides a more efficient way to tail the (stdout) log than
-        readProcessStdoutLog().  Use readProcessStdoutLog() to read
-        chunks and tailProcessStdoutLog() to tail.
-
-        Requests (length) bytes from the (name)'s log, starting at
-        (offset).  If the total log size is greater than (offset +
-        length), the overflow flag is set and the (offset) is
-        automatically increased to position the buffer at the end of
-        the log.  If less than (length) bytes are available, the
-        maximum number of available bytes will be returned.  (offset)
-        returned is always the last offset in the log +1.
-
-        @param string name         the name of the process (or 'group:name')
-        @param int offset          offset to start reading from
-        @param int length          maximum number of bytes to return
-        @return array result       [string bytes, int offset, bool overflow]
-        "#),
+    method!("supervisor.tailProcessStdoutLog", 3, 3, tail_process_stdout_log, HELP_TAIL_PROCESS_STDOUT_LOG),
+    method!("supervisor.tailProcessLog", 3, 3, tail_process_stdout_log, HELP_TAIL_PROCESS_STDOUT_LOG),
     method!("supervisor.tailProcessStderrLog", 3, 3, tail_process_stderr_log, r#"
         Provides a more efficient way to tail the (stderr) log than
         readProcessStderrLog().  Use readProcessStderrLog() to read
@@ -239,18 +224,8 @@ pub static METHODS: &[Method] = &[
         @param int length          maximum number of bytes to return
         @return array result       [string bytes, int offset, bool overflow]
         "#),
-    method!("supervisor.clearProcessLogs", 1, 1, clear_process_logs, r#" Clear the stdout and stderr logs for the named process and
-        reopen them.
-
-        @param string name   The name of the process (or 'group:name')
-        @return boolean result      Always True unless error
-        "#),
-    method!("supervisor.clearProcessLog", 1, 1, clear_process_logs, r#" Clear the stdout and stderr logs for the named process and
-        reopen them.
-
-        @param string name   The name of the process (or 'group:name')
-        @return boolean result      Always True unless error
-        "#),
+    method!("supervisor.clearProcessLogs", 1, 1, clear_process_logs, HELP_CLEAR_PROCESS_LOGS),
+    method!("supervisor.clearProcessLog", 1, 1, clear_process_logs, HELP_CLEAR_PROCESS_LOGS),
     method!("supervisor.clearAllProcessLogs", 0, 0, clear_all_process_logs, r#" Clear all process log files
 
         @return array result   An array of process status info structs
