@@ -38,7 +38,7 @@ impl Scratch {
     fn ctx(&self) -> Context {
         Context {
             environ: vec![
-                ("HOME".into(), "/home/t".into()),
+                ("HOME".into(), "home-of-t".into()),
                 ("FOO".into(), "bar".into()),
             ],
             host_node_name: "testhost".into(),

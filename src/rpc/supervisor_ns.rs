@@ -524,33 +524,45 @@ fn status_struct(name: &str, group: &str, r: Result<(), Fault>) -> Value {
 
 type Selected = Vec<(usize, usize)>;
 
-/// Start the selected processes that are not running; collect their outcomes.
-fn start_many(s: &mut Supervisor, sel: Selected, wait: bool) -> Vec<(String, String, Outcome)> {
-    let mut out = Vec::new();
-    for (gi, pi) in sel {
-        let p = &s.groups[gi].processes[pi];
-        if p.rec.state.is_running() {
-            continue;
-        }
-        let (name, group, spec) = (p.config.name.clone(), s.groups[gi].config.name.clone(), p.namespec());
-        let o = start_one(s, gi, pi, &spec, wait);
-        out.push((name, group, o));
-    }
-    out
+/// Start or stop, the two verbs that share their shape (the reference's `make_allfunc`).
+#[derive(Clone, Copy)]
+enum Verb {
+    Start,
+    Stop,
 }
 
-fn stop_many(s: &mut Supervisor, sel: Selected, wait: bool) -> Vec<(String, String, Outcome)> {
-    let mut out = Vec::new();
-    for (gi, pi) in sel {
-        let p = &s.groups[gi].processes[pi];
-        if !p.rec.state.is_running() {
-            continue;
+impl Verb {
+    /// The per-process call for one name.
+    fn one(self, s: &mut Supervisor, gi: usize, pi: usize, spec: &str, wait: bool) -> Outcome {
+        match self {
+            Verb::Start => start_one(s, gi, pi, spec, wait),
+            Verb::Stop => stop_one(s, gi, pi, spec, wait),
         }
-        let (name, group, spec) = (p.config.name.clone(), s.groups[gi].config.name.clone(), p.namespec());
-        let o = stop_one(s, gi, pi, &spec, wait);
-        out.push((name, group, o));
     }
-    out
+
+    /// Group and all-process calls skip processes already where the verb leads
+    /// (`isNotRunning` for start, `isRunning` for stop).
+    fn applies(self, state: ProcessState) -> bool {
+        match self {
+            Verb::Start => !state.is_running(),
+            Verb::Stop => state.is_running(),
+        }
+    }
+
+    /// Apply the verb to the selected processes it applies to; collect their outcomes.
+    fn many(self, s: &mut Supervisor, sel: Selected, wait: bool) -> Vec<(String, String, Outcome)> {
+        let mut out = Vec::new();
+        for (gi, pi) in sel {
+            let p = &s.groups[gi].processes[pi];
+            if !self.applies(p.rec.state) {
+                continue;
+            }
+            let (name, group, spec) = (p.config.name.clone(), s.groups[gi].config.name.clone(), p.namespec());
+            let o = self.one(s, gi, pi, &spec, wait);
+            out.push((name, group, o));
+        }
+        out
+    }
 }
 
 fn group_members(s: &Supervisor, gi: usize) -> Selected {
@@ -575,7 +587,8 @@ fn all_lexical(s: &Supervisor) -> Selected {
     out
 }
 
-async fn start_process(h: SupervisorHandle, a: Args) -> Reply {
+/// startProcess / stopProcess: one process, or a whole group for `group:*`.
+async fn control(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
     let spec = a.string(0)?;
     let wait = a.flag(1, true);
     enum R {
@@ -585,8 +598,8 @@ async fn start_process(h: SupervisorHandle, a: Args) -> Reply {
     let r = on_actor(&h, move |s| {
         let (gi, pi) = lookup(s, &spec)?;
         Ok(match pi {
-            Some(pi) => R::One(start_one(s, gi, pi, &spec, wait)),
-            None => R::Group(start_many(s, group_members(s, gi), wait)),
+            Some(pi) => R::One(verb.one(s, gi, pi, &spec, wait)),
+            None => R::Group(verb.many(s, group_members(s, gi), wait)),
         })
     })
     .await?;
@@ -594,61 +607,49 @@ async fn start_process(h: SupervisorHandle, a: Args) -> Reply {
         R::One(o) => settle(o).await.map(|_| v::b(true)),
         R::Group(items) => run_all(items).await,
     }
+}
+
+/// startProcessGroup / stopProcessGroup.
+async fn control_group(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
+    let name = a.text(0)?;
+    let wait = a.flag(1, true);
+    let items = on_actor(&h, move |s| {
+        let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
+        Ok(verb.many(s, group_members(s, gi), wait))
+    })
+    .await?;
+    run_all(items).await
+}
+
+/// startAllProcesses / stopAllProcesses.
+async fn control_all(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
+    let wait = a.flag(0, true);
+    let items = on_actor(&h, move |s| Ok(verb.many(s, all_by_priority(s), wait))).await?;
+    run_all(items).await
+}
+
+async fn start_process(h: SupervisorHandle, a: Args) -> Reply {
+    control(h, a, Verb::Start).await
 }
 
 async fn start_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.text(0)?;
-    let wait = a.flag(1, true);
-    let items = on_actor(&h, move |s| {
-        let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
-        Ok(start_many(s, group_members(s, gi), wait))
-    })
-    .await?;
-    run_all(items).await
+    control_group(h, a, Verb::Start).await
 }
 
 async fn start_all_processes(h: SupervisorHandle, a: Args) -> Reply {
-    let wait = a.flag(0, true);
-    let items = on_actor(&h, move |s| Ok(start_many(s, all_by_priority(s), wait))).await?;
-    run_all(items).await
+    control_all(h, a, Verb::Start).await
 }
 
 async fn stop_process(h: SupervisorHandle, a: Args) -> Reply {
-    let spec = a.string(0)?;
-    let wait = a.flag(1, true);
-    enum R {
-        One(Outcome),
-        Group(Vec<(String, String, Outcome)>),
-    }
-    let r = on_actor(&h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        Ok(match pi {
-            Some(pi) => R::One(stop_one(s, gi, pi, &spec, wait)),
-            None => R::Group(stop_many(s, group_members(s, gi), wait)),
-        })
-    })
-    .await?;
-    match r {
-        R::One(o) => settle(o).await.map(|_| v::b(true)),
-        R::Group(items) => run_all(items).await,
-    }
+    control(h, a, Verb::Stop).await
 }
 
 async fn stop_process_group(h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.text(0)?;
-    let wait = a.flag(1, true);
-    let items = on_actor(&h, move |s| {
-        let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
-        Ok(stop_many(s, group_members(s, gi), wait))
-    })
-    .await?;
-    run_all(items).await
+    control_group(h, a, Verb::Stop).await
 }
 
 async fn stop_all_processes(h: SupervisorHandle, a: Args) -> Reply {
-    let wait = a.flag(0, true);
-    let items = on_actor(&h, move |s| Ok(stop_many(s, all_by_priority(s), wait))).await?;
-    run_all(items).await
+    control_all(h, a, Verb::Stop).await
 }
 
 /// Signal one process (`signalProcess` for a single name).
