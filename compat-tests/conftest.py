@@ -59,6 +59,17 @@ TAG_VAR = "COMPAT_TEST_TAG"
 
 # ---------------------------------------------------------------- helpers
 
+def call(d, method, *args):
+    """Call an API method; return ("ok", value) or ("fault", code, normalised string)."""
+    fn = d.rpc
+    for part in method.split("."):
+        fn = getattr(fn, part)
+    try:
+        return ("ok", fn(*args))
+    except xmlrpc.client.Fault as e:
+        return ("fault", e.faultCode, d.norm(e.faultString))
+
+
 def wait_until(predicate, timeout=WAIT_TIMEOUT, interval=0.05, what=None, daemon=None):
     """Poll ``predicate`` until it returns a truthy value; return that value.
 

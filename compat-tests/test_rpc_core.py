@@ -2,7 +2,7 @@
 
 import xmlrpc.client
 
-from conftest import compare
+from conftest import call, compare
 
 PROGRAMS = """
     [program:slow]
@@ -27,15 +27,6 @@ PROGRAMS = """
     """
 
 
-def call(d, method, *args):
-    """Call an API method; return ("ok", value) or ("fault", code, string)."""
-    fn = d.rpc
-    for part in method.split("."):
-        fn = getattr(fn, part)
-    try:
-        return ("ok", fn(*args))
-    except xmlrpc.client.Fault as e:
-        return ("fault", e.faultCode, d.norm(e.faultString))
 
 
 def scenario_start_wait(d):

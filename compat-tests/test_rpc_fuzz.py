@@ -348,6 +348,9 @@ def scenario_replies(d):
     out = {}
     for name, body in BODIES.items():
         if name not in REF_NO_ANSWER:
+            # a signal body may have killed `a` (autorestart brings it back): whether a
+            # process is signallable decides some replies, so start each from RUNNING
+            d.wait_state("a", "RUNNING")
             out[name] = reply_of(d, body)
     return out
 
