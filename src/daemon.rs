@@ -149,6 +149,8 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
     let _signals = supervisor::signals::spawn_signal_task(tx.clone());
     let pidfile = cfg.supervisord.pidfile.clone();
     sup.cli = cli.clone();
+    // The actor owns its own copy from here on.
+    drop(cfg);
     let outcome = supervisor::run(sup, tx, rx).await;
     drop(servers);
     let _ = std::fs::remove_file(&pidfile);

@@ -14,6 +14,7 @@
 //! - fcgi `socket=`: `program_name` only (plus `here`, `ENV_*`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::ConfigError;
 use super::expand::{Expansions, Value, expand};
@@ -796,7 +797,7 @@ impl Loader<'_> {
         &mut self,
         section: &str,
         group_name: &str,
-    ) -> Result<Vec<ProcessConfig>, ConfigError> {
+    ) -> Result<Vec<Arc<ProcessConfig>>, ConfigError> {
         let prefix_len = section.find(':').map_or(section.len(), |i| i + 1);
         let program_name = process_or_group_name(&section[prefix_len..])
             .map_err(|m| self.err(section, None, m))?;
@@ -992,7 +993,7 @@ impl Loader<'_> {
                 expand(&process_name, &names, "process_name")
                     .map_err(|m| self.err(s, Some("process_name"), m))?
             };
-            processes.push(ProcessConfig {
+            processes.push(Arc::new(ProcessConfig {
                 name,
                 group: group_name.to_string(),
                 program_name: program_name.clone(),
@@ -1022,7 +1023,7 @@ impl Loader<'_> {
                 backoff_max,
                 memory_limit,
                 logformat,
-            });
+            }));
         }
         processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
         Ok(processes)

@@ -8,6 +8,7 @@
 //! group "changed".
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A whole configuration, main file plus includes.
 #[derive(Clone, Debug, PartialEq)]
@@ -177,8 +178,9 @@ pub struct GroupConfig {
     pub name: String,
     pub priority: i32,
     pub kind: GroupKind,
-    /// Sorted by (priority, name) ascending, as the reference sorts them.
-    pub processes: Vec<ProcessConfig>,
+    /// Sorted by (priority, name) ascending, as the reference sorts them. Shared (`Arc`) with
+    /// the actor's processes: a daemon keeps one copy of each process's settings.
+    pub processes: Vec<Arc<ProcessConfig>>,
 }
 
 /// One stream's (stdout or stderr) capture settings.

@@ -377,8 +377,37 @@ pub fn lock_sink(sink: &Mutex<OutputSink>) -> std::sync::MutexGuard<'_, OutputSi
 
 const READ_CHUNK: usize = 256 * 1024;
 
+thread_local! {
+    /// The one read buffer of the thread's readers. A read and the `feed` of what it got run
+    /// without an await in between, so every pipe of the thread can share it: a daemon with
+    /// many chatty children keeps one buffer resident instead of one per pipe.
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Read once from `fd` into the thread's shared buffer and hand what came to `consume`.
+fn read_shared(fd: libc::c_int, consume: impl FnOnce(&[u8])) -> io::Result<usize> {
+    READ_BUF.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        if buf.is_empty() {
+            // Zeroed by the allocator (fresh pages): only what reads fill becomes resident.
+            *buf = vec![0u8; READ_CHUNK];
+        }
+        // SAFETY: reading into our own buffer of the given length.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        if n > 0 {
+            consume(&buf[..n]);
+        }
+        Ok(n)
+    })
+}
+
 /// Pump a child's output pipe (its read end) into `sink` until EOF, then call
-/// [`OutputSink::finish`]. The fd is made non-blocking and read in chunks of up to 256 KiB.
+/// [`OutputSink::finish`]. The fd is made non-blocking and read in chunks of up to 256 KiB
+/// into a buffer shared by all the readers of the thread.
 /// Must be called inside a tokio runtime.
 pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -390,7 +419,6 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::J
                 libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK);
             }
         }
-        let mut buf = vec![0u8; READ_CHUNK];
         // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
         let registered = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
         match registered {
@@ -400,16 +428,12 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::J
                     Err(_) => break,
                 };
                 let r = guard.try_io(|inner| {
-                    // SAFETY: reading into our own buffer of the given length.
-                    let n = unsafe {
-                        libc::read(inner.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len())
-                    };
-                    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
+                    read_shared(inner.as_raw_fd(), |bytes| lock_sink(&sink).feed(bytes))
                 });
                 match r {
                     Err(_would_block) => continue,
                     Ok(Ok(0)) => break,
-                    Ok(Ok(n)) => lock_sink(&sink).feed(&buf[..n]),
+                    Ok(Ok(_)) => {}
                     Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Ok(Err(_)) => break,
                 }
@@ -419,11 +443,10 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::J
                 let (fd, _) = e.into_parts();
                 let sink2 = sink.clone();
                 let _ = tokio::task::spawn_blocking(move || {
-                    let mut f = std::fs::File::from(fd);
                     loop {
-                        match io::Read::read(&mut f, &mut buf) {
+                        match read_shared(fd.as_raw_fd(), |bytes| lock_sink(&sink2).feed(bytes)) {
                             Ok(0) => break,
-                            Ok(n) => lock_sink(&sink2).feed(&buf[..n]),
+                            Ok(_) => {}
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                                 std::thread::sleep(std::time::Duration::from_millis(10))

@@ -29,7 +29,7 @@ impl Group {
 }
 
 pub struct Process {
-    pub config: ProcessConfig,
+    pub config: Arc<ProcessConfig>,
     pub rec: Record,
     /// Needs a transition check at the next settle.
     pub dirty: bool,
@@ -76,7 +76,7 @@ fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &
 }
 
 impl Process {
-    pub fn new(config: ProcessConfig, daemon: &Config) -> Process {
+    pub fn new(config: Arc<ProcessConfig>, daemon: &Config) -> Process {
         let stdout_logfile = resolve_log(&config.stdout, &config.name, Channel::Stdout, daemon);
         let stderr_logfile =
             if config.redirect_stderr { None } else { resolve_log(&config.stderr, &config.name, Channel::Stderr, daemon) };

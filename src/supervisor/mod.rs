@@ -659,8 +659,15 @@ impl Supervisor {
 pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> (Mood, i32) {
     sup.handle = Some(SupervisorHandle { tx });
     sup.notify(crate::events::Event::supervisor_state(true));
+    let mut started = false;
     loop {
         sup.settle();
+        if !started {
+            started = true;
+            // Start-up is over: the config's text, its parse tree and the spawn scratch are
+            // freed; give the heap pages they leave to the kernel.
+            memory::trim_heap();
+        }
         if sup.mood < Mood::Running {
             sup.shutdown_report();
         }
