@@ -15,7 +15,6 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::watch;
 
 use crate::config::{LogLevel, LogTarget, StreamLogConfig, SupervisordConfig};
-use crate::logs::mainlog::syslog_line;
 use crate::logs::rotate::RotatingFile;
 use crate::logs::{py_repr_bytes, py_repr_str};
 
@@ -323,10 +322,7 @@ impl OutputSink {
                 }
             }
             if self.syslog {
-                let text = String::from_utf8_lossy(data);
-                for line in text.trim_end_matches('\n').split('\n') {
-                    syslog_line(&format!("{} {}", self.process_name, line));
-                }
+                super::syslog::child_output(&self.process_name, self.channel.as_str(), data);
             }
         }
         if self.log_to_mainlog {

@@ -115,15 +115,6 @@ pub fn format_line(level: LogLevel, message: &str, now: SystemTime) -> String {
     s
 }
 
-/// Send one message to syslog at LOG_INFO (the reference does not map levels either).
-pub(crate) fn syslog_line(line: &str) {
-    let bytes: Vec<u8> = line.bytes().filter(|&b| b != 0).collect();
-    if let Ok(c) = std::ffi::CString::new(bytes) {
-        // SAFETY: constant format string with one %s argument, both NUL-terminated.
-        unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), c.as_ptr()) };
-    }
-}
-
 struct Sinks {
     file: Option<RotatingFile>,
     path: Option<PathBuf>,
@@ -179,10 +170,7 @@ impl Shared {
             }
         }
         if s.syslog {
-            let prefix = asctime(now);
-            for l in message.trim_end_matches('\n').split('\n') {
-                syslog_line(&format!("{} {} {}", prefix, level_name(level), l));
-            }
+            super::syslog::main_log(&asctime(now), level_name(level), message);
         }
         if let Some(m) = s.memory.as_mut() {
             m.extend_from_slice(line.as_bytes());

@@ -1,7 +1,8 @@
 //! Logging: the daemon's own log (`mainlog`, through `tracing` with the reference's exact line
-//! format), size-rotated log files (`rotate`), child output capture (`capture`), and the
-//! file-reading helpers behind `readLog`, `readProcess*Log` and `tailProcess*Log`
-//! (`read_file_range`, `tail_file`, as supervisor's `options.readFile`/`options.tailFile`).
+//! format), size-rotated log files (`rotate`), child output capture (`capture`), syslog messages
+//! (`syslog`), and the file-reading helpers behind `readLog`, `readProcess*Log` and
+//! `tailProcess*Log` (`read_file_range`, `tail_file`, as supervisor's
+//! `options.readFile`/`options.tailFile`).
 //!
 //! Logging macros (exported at the crate root, so `crate::log_info!(...)` from anywhere):
 //! `log_crit!`, `log_error!`, `log_warn!`, `log_info!`, `log_debug!`, `log_trace!`,
@@ -15,6 +16,7 @@ pub mod capture;
 pub mod format;
 pub mod mainlog;
 pub mod rotate;
+pub mod syslog;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
