@@ -11,6 +11,7 @@ mod rpc;
 mod supervisor;
 
 fn main() {
+    supervisor::memory::tune_allocator();
     let cli = match cli::parse(std::env::args()) {
         Ok(c) => c,
         Err(exit) => {

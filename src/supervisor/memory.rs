@@ -1,4 +1,5 @@
-//! Resident memory of process trees, read from `/proc` (beyond the reference: `memory_limit=`).
+//! Resident memory of process trees, read from `/proc` (beyond the reference: `memory_limit=`),
+//! and the daemon's own: the allocator's settings and the trim after start-up.
 //!
 //! One scan of `/proc/*/stat` builds the parent map of every process; the resident size of a
 //! tree is the sum of `/proc/PID/statm`'s resident pages over the process and all its
@@ -120,6 +121,19 @@ mod tests {
         let t = ProcTable::scan();
         let me = std::process::id() as i32;
         assert!(t.tree_rss(me) > 0);
+    }
+}
+
+/// Fix glibc's allocation thresholds, which otherwise grow after the first large block is
+/// freed: blocks of 128 KiB and more (a `getAllProcessInfo` reply with hundreds of processes)
+/// are then always mapped and unmapped on their own, and free memory at the top of the heap
+/// beyond 128 KiB goes back to the kernel, so a burst of big replies does not stay resident.
+pub fn tune_allocator() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets the allocator's parameters; called before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
     }
 }
 
