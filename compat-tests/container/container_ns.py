@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -163,6 +164,55 @@ for _ in range(n):
 print(ok)
 """.replace("PORT", str(PORT))
 
+# Runs in the network namespace only (the host's python, the host's /proc):
+# the leak driver of the memory-limit runs. GET / back to back until the
+# uvicorn with host pid PID is over THRESHOLD bytes, then one GET every
+# 1/RATE s (a steady leak of 10*RATE MiB/s) until that process is gone or
+# stops answering (it is being restarted), or AFTER more requests were sent.
+LEAK_PAST = r"""
+import json, os, sys, time, urllib.request
+pid, threshold, rate, after = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+page = os.sysconf('SC_PAGE_SIZE')
+def rss():
+    try:
+        with open('/proc/%d/statm' % pid) as f:
+            return int(f.read().split()[1]) * page
+    except (OSError, ValueError, IndexError):
+        return None
+sent = ok = 0; crossed_at = None; why = None
+while True:
+    r = rss()
+    if r is None:
+        why = 'process gone'; break
+    if crossed_at is None and r > threshold:
+        crossed_at = sent
+    if crossed_at is not None:
+        if sent - crossed_at >= after:
+            why = 'sent %d requests after the crossing' % after; break
+        time.sleep(1.0 / rate)
+    try:
+        with urllib.request.urlopen('http://127.0.0.1:PORT/', timeout=30) as resp:
+            ok += resp.status == 200 and b'leaked' in resp.read()
+    except OSError as e:
+        why = 'GET / failed: %s' % e; break
+    sent += 1
+print(json.dumps({'sent': sent, 'ok': ok, 'crossed_after': crossed_at, 'stopped': why}))
+""".replace("PORT", str(PORT))
+
+# Runs inside the namespaces: one XML-RPC call through the daemon's unix
+# socket (supervisor's own transport, as supervisorctl uses).
+RPC = r"""
+import json, sys, xmlrpc.client
+from supervisor.xmlrpc import SupervisorTransport
+t = SupervisorTransport(None, None, 'unix:///tmp/supervisor.sock')
+proxy = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=t)
+method = proxy
+for part in sys.argv[1].split('.'):
+    method = getattr(method, part)
+print(json.dumps(method(*json.loads(sys.argv[2]))))
+"""
+
+
 PORT_CHECK = r"""
 import socket, sys
 s = socket.socket(); s.settimeout(1)
@@ -173,11 +223,48 @@ except OSError as e:
 """.replace("PORT", str(PORT))
 
 
+def variant_config(text, drop=(), add=None):
+    """A config derived from the user's: the sections named in `drop` left
+    out, and for each section in `add` ({section: {key: value}}) the keys
+    appended after its last line. Everything else (comments included) is the
+    user's text unchanged."""
+    add = add or {}
+    out, section, pending = [], None, dict(add)
+
+    def flush():
+        # Insert the added keys before the blank lines that end the section.
+        keys = pending.pop(section, None) if section is not None else None
+        if keys:
+            tail = []
+            while out and not out[-1].strip():
+                tail.append(out.pop())
+            out.extend("%s=%s" % kv for kv in keys.items())
+            out.extend(tail)
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            if section not in drop:
+                flush()
+            section = stripped[1:-1].strip()
+        if section in drop:
+            continue
+        out.append(line)
+    if section not in drop:
+        flush()
+    if pending:
+        raise ValueError("no section %s in the config" % ", ".join(sorted(pending)))
+    return "\n".join(out) + "\n"
+
+
 class Namespace:
     """One run of the tutorial image's CMD as PID 1 of fresh namespaces."""
 
-    def __init__(self, workdir, tutorial, venv, daemon):
+    def __init__(self, workdir, tutorial, venv, daemon, conf_text=None):
         self.workdir = workdir
+        # A config derived from the user's (variant_config), written over
+        # /app/supervisord.conf in this namespace only; None: the user's file.
+        self.conf_text = conf_text
         self.tutorial = tutorial
         self.venv = venv
         self.daemon = os.path.realpath(daemon)
@@ -226,6 +313,9 @@ class Namespace:
         os.chmod(self.tmp_dir, 0o1777)
         for f in USER_FILES:
             shutil.copyfile(os.path.join(self.tutorial, f), os.path.join(self.app_dir, f))
+        if self.conf_text is not None:
+            with open(self.host_path(CONF_PATH), "w") as f:
+                f.write(self.conf_text)
         spec_path = os.path.join(self.workdir, "spec.json")
         with open(spec_path, "w") as f:
             json.dump(self._spec(), f, indent=1)
@@ -308,6 +398,17 @@ class Namespace:
                          check=True)
         return int(r.stdout.strip())
 
+    def leak_past(self, host_pid, after, rate=1.0):
+        """Drive the leak of the uvicorn with this host pid past THRESHOLD,
+        then at `rate` GET/s until it is restarted (or `after` requests)."""
+        r = self.nsenter([sys.executable, "-c", LEAK_PAST, str(host_pid), str(THRESHOLD),
+                          str(rate), str(after)], all_ns=False, timeout=300, check=True)
+        return json.loads(r.stdout)
+
+    def rpc(self, method, *args):
+        r = self.nsenter(["python3", "-c", RPC, method, json.dumps(args)], check=True)
+        return json.loads(r.stdout)
+
     def spawn_orphan(self):
         r = self.nsenter(["python3", "-c", ORPHAN], check=True)
         return int(r.stdout.strip())
@@ -374,6 +475,104 @@ class Namespace:
                             ("/app/uvicorn.log", self.read("/app/uvicorn.log"))):
             parts.append("----- %s (last %d lines) -----\n%s" % (title, lines, tail(text)))
         return "\n".join(parts)
+
+
+class Sampler(threading.Thread):
+    """Samples, from the host's /proc every `interval` s, the namespace's
+    PID 1 and its descendants: host pid, pid in the namespace, parent, name
+    and resident bytes. Reading a few files per process, no psutil; the
+    figures of the memory-limit runs are derived from these samples."""
+
+    def __init__(self, pid1, interval=0.1, depth=3):
+        super().__init__(daemon=True)
+        self.pid1, self.interval, self.depth = pid1, interval, depth
+        self.samples = []  # (monotonic, {host pid: proc dict})
+        self._static = {}  # host pid -> (comm, nspid, cmdline), read once
+        self._halt = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def _children(self, pid):
+        kids = []
+        try:
+            for task in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                    kids.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+        return kids
+
+    def _proc(self, pid, ppid):
+        try:
+            with open("/proc/%d/statm" % pid) as f:
+                rss = int(f.read().split()[1]) * self._page
+            st = self._static.get(pid)
+            if st is None:
+                with open("/proc/%d/comm" % pid) as f:
+                    comm = f.read().strip()
+                with open("/proc/%d/status" % pid) as f:
+                    nspid = next(int(l.split()[-1]) for l in f if l.startswith("NSpid:"))
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmdline = f.read().decode("utf-8", "replace").split("\0")
+                st = self._static[pid] = (comm, nspid, cmdline)
+        except (OSError, ValueError, IndexError, StopIteration):
+            return None
+        comm, nspid, cmdline = st
+        return {"pid": pid, "nspid": nspid, "ppid": ppid, "name": comm, "rss": rss,
+                "cmdline": cmdline}
+
+    def snapshot(self):
+        procs, level = {}, [(self.pid1, 0)]
+        for _ in range(self.depth + 1):
+            nxt = []
+            for pid, ppid in level:
+                p = self._proc(pid, ppid)
+                if p is not None:
+                    procs[pid] = p
+                    nxt.extend((k, pid) for k in self._children(pid))
+            level = nxt
+        return procs
+
+    def run(self):
+        while not self._halt.is_set():
+            self.samples.append((time.monotonic(), self.snapshot()))
+            self._halt.wait(self.interval)
+
+    def stop(self):
+        self._halt.set()
+        self.join(10)
+
+    # -- what the samples show -------------------------------------------
+    def uvicorns(self, procs):
+        """The uvicorn children of PID 1 in one sample (host pids)."""
+        return [p for p in procs.values() if p["ppid"] == self.pid1 and p["name"] == "uvicorn"]
+
+    def current_uvicorn(self):
+        procs = self.snapshot()
+        u = self.uvicorns(procs)
+        return u[0] if len(u) == 1 else None
+
+    def crossed(self, pid, threshold=THRESHOLD):
+        """When the process first had more than `threshold` resident bytes."""
+        return next((t for t, procs in self.samples
+                     if pid in procs and procs[pid]["rss"] > threshold), None)
+
+    def replaced(self, pid, since):
+        """When a uvicorn other than `pid` was first seen after `since`, and it."""
+        for t, procs in self.samples:
+            if t < since:
+                continue
+            new = [p for p in self.uvicorns(procs) if p["pid"] != pid]
+            if new:
+                return t, new[0]
+        return None, None
+
+    def peak(self, pid):
+        return max((procs[pid]["rss"] for _, procs in self.samples if pid in procs), default=0)
+
+    def peak_of(self, pred):
+        """The highest summed RSS, in one sample, of the processes matching `pred`."""
+        return max((sum(p["rss"] for p in procs.values() if pred(p))
+                    for _, procs in self.samples), default=0)
 
 
 def _shebang_root(path):
