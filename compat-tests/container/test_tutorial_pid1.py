@@ -8,7 +8,8 @@ the user's requirements on PATH, the daemon under test at
 /usr/local/bin/supervisord) and execs the CMD so the daemon is PID 1.
 
 One scenario runs per daemon (``ref`` = Python supervisord 4.2.5, ``ours`` =
-the Rust binary); it records what it sees and the tests below judge it:
+the Rust binary); it records what it sees and the checks below judge it (one test per daemon
+runs them all):
 
 a. one process named uvicorn, child of PID 1 (as the monitor's psutil sees it)
 b. leaking past 250 MiB makes the monitor restart fastapi_0: new pid, RSS down
@@ -219,7 +220,7 @@ def _log_of(s):
     return s.facts.get("supervisord_log") or s.facts.get("daemon_output", "")
 
 
-def test_a_one_uvicorn_child_of_pid1(scenario):
+def check_a_one_uvicorn_child_of_pid1(scenario):
     procs, = scenario.need("procs_initial")
     pid1 = [p for p in procs if p["pid"] == 1]
     if not pid1 or "supervisord" not in (pid1[0]["name"] + " ".join(pid1[0]["cmdline"])):
@@ -234,7 +235,7 @@ def test_a_one_uvicorn_child_of_pid1(scenario):
         scenario.fail("expected one monitor_memory.py, child of PID 1; saw %r" % mon)
 
 
-def test_b_monitor_restarts_fastapi(scenario):
+def check_b_monitor_restarts_fastapi(scenario):
     peak, old = scenario.need("rss_peak", "leaked_pid")
     if not peak or peak <= cns.THRESHOLD:
         scenario.fail("the leak did not take uvicorn over 250 MiB (rss %r)" % peak)
@@ -261,7 +262,7 @@ def test_b_monitor_restarts_fastapi(scenario):
                               after[0]["rss"] / MiB, scenario.facts["restart_seen_after"]))
 
 
-def test_c_logs_keep_both_lifetimes(scenario):
+def check_c_logs_keep_both_lifetimes(scenario):
     old, after = scenario.need("leaked_pid", "uvicorn_after")
     ulog = scenario.facts["uvicorn_log"]
     for banner in ("Started server process", "Uvicorn running on"):
@@ -300,7 +301,7 @@ def test_c_logs_keep_both_lifetimes(scenario):
                       "(the daemon's capture of the monitor's stdout)")
 
 
-def test_d_supervisorctl_status_running(scenario):
+def check_d_supervisorctl_status_running(scenario):
     rc, out, err = scenario.need("status")[0]
     states = {}
     for l in out.splitlines():
@@ -313,7 +314,7 @@ def test_d_supervisorctl_status_running(scenario):
         scenario.fail("supervisorctl status exited %s with all RUNNING:\n%s" % (rc, out))
 
 
-def test_e_orphans_reaped(scenario):
+def check_e_orphans_reaped(scenario):
     gpid, seen, reaped, zombies = scenario.need("orphan_pid", "orphan_seen", "orphan_reaped",
                                                 "zombies")
     if seen and seen[0]["ppid"] != 1:
@@ -330,7 +331,7 @@ def _stop_section(log):
     return log[i:] if i >= 0 else ""
 
 
-def test_f_sigterm_stops_cleanly(scenario):
+def check_f_sigterm_stops_cleanly(scenario):
     secs, status = scenario.need("sigterm_seconds", "exit_status")
     log = _log_of(scenario)
     section = _stop_section(log)
@@ -359,7 +360,7 @@ def test_f_sigterm_stops_cleanly(scenario):
     print("[%s] SIGTERM -> exit %.3f s; stop lines: %s" % (scenario.kind, secs, stopped))
 
 
-def test_g_pidfile_and_socket_removed_on_exit(scenario):
+def check_g_pidfile_and_socket_removed_on_exit(scenario):
     """The reference writes /app/supervisord.pid (pidfile defaults to
     supervisord.pid in the cwd) and removes it and /tmp/supervisor.sock when
     it exits."""
@@ -373,3 +374,28 @@ def test_g_pidfile_and_socket_removed_on_exit(scenario):
         scenario.fail("left behind after exit: %s" % ", ".join(
             n for n, v in (("/app/supervisord.pid", pid_after),
                            ("/tmp/supervisor.sock", sock_after)) if v))
+
+
+CHECKS = [
+    check_a_one_uvicorn_child_of_pid1,
+    check_b_monitor_restarts_fastapi,
+    check_c_logs_keep_both_lifetimes,
+    check_d_supervisorctl_status_running,
+    check_e_orphans_reaped,
+    check_f_sigterm_stops_cleanly,
+    check_g_pidfile_and_socket_removed_on_exit,
+]
+
+
+def test_tutorial_as_pid1(scenario):
+    """Every check above on the one run of the scenario: one test per daemon, so that
+    pytest-xdist cannot hand checks of the same daemon to several workers, each of which
+    would run the (module-scoped) scenario again. Each check runs; all failures are reported."""
+    failures = []
+    for check in CHECKS:
+        try:
+            check(scenario)
+        except pytest.fail.Exception as e:
+            failures.append("%s: %s" % (check.__name__, e))
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
