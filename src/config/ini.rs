@@ -23,6 +23,7 @@
 //! the file both need. Matching Python's `RawConfigParser` line for line was simpler as a
 //! small parser of our own (~200 lines) than as a layer over it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::values::py_repr;
@@ -78,6 +79,9 @@ pub struct Document {
     pub sections: Vec<Section>,
     /// `[DEFAULT]` keys.
     pub defaults: Vec<Entry>,
+    /// Section name → index in `sections`: thousands of `[program:x]` sections are looked up
+    /// once per key each, which a scan would make quadratic.
+    index: HashMap<String, usize>,
 }
 
 const DEFAULT_SECTION: &str = "DEFAULT";
@@ -96,7 +100,7 @@ impl Document {
 
     /// The named section, if present.
     pub fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).map(|&i| &self.sections[i])
     }
 
     pub fn has_section(&self, name: &str) -> bool {
@@ -154,14 +158,15 @@ impl Document {
                 if header == DEFAULT_SECTION {
                     cursect = Some(None);
                 } else {
-                    let i = match self.sections.iter().position(|s| s.name == header) {
-                        Some(i) => i,
+                    let i = match self.index.get(header) {
+                        Some(&i) => i,
                         None => {
                             self.sections.push(Section {
                                 name: header.to_string(),
                                 file: file.to_path_buf(),
                                 entries: Vec::new(),
                             });
+                            self.index.insert(header.to_string(), self.sections.len() - 1);
                             self.sections.len() - 1
                         }
                     };
