@@ -5,8 +5,10 @@
 //! Differences from the reference, on purpose:
 //! - the size is tracked in memory (initial `fstat` size plus what we wrote), never asked of
 //!   the kernel per write;
-//! - a target that is not a regular file (pipe, tty, `/dev/null`, `/dev/stdout`...) or that
-//!   lives under `/dev/` or `/proc/` is never rotated, never seeked, never removed by `clear`;
+//! - a target that is not a regular file (pipe, tty, `/dev/null`...), or whose path under
+//!   `/dev/` or `/proc/` is not itself a regular file (`/dev/stdout`, `/dev/fd/N`: the daemon's
+//!   own stdout may be a regular file), is never rotated, never seeked, never removed by
+//!   `clear` (a regular file such as `/dev/shm/x.log` rotates as anywhere else);
 //! - a failed rename during rotation does not leave the handler closed: the path is reopened.
 
 use std::fs::{File, OpenOptions};
@@ -23,12 +25,17 @@ pub struct RotatingFile {
     backups: u32,
     /// Bytes in the current file as far as we know (regular files only).
     size: u64,
-    /// False for pipes, ttys, character devices and paths under /dev or /proc.
+    /// False for pipes, ttys, devices, sockets and the special paths under /dev or /proc.
     regular: bool,
 }
 
+/// A path under `/dev` or `/proc` that is not itself a regular file: `/dev/stdout`,
+/// `/dev/fd/N`, `/proc/self/fd/N` (symlinks to whatever the descriptor is, maybe a regular
+/// file that must not be renamed or removed). A plain file on the tmpfs at `/dev/shm` is an
+/// ordinary log file.
 fn is_special_path(path: &Path) -> bool {
-    path.starts_with("/dev") || path.starts_with("/proc")
+    (path.starts_with("/dev") || path.starts_with("/proc"))
+        && !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
 }
 
 fn open_append(path: &Path, truncate: bool) -> io::Result<File> {
@@ -359,5 +366,25 @@ pub(crate) mod tests {
         f.write(b"cd").unwrap();
         assert_eq!(read(&p), "cd");
         assert_eq!(f.size(), 2);
+    }
+
+    #[test]
+    fn special_paths_are_the_non_regular_ones() {
+        assert!(is_special_path(Path::new("/dev/stdout")));
+        assert!(is_special_path(Path::new("/dev/null")));
+        assert!(is_special_path(Path::new("/proc/self/fd/1")));
+        assert!(is_special_path(Path::new("/dev/no-such-file")));
+        assert!(!is_special_path(Path::new("/var/log/x.log")));
+        // A regular file on the /dev/shm tmpfs rotates like any other.
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            let p = shm.join(format!("svlogs-shm-{}.log", std::process::id()));
+            let mut f = RotatingFile::open(&p, 4, 1).unwrap();
+            f.write(b"12345").unwrap();
+            let rotated = numbered(&p, 1);
+            assert_eq!(std::fs::read(&rotated).unwrap(), b"12345");
+            let _ = std::fs::remove_file(&p);
+            let _ = std::fs::remove_file(&rotated);
+        }
     }
 }
