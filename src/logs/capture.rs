@@ -970,6 +970,14 @@ pub(crate) mod tests {
         assert!(ev.splice_from(rd.as_raw_fd(), CHUNK).is_none());
         let mut buf = [0u8; 16];
         assert_eq!(unsafe { libc::read(rd.as_raw_fd(), buf.as_mut_ptr() as *mut _, 16) }, 7);
+        // A failed splice (here EINVAL: the source is not a pipe) sends this sink to the copy
+        // path for good.
+        let not_a_pipe = std::fs::File::open(&p).unwrap();
+        assert!(sink.splice_from(not_a_pipe.as_raw_fd(), CHUNK).is_none());
+        assert!(!sink.can_splice());
+        assert_eq!(std::fs::read(&p).unwrap(), b"spliced\n");
+        sink.feed(b"fed\n");
+        assert_eq!(std::fs::read(&p).unwrap(), b"spliced\nfed\n");
     }
 
     #[test]
