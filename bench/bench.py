@@ -629,18 +629,19 @@ def fig_logcap(d, ctx):
         for mode in ("plain", "rot"):
             logdir = tempfile.mkdtemp(prefix=f"bench-log-{d}-", dir=base)
             try:
-                logfile = os.path.join(logdir, "out.log")
+                # The default AUTO log, in a childlogdir on this file system.
                 opts = {
                     "command": writer_cmd(ctx, nbytes),
                     "autostart": "false", "autorestart": "false", "startsecs": "0",
-                    "stdout_logfile": logfile,
+                    "stdout_logfile": "AUTO",
                     "stdout_logfile_maxbytes": "0" if mode == "plain" else "50MB",
                     "stdout_logfile_backups": "0" if mode == "plain" else "2",
                     "stderr_logfile": "NONE",
                 }
-                with Daemon(ctx, d, {"logw": opts}) as dm:
+                with Daemon(ctx, d, {"logw": opts}, logbase=logdir) as dm:
                     dm.wait_answer()
                     rpc = dm.rpc()
+                    logfile = rpc.call("supervisor.getProcessInfo", "logw")["stdout_logfile"]
                     time.sleep(0.3)
                     c0 = cpu_seconds(dm.pid)
                     t0 = now()

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from conftest import compare, wait_until
-from test_capture import OUT, read_bytes, wait_bytes, wait_file
+from test_capture import APPEND, OUT, XW, read_bytes, wait_bytes, wait_file
 
 WIDTH = 100          # bytes per numbered line
 LINE = re.compile(rb"^L(\d{6}) \.*$")
@@ -91,41 +91,160 @@ def test_rotation_without_backups_truncates(daemon, oracle):
 
 # ---------------------------------------------------------------- many rotations, no line lost
 
+def read_chars(d):
+    """The bytes the daemon has taken in with read(2) and the like (rchar of
+    /proc/PID/io), or None where the kernel does not say.  splice(2) is not
+    counted: ours moves a child's output into a plain log file with it, so
+    its rchar stays far below what it logged; a copy (the reference, or ours
+    when something else wants the bytes) reads every byte.  A reaped child's
+    counts are added to its parent's: measure while the child lives."""
+    try:
+        with open("/proc/%d/io" % d.proc.pid) as f:
+            return int(dict(l.split(": ") for l in f.read().splitlines())["rchar"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def auto_log_name(d, name="x"):
+    """The file name of a program's AUTO stdout log (in the temp dir, the childlogdir)."""
+    return os.path.basename(d.rpc.supervisor.getProcessInfo(name)["stdout_logfile"])
+
+
 def test_many_rotations_keep_every_line(daemon):
     """20000 lines through 16 rollovers (10KB files, 50 backups): every line is
     in the kept files exactly once, in order; no file goes over maxbytes by more
     than one write.  The child writes 100 lines (900 bytes) at a time and waits
-    for each batch to land, so each daemon read is one batch."""
+    for each batch to land, so each daemon read is one batch.  Ours splices
+    them into the AUTO log file (it reads far fewer bytes than it logs)."""
     n = 20000
     daemon.start("""
         [program:x]
-        command=%s s:out:%d:0:@TMP@/x.log:100 touch:@TMP@/done
-        stdout_logfile=@TMP@/x.log
+        command=%s wait:@TMP@/go s:out:%d:0:@TMP@/x-stdout---supervisor-*.log:100 touch:@TMP@/done
+        stdout_logfile=AUTO
         stdout_logfile_maxbytes=10KB
         stdout_logfile_backups=50
         startsecs=0
         autorestart=false
         """ % (OUT, n))
     daemon.wait_state("x", "RUNNING")
+    log = auto_log_name(daemon)
+    read0 = read_chars(daemon)
+    (daemon.tmp / "go").write_text("")
     wait_file(daemon, daemon.tmp / "done", timeout=60)
     last = b"L%06d \n" % n
 
     def landed():
-        return any(last in (read_bytes(daemon.tmp / f) or b"") for f in ("x.log", "x.log.1"))
-    wait_until(landed, 60, daemon=daemon, what="the last line in x.log or x.log.1")
-    files = rotated_files(daemon, "x.log")
-    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != "x.log"), reverse=True)
+        return any(last in (read_bytes(daemon.tmp / f) or b"") for f in (log, log + ".1"))
+    wait_until(landed, 60, daemon=daemon, what="the last line in the log or its .1")
+    read1 = read_chars(daemon)
+    files = rotated_files(daemon, log)
+    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != log), reverse=True)
     assert backups == list(range(len(backups), 0, -1)), sorted(files)
     # 12 batches of 900 bytes reach 10240: 16 full files, 8 batches left over
     assert len(backups) == 16
-    ordered = [files["x.log.%d" % i] for i in backups] + [files["x.log"]]
+    ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
     nums = numbered(b"".join(ordered))
     assert nums == list(range(1, n + 1))
     for i in backups:
-        size = len(files["x.log.%d" % i])
+        size = len(files["%s.%d" % (log, i)])
         # rolled over once the size reached maxbytes, after one read's worth of output
-        assert size == 12 * 900, ("x.log.%d" % i, size)
-    assert len(files["x.log"]) == 8 * 900
+        assert size == 12 * 900, (i, size)
+    assert len(files[log]) == 8 * 900
+    if daemon.kind == "ours" and read0 is not None:
+        logged = 9 * n
+        assert read1 - read0 < logged // 4, ("read %d bytes for %d logged: not spliced"
+                                             % (read1 - read0, logged))
+
+
+# What takes the copy path (read, then write) instead of splice(2): anything that
+# needs the bytes besides the log file.  (supervisord section, program lines)
+COPY_PATH = {
+    "splice": ("", ""),
+    "events": ("", "stdout_events_enabled=true"),
+    "capture": ("", "stdout_capture_maxbytes=1MB"),
+    "strip_ansi": ("strip_ansi=true", ""),
+    "debug_echo": ("loglevel=debug", ""),
+    "named_file": ("", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COPY_PATH))
+def test_big_output_through_rotations(daemon, case):
+    """4 MB in large writes through a 256KB log with many backups: every line
+    once, in order, across the files, each file over maxbytes by less than a
+    pipe's worth, whichever path the bytes take.  Ours splices only when
+    nothing but the (AUTO) file wants them, and copies otherwise; a named file
+    is always copied into (another process may append to it)."""
+    sup_extra, prog_extra = COPY_PATH[case]
+    logfile = "@TMP@/x.log" if case == "named_file" else "AUTO"
+    n, width = 40000, 100
+    daemon.start("""
+        [program:x]
+        command=%s wait:@TMP@/go n:out:%d:%d touch:@TMP@/done
+        stdout_logfile=%s
+        stdout_logfile_maxbytes=256KB
+        stdout_logfile_backups=100
+        startsecs=0
+        autorestart=false
+        %s
+        """ % (OUT, n, width, logfile, prog_extra), supervisord_extra=sup_extra)
+    daemon.wait_state("x", "RUNNING")
+    log = auto_log_name(daemon)
+    read0 = read_chars(daemon)
+    (daemon.tmp / "go").write_text("")
+    wait_file(daemon, daemon.tmp / "done", timeout=60)
+    last = expected_line(n)
+
+    def landed():
+        return any((read_bytes(daemon.tmp / f) or b"").endswith(last)
+                   for f in (log, log + ".1"))
+    wait_until(landed, 60, daemon=daemon, what="the last line in the log or its .1")
+    read1 = read_chars(daemon)
+    files = rotated_files(daemon, log)
+    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != log), reverse=True)
+    assert backups == list(range(len(backups), 0, -1)), sorted(files)
+    assert len(backups) >= 10, sorted(files)
+    ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
+    assert numbered(b"".join(ordered)) == list(range(1, n + 1))
+    for i in backups:
+        # rolled over after the write that reached maxbytes, a read's worth at most
+        # (a default pipe: 64 KiB)
+        size = len(files["%s.%d" % (log, i)])
+        assert 256 * 1024 <= size < 320 * 1024, (i, size)
+    if daemon.kind == "ours" and read0 is not None:
+        logged, got = n * width, read1 - read0
+        if case == "splice":
+            assert got < logged // 4, "read %d bytes for %d logged: not spliced" % (got, logged)
+        else:
+            assert got >= logged, "read %d bytes for %d logged: not copied" % (got, logged)
+
+
+def scenario_copytruncate(d):
+    """logrotate's copytruncate: the file is copied and truncated to 0 behind the
+    daemon's back; the next output lands at offset 0 (append mode), no hole of
+    NULs where the old content was.  Then an external append and more output."""
+    log = "@TMP@/x.log"
+    d.start("""
+        [program:x]
+        command=%s %s wait:@TMP@/go %s %s %s touch:@TMP@/done
+        stdout_logfile=@TMP@/x.log
+        startsecs=0
+        autorestart=false
+        """ % (OUT, XW("out", "before the truncation\n" * 100, log),
+               XW("out", "after it\n", log), APPEND(log, "appended directly\n"),
+               XW("out", "last\n", log)))
+    d.wait_state("x", "RUNNING")
+    path = d.tmp / "x.log"
+    before = wait_bytes(d, path, "before the truncation\n", count=100)
+    os.truncate(path, 0)
+    (d.tmp / "go").write_text("")
+    wait_file(d, d.tmp / "done")
+    return {"before": before, "after": wait_bytes(d, path, "last\n")}
+
+
+def test_copytruncate_leaves_no_hole(daemon, oracle):
+    res = compare(daemon, oracle, scenario_copytruncate)
+    assert res["after"] == b"after it\nappended directly\nlast\n"
 
 
 # ---------------------------------------------------------------- SIGUSR2

@@ -13,6 +13,7 @@ Actions, run in order (then the program sleeps until signalled, unless an
                            after each write wait until it shows up in LOG or
                            LOG.1 or LOG shrank (truncating rollover): one
                            write per daemon read, so rotation is deterministic
+                           (LOG may be a glob, for an AUTO log)
   u:STREAM:FILE:WIDTH      numbered lines, one per ~2ms, until FILE exists
   xw:STREAM:HEX:LOG        write like x, then wait until the bytes are in LOG
                            (past its size before the write)
@@ -23,6 +24,7 @@ Actions, run in order (then the program sleeps until signalled, unless an
   exit:CODE                exit now
 """
 
+import glob
 import os
 import sys
 import time
@@ -97,6 +99,9 @@ def main():
         elif kind == "s":
             fd, count, width, log = stream(args[0]), int(args[1]), int(args[2]), args[3]
             batch = int(args[4]) if len(args) > 4 else 1
+            if "*" in log:
+                # an AUTO log: the daemon made it before starting us
+                log = sorted(glob.glob(log))[0]
             while count > 0:
                 k = min(batch, count)
                 count -= k

@@ -5,14 +5,29 @@
 //! Differences from the reference, on purpose:
 //! - the size is tracked in memory (initial `fstat` size plus what we wrote), never asked of
 //!   the kernel per write;
-//! - a target that is not a regular file (pipe, tty, `/dev/null`, `/dev/stdout`...) or that
-//!   lives under `/dev/` or `/proc/` is never rotated, never seeked, never removed by `clear`;
-//! - a failed rename during rotation does not leave the handler closed: the path is reopened.
+//! - a target that is not a regular file (pipe, tty, `/dev/null`...), or whose path under
+//!   `/dev/` or `/proc/` is not itself a regular file (`/dev/stdout`, `/dev/fd/N`: the daemon's
+//!   own stdout may be a regular file), is never rotated, never seeked, never removed by
+//!   `clear` (a regular file such as `/dev/shm/x.log` rotates as anywhere else);
+//! - a failed rename during rotation does not leave the handler closed: the path is reopened;
+//! - [`RotatingFile::splice_from`] moves bytes from a pipe straight into a regular file
+//!   (`splice(2)`, no copy through user space). The kernel refuses to splice into an
+//!   `O_APPEND` file, so the first splice clears `O_APPEND` on the descriptor and from then on
+//!   every splice or write seeks to the end first: bytes still land after anything an external
+//!   writer appended, and at 0 after a `copytruncate`, but a writer appending in the same
+//!   instant (between the seek and the splice) could be overwritten, which `O_APPEND` rules out.
+//!   So the capture only splices into `AUTO` files, which nobody else writes
+//!   (`OutputSink::can_splice`).
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+/// The most one read or splice takes near the rollover point (see [`RotatingFile::chunk_len`]):
+/// the kernel's default pipe size.
+pub const NEAR_ROLLOVER: usize = 64 * 1024;
 
 /// An append-mode log file with the reference's size-based rotation.
 #[derive(Debug)]
@@ -23,12 +38,19 @@ pub struct RotatingFile {
     backups: u32,
     /// Bytes in the current file as far as we know (regular files only).
     size: u64,
-    /// False for pipes, ttys, character devices and paths under /dev or /proc.
+    /// False for pipes, ttys, devices, sockets and the special paths under /dev or /proc.
     regular: bool,
+    /// `O_APPEND` was cleared on `file` for splicing: seek to the end before each write.
+    seek_to_end: bool,
 }
 
+/// A path under `/dev` or `/proc` that is not itself a regular file: `/dev/stdout`,
+/// `/dev/fd/N`, `/proc/self/fd/N` (symlinks to whatever the descriptor is, maybe a regular
+/// file that must not be renamed or removed). A plain file on the tmpfs at `/dev/shm` is an
+/// ordinary log file.
 fn is_special_path(path: &Path) -> bool {
-    path.starts_with("/dev") || path.starts_with("/proc")
+    (path.starts_with("/dev") || path.starts_with("/proc"))
+        && !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
 }
 
 fn open_append(path: &Path, truncate: bool) -> io::Result<File> {
@@ -96,7 +118,15 @@ impl RotatingFile {
     /// when it fills up, as the reference does.
     pub fn open(path: impl AsRef<Path>, maxbytes: u64, backups: u32) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut rf = RotatingFile { path, file: None, maxbytes, backups, size: 0, regular: false };
+        let mut rf = RotatingFile {
+            path,
+            file: None,
+            maxbytes,
+            backups,
+            size: 0,
+            regular: false,
+            seek_to_end: false,
+        };
         rf.open_file(false)?;
         Ok(rf)
     }
@@ -122,6 +152,7 @@ impl RotatingFile {
         self.regular = regular;
         self.size = if regular { size } else { 0 };
         self.file = Some(f);
+        self.seek_to_end = false;
         Ok(())
     }
 
@@ -140,6 +171,11 @@ impl RotatingFile {
         self.regular && self.maxbytes > 0
     }
 
+    /// Whether the target is a regular file (what [`splice_from`](Self::splice_from) needs).
+    pub fn is_regular(&self) -> bool {
+        self.regular
+    }
+
     /// Append `data` with one `write(2)` (more only on short writes), then rotate if the
     /// file reached `maxbytes`, as `RotatingFileHandler.emit` does.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
@@ -150,8 +186,78 @@ impl RotatingFile {
             self.open_file(false)?;
         }
         let f = self.file.as_mut().expect("opened above");
+        if self.seek_to_end {
+            f.seek(io::SeekFrom::End(0))?;
+        }
         f.write_all(data)?;
         self.size = self.size.saturating_add(data.len() as u64);
+        self.rotate_if_full()
+    }
+
+    /// Move up to `max` bytes from the pipe `pipe` to the end of the file with one `splice(2)`
+    /// (non-blocking), then rotate if the file reached `maxbytes`, as [`write`](Self::write)
+    /// does. Returns the splice's result (bytes moved, 0 at end of input, `WouldBlock` when
+    /// the pipe is empty; `EINVAL` for a target that is not a regular file) and the rotation's.
+    /// When the splice fails no byte has left the pipe, so the caller can still read them.
+    pub fn splice_from(&mut self, pipe: RawFd, max: usize) -> (io::Result<usize>, io::Result<()>) {
+        if !self.regular {
+            return (Err(io::Error::from_raw_os_error(libc::EINVAL)), Ok(()));
+        }
+        if self.file.is_none() {
+            if let Err(e) = self.open_file(false) {
+                return (Err(e), Ok(()));
+            }
+        }
+        let f = self.file.as_mut().expect("opened above");
+        let fd = f.as_raw_fd();
+        if !self.seek_to_end {
+            // SAFETY: fcntl on a descriptor we own.
+            let cleared = unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_APPEND) == 0
+            };
+            if !cleared {
+                return (Err(io::Error::last_os_error()), Ok(()));
+            }
+            self.seek_to_end = true;
+        }
+        if let Err(e) = f.seek(io::SeekFrom::End(0)) {
+            return (Err(e), Ok(()));
+        }
+        // SAFETY: both descriptors are open; null offsets mean "the fd's own position".
+        let n = unsafe {
+            libc::splice(
+                pipe,
+                std::ptr::null_mut(),
+                fd,
+                std::ptr::null_mut(),
+                max,
+                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        if n < 0 {
+            return (Err(io::Error::last_os_error()), Ok(()));
+        }
+        let n = n as usize;
+        self.size = self.size.saturating_add(n as u64);
+        (Ok(n), if n > 0 { self.rotate_if_full() } else { Ok(()) })
+    }
+
+    /// How much to take from a child's pipe in one read or splice, at most `max`: no more than
+    /// [`NEAR_ROLLOVER`] once the file is that close to `maxbytes`, so that a file goes over
+    /// `maxbytes` by less than 64 KiB, as when each read took at most a default pipe's worth
+    /// (the reference's bound), even from an enlarged pipe.
+    pub fn chunk_len(&self, max: usize) -> usize {
+        if !self.rotates() {
+            return max;
+        }
+        let room = self.maxbytes.saturating_sub(self.size);
+        max.min(room.max(NEAR_ROLLOVER as u64) as usize)
+    }
+
+    /// `RotatingFileHandler.emit`'s check after each write: roll over once the file reached
+    /// `maxbytes`.
+    fn rotate_if_full(&mut self) -> io::Result<()> {
         if self.rotates() && self.size >= self.maxbytes {
             self.do_rollover()?;
         }
@@ -359,5 +465,128 @@ pub(crate) mod tests {
         f.write(b"cd").unwrap();
         assert_eq!(read(&p), "cd");
         assert_eq!(f.size(), 2);
+    }
+
+    /// A pipe (read end, write end), the read end non-blocking as the reader's is.
+    pub(crate) fn nonblocking_pipe() -> (std::os::fd::OwnedFd, File) {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        assert_eq!(unsafe { libc::fcntl(fds[0], libc::F_SETFL, libc::O_NONBLOCK) }, 0);
+        unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+    }
+
+    fn splice_all(f: &mut RotatingFile, pipe: &std::os::fd::OwnedFd) -> usize {
+        let (moved, rotated) = f.splice_from(pipe.as_raw_fd(), 1 << 20);
+        rotated.unwrap();
+        moved.unwrap()
+    }
+
+    #[test]
+    fn splice_appends_like_write() {
+        let d = tempdir("splice");
+        let p = d.join("x.log");
+        std::fs::write(&p, "old\n").unwrap();
+        let mut f = RotatingFile::open(&p, 0, 0).unwrap();
+        let (rd, mut wr) = nonblocking_pipe();
+        // Empty pipe: WouldBlock, nothing written.
+        let (moved, _) = f.splice_from(rd.as_raw_fd(), 1 << 20);
+        assert_eq!(moved.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        wr.write_all(b"one\n").unwrap();
+        assert_eq!(splice_all(&mut f, &rd), 4);
+        // An external writer appending in between, then a write and a splice: all at the end.
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"ext\n").unwrap();
+        f.write(b"two\n").unwrap();
+        wr.write_all(b"three\n").unwrap();
+        assert_eq!(splice_all(&mut f, &rd), 6);
+        assert_eq!(read(&p), "old\none\next\ntwo\nthree\n");
+        // Truncated behind our back (copytruncate): the next bytes land at 0, no hole.
+        std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(0).unwrap();
+        wr.write_all(b"four\n").unwrap();
+        assert_eq!(splice_all(&mut f, &rd), 5);
+        assert_eq!(read(&p), "four\n");
+        // Reopen and clear start over in append mode; splicing resumes.
+        std::fs::rename(&p, d.join("x.log.moved")).unwrap();
+        f.reopen().unwrap();
+        wr.write_all(b"five\n").unwrap();
+        assert_eq!(splice_all(&mut f, &rd), 5);
+        f.clear().unwrap();
+        wr.write_all(b"six\n").unwrap();
+        assert_eq!(splice_all(&mut f, &rd), 4);
+        f.write(b"seven\n").unwrap();
+        assert_eq!(read(&d.join("x.log.moved")), "four\n");
+        assert_eq!(read(&p), "six\nseven\n");
+        // End of input.
+        drop(wr);
+        assert_eq!(splice_all(&mut f, &rd), 0);
+    }
+
+    /// The same rollover points as `rotation_names_and_shifting`, fed by splices.
+    #[test]
+    fn splice_rotates_like_write() {
+        let d = tempdir("splicerot");
+        let p = d.join("x.log");
+        let mut f = RotatingFile::open(&p, 10, 2).unwrap();
+        let (rd, mut wr) = nonblocking_pipe();
+        for c in ["a", "b", "c", "d", "e", "f"] {
+            wr.write_all(format!("{}\n", c.repeat(6)).as_bytes()).unwrap();
+            assert_eq!(splice_all(&mut f, &rd), 7);
+        }
+        wr.write_all(b"g\n").unwrap();
+        assert_eq!(splice_all(&mut f, &rd), 2);
+        let mut names: Vec<String> = std::fs::read_dir(&d).unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, vec!["x.log", "x.log.1", "x.log.2"]);
+        assert_eq!(read(&p), "g\n");
+        assert_eq!(read(&d.join("x.log.1")), "eeeeee\nffffff\n");
+        assert_eq!(read(&d.join("x.log.2")), "cccccc\ndddddd\n");
+    }
+
+    #[test]
+    fn chunks_shrink_near_the_rollover_point() {
+        let d = tempdir("chunk");
+        let p = d.join("x.log");
+        let mut f = RotatingFile::open(&p, 1_000_000, 1).unwrap();
+        assert_eq!(f.chunk_len(1 << 20), 1_000_000);
+        f.write(&vec![b'x'; 900_000]).unwrap();
+        assert_eq!(f.chunk_len(1 << 20), 100_000);
+        assert_eq!(f.chunk_len(50_000), 50_000);
+        f.write(&vec![b'x'; 90_000]).unwrap();
+        assert_eq!(f.chunk_len(1 << 20), NEAR_ROLLOVER);
+        let never = RotatingFile::open(d.join("y.log"), 0, 1).unwrap();
+        assert_eq!(never.chunk_len(1 << 20), 1 << 20);
+    }
+
+    #[test]
+    fn splice_refuses_non_regular_targets() {
+        let mut f = RotatingFile::open("/dev/null", 0, 0).unwrap();
+        let (rd, mut wr) = nonblocking_pipe();
+        wr.write_all(b"kept").unwrap();
+        let (moved, _) = f.splice_from(rd.as_raw_fd(), 1 << 20);
+        assert_eq!(moved.unwrap_err().raw_os_error(), Some(libc::EINVAL));
+        // The bytes are still in the pipe.
+        let mut buf = [0u8; 8];
+        assert_eq!(io::Read::read(&mut File::from(rd), &mut buf).unwrap(), 4);
+    }
+
+    #[test]
+    fn special_paths_are_the_non_regular_ones() {
+        assert!(is_special_path(Path::new("/dev/stdout")));
+        assert!(is_special_path(Path::new("/dev/null")));
+        assert!(is_special_path(Path::new("/proc/self/fd/1")));
+        assert!(is_special_path(Path::new("/dev/no-such-file")));
+        assert!(!is_special_path(Path::new("/var/log/x.log")));
+        // A regular file on the /dev/shm tmpfs rotates like any other.
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            let p = shm.join(format!("svlogs-shm-{}.log", std::process::id()));
+            let mut f = RotatingFile::open(&p, 4, 1).unwrap();
+            f.write(b"12345").unwrap();
+            let rotated = numbered(&p, 1);
+            assert_eq!(std::fs::read(&rotated).unwrap(), b"12345");
+            let _ = std::fs::remove_file(&p);
+            let _ = std::fs::remove_file(&rotated);
+        }
     }
 }
