@@ -352,6 +352,18 @@ pub(crate) mod tests {
 
     /// Matches what supervisor's RotatingFileHandler(maxBytes=10, backupCount=2) leaves
     /// after emitting "aaaaaa\n", "bbbbbb\n", ... "ffffff\n" (checked against the reference).
+    /// What writing 7-byte lines `aaaaaa` … `ffffff`, then `g`, leaves with maxbytes 10 and 2
+    /// backups in `d`.
+    fn assert_rotated_a_to_g(d: &Path) {
+        let mut names: Vec<String> = std::fs::read_dir(d).unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, vec!["x.log", "x.log.1", "x.log.2"]);
+        assert_eq!(read(&d.join("x.log")), "g\n");
+        assert_eq!(read(&d.join("x.log.1")), "eeeeee\nffffff\n");
+        assert_eq!(read(&d.join("x.log.2")), "cccccc\ndddddd\n");
+    }
+
     #[test]
     fn rotation_names_and_shifting() {
         let d = tempdir("rot");
@@ -361,13 +373,7 @@ pub(crate) mod tests {
             f.write(format!("{}\n", c.repeat(6)).as_bytes()).unwrap();
         }
         f.write(b"g\n").unwrap();
-        let mut names: Vec<String> = std::fs::read_dir(&d).unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        assert_eq!(names, vec!["x.log", "x.log.1", "x.log.2"]);
-        assert_eq!(read(&p), "g\n");
-        assert_eq!(read(&d.join("x.log.1")), "eeeeee\nffffff\n");
-        assert_eq!(read(&d.join("x.log.2")), "cccccc\ndddddd\n");
+        assert_rotated_a_to_g(&d);
     }
 
     #[test]
@@ -534,13 +540,7 @@ pub(crate) mod tests {
         }
         wr.write_all(b"g\n").unwrap();
         assert_eq!(splice_all(&mut f, &rd), 2);
-        let mut names: Vec<String> = std::fs::read_dir(&d).unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        assert_eq!(names, vec!["x.log", "x.log.1", "x.log.2"]);
-        assert_eq!(read(&p), "g\n");
-        assert_eq!(read(&d.join("x.log.1")), "eeeeee\nffffff\n");
-        assert_eq!(read(&d.join("x.log.2")), "cccccc\ndddddd\n");
+        assert_rotated_a_to_g(&d);
     }
 
     #[test]
