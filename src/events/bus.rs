@@ -265,7 +265,8 @@ mod tests {
         assert_eq!(bb[1].1, 1);
         // One global serial per event, shared by the pools.
         assert_eq!(a[0].0, bb[1].0);
-        assert_eq!(bb[0].0 + 1, bb[1].0);
+        // Later event, later serial (other tests share the process-wide counter, so not +1).
+        assert!(bb[0].0 < bb[1].0);
         assert!(b.pools[2].buffer.is_empty());
     }
 
