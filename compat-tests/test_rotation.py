@@ -105,6 +105,13 @@ def read_chars(d):
         return None
 
 
+def backup_numbers(files, base):
+    """The numbers of base's backups among `files`, oldest first; they must run N..1."""
+    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != base), reverse=True)
+    assert backups == list(range(len(backups), 0, -1)), sorted(files)
+    return backups
+
+
 def auto_log_name(d, name="x"):
     """The file name of a program's AUTO stdout log (in the temp dir, the childlogdir)."""
     return os.path.basename(d.rpc.supervisor.getProcessInfo(name)["stdout_logfile"])
@@ -138,8 +145,7 @@ def test_many_rotations_keep_every_line(daemon):
     wait_until(landed, 60, daemon=daemon, what="the last line in the log or its .1")
     read1 = read_chars(daemon)
     files = rotated_files(daemon, log)
-    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != log), reverse=True)
-    assert backups == list(range(len(backups), 0, -1)), sorted(files)
+    backups = backup_numbers(files, log)
     # 12 batches of 900 bytes reach 10240: 16 full files, 8 batches left over
     assert len(backups) == 16
     ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
@@ -201,8 +207,7 @@ def test_big_output_through_rotations(daemon, case):
     wait_until(landed, 60, daemon=daemon, what="the last line in the log or its .1")
     read1 = read_chars(daemon)
     files = rotated_files(daemon, log)
-    backups = sorted((int(k.rsplit(".", 1)[1]) for k in files if k != log), reverse=True)
-    assert backups == list(range(len(backups), 0, -1)), sorted(files)
+    backups = backup_numbers(files, log)
     assert len(backups) >= 10, sorted(files)
     ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
     assert numbered(b"".join(ordered)) == list(range(1, n + 1))
