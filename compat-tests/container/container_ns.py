@@ -487,7 +487,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid1, self.interval, self.depth = pid1, interval, depth
         self.samples = []  # (monotonic, {host pid: proc dict})
-        self._static = {}  # host pid -> (comm, nspid, cmdline), read once
+        self._static = {}  # host pid -> (comm, nspid, cmdline), re-read when comm changes
         self._halt = threading.Event()
         self._page = os.sysconf("SC_PAGE_SIZE")
 
@@ -505,10 +505,13 @@ class Sampler(threading.Thread):
         try:
             with open("/proc/%d/statm" % pid) as f:
                 rss = int(f.read().split()[1]) * self._page
+            # comm is read every time: a child seen between fork and exec
+            # still has its parent's name (the reference's Python fork-to-
+            # exec window is long), and exec changes it and the cmdline.
+            with open("/proc/%d/comm" % pid) as f:
+                comm = f.read().strip()
             st = self._static.get(pid)
-            if st is None:
-                with open("/proc/%d/comm" % pid) as f:
-                    comm = f.read().strip()
+            if st is None or st[0] != comm:
                 with open("/proc/%d/status" % pid) as f:
                     nspid = next(int(l.split()[-1]) for l in f if l.startswith("NSpid:"))
                 with open("/proc/%d/cmdline" % pid, "rb") as f:
