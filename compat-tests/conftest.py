@@ -53,6 +53,16 @@ WAIT_TIMEOUT = 30
 CTL_TIMEOUT = 90
 STOP_TIMEOUT = 60
 
+# What both daemons log first, run as root on the base config (normalised pids).
+STARTUP_LOG = [
+    "CRIT Supervisor is running as root.  Privileges were not dropped because no user is "
+    "specified in the config file.  If you intend to run as root, you can set user=root in "
+    "the config file to avoid this message.",
+    "INFO RPC interface 'supervisor' initialized",
+    "CRIT Server 'unix_http_server' running without any HTTP authentication checking",
+    "INFO supervisord started with pid N",
+]
+
 TAG_VAR = "COMPAT_TEST_TAG"
 
 
@@ -246,17 +256,19 @@ class Daemon:
                 .replace("@PYTHON@", PYTHON)
                 .replace("@HELPERS@", str(HELPERS)))
 
-    def config_text(self, programs="", supervisord_extra=""):
-        base = textwrap.dedent("""\
-            [unix_http_server]
-            file=@TMP@/s.sock
-
+    def config_text(self, programs="", supervisord_extra="", auth=None,
+                    logfile="@TMP@/supervisord.log"):
+        """The base config plus ``programs``. ``auth`` = (user, password) sets
+        them on the unix server and in [supervisorctl]."""
+        creds = "username=%s\npassword=%s\n" % auth if auth else ""
+        base = "[unix_http_server]\nfile=@TMP@/s.sock\n" + creds
+        base += textwrap.dedent("""
             [supervisord]
-            logfile=@TMP@/supervisord.log
+            logfile=%s
             pidfile=@TMP@/supervisord.pid
             childlogdir=@TMP@
             nodaemon=true
-            """)
+            """ % logfile)
         base += textwrap.dedent(supervisord_extra)
         base += textwrap.dedent("""
             [rpcinterface:supervisor]
@@ -264,13 +276,14 @@ class Daemon:
 
             [supervisorctl]
             serverurl=unix://@TMP@/s.sock
-
-            """)
+            """) + creds + "\n"
         return self.subst(base) + self.subst(programs)
 
-    def write_config(self, programs="", supervisord_extra="", raw=None):
-        """Write the config; ``raw`` replaces the whole file (after @..@ substitution)."""
-        text = self.subst(raw) if raw is not None else self.config_text(programs, supervisord_extra)
+    def write_config(self, programs="", supervisord_extra="", raw=None, **base):
+        """Write the config; ``raw`` replaces the whole file (after @..@ substitution);
+        ``base`` goes to `config_text`."""
+        text = (self.subst(raw) if raw is not None
+                else self.config_text(programs, supervisord_extra, **base))
         self.conf.write_text(text)
         return self.conf
 
@@ -304,9 +317,9 @@ class Daemon:
         )
         return self.proc
 
-    def start(self, programs="", supervisord_extra="", raw=None, wait_ready=True):
+    def start(self, programs="", supervisord_extra="", raw=None, wait_ready=True, **base):
         """Write the config, start the daemon, wait until getState answers."""
-        self.write_config(programs, supervisord_extra, raw)
+        self.write_config(programs, supervisord_extra, raw, **base)
         self.spawn()
         if wait_ready:
             self.wait_ready()
@@ -405,11 +418,17 @@ class Daemon:
     def state(self, name):
         return self.info(name)["statename"]
 
-    def wait_state(self, name, *statenames, timeout=WAIT_TIMEOUT):
-        """Wait until process ``name`` is in one of ``statenames``; return its info."""
+    def wait_state(self, name, *statenames, timeout=WAIT_TIMEOUT, alive=False):
+        """Wait until process ``name`` is in one of ``statenames``; return its info.
+        With ``alive``, RUNNING also needs its pid alive: the reference reports a
+        killed process RUNNING until its next tick reaps it."""
         def check():
             info = self.info(name)
-            return info if info["statename"] in statenames else None
+            if info["statename"] not in statenames:
+                return None
+            if alive and info["statename"] == "RUNNING" and not pid_alive(info["pid"]):
+                return None
+            return info
         info = wait_until(check, timeout, daemon=self,
                           what="%s to be %s on %s" % (name, "/".join(statenames), self.kind))
         if info["statename"] == "RUNNING" and info["pid"]:

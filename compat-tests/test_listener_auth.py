@@ -3,43 +3,25 @@ server has credentials: our daemon gives listeners SUPERVISOR_USERNAME and
 SUPERVISOR_PASSWORD (the issue asks for it; the reference sets neither, so its listener's
 call is refused with 401)."""
 
-import textwrap
+from pathlib import Path
 
 from conftest import wait_until
 
-CONF = """
-    [unix_http_server]
-    file=@TMP@/s.sock
-    username=user
-    password=pw
+LISTENER = Path(__file__).resolve().parent / "listeners" / "callback.py"
 
-    [supervisord]
-    logfile=@TMP@/supervisord.log
-    pidfile=@TMP@/supervisord.pid
-    childlogdir=@TMP@
-    nodaemon=true
-
-    [rpcinterface:supervisor]
-    supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-    [supervisorctl]
-    serverurl=unix://@TMP@/s.sock
-    username=user
-    password=pw
-
+PROGRAMS = """
     [eventlistener:cb]
-    command=@PYTHON@ @HERE@/listeners/callback.py @TMP@/callback.out
+    command=@PYTHON@ %s @TMP@/callback.out
     events=PROCESS_STATE_RUNNING
 
     [program:sleeper]
     command=sleep 1000
     startsecs=1
-    """
+    """ % LISTENER
 
 
 def run(d):
-    from conftest import HERE
-    d.write_config(raw=textwrap.dedent(CONF).replace("@HERE@", str(HERE)))
+    d.write_config(PROGRAMS, auth=("user", "pw"))
     d.spawn()
     out = d.tmp / "callback.out"
     wait_until(lambda: out.exists(), what="the listener's callback", daemon=d)

@@ -3,7 +3,7 @@
 import re
 import signal
 
-from conftest import _LOG_PREFIX, _sort_runs, compare
+from conftest import STARTUP_LOG, _LOG_PREFIX, _sort_runs, compare
 
 PROG = "@PYTHON@ @HELPERS@/prog.py"
 
@@ -43,13 +43,7 @@ def scenario_lifecycle(d):
 def test_lifecycle_log(daemon, oracle):
     res = compare(daemon, oracle, scenario_lifecycle)
     assert res["malformed lines"] == []
-    assert res["log"] == [
-        "CRIT Supervisor is running as root.  Privileges were not dropped because no user is "
-        "specified in the config file.  If you intend to run as root, you can set user=root in "
-        "the config file to avoid this message.",
-        "INFO RPC interface 'supervisor' initialized",
-        "CRIT Server 'unix_http_server' running without any HTTP authentication checking",
-        "INFO supervisord started with pid N",
+    assert res["log"] == STARTUP_LOG + [
         "INFO spawned: 'bad' with pid N",
         "INFO spawned: 'good' with pid N",
         "INFO success: bad entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)",

@@ -117,6 +117,30 @@ def auto_log_name(d, name="x"):
     return os.path.basename(d.rpc.supervisor.getProcessInfo(name)["stdout_logfile"])
 
 
+def write_through_rotations(d, programs, last, supervisord_extra=""):
+    """Start program x (it waits for @TMP@/go, writes, then touches @TMP@/done),
+    let it write, and wait until `last` is in its stdout log or the .1.
+    Returns the log's name, its files, the backups' numbers (oldest first), the
+    files' contents in order, and the bytes the daemon read meanwhile (None
+    when /proc does not say)."""
+    d.start(programs, supervisord_extra=supervisord_extra)
+    d.wait_state("x", "RUNNING")
+    log = auto_log_name(d)
+    read0 = read_chars(d)
+    (d.tmp / "go").write_text("")
+    wait_file(d, d.tmp / "done", timeout=60)
+
+    def landed():
+        return any(last in (read_bytes(d.tmp / f) or b"") for f in (log, log + ".1"))
+    wait_until(landed, 60, daemon=d, what="the last line in the log or its .1")
+    read1 = read_chars(d)
+    files = rotated_files(d, log)
+    backups = backup_numbers(files, log)
+    ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
+    read = read1 - read0 if read0 is not None and read1 is not None else None
+    return log, files, backups, b"".join(ordered), read
+
+
 def test_many_rotations_keep_every_line(daemon):
     """20000 lines through 16 rollovers (10KB files, 50 backups): every line is
     in the kept files exactly once, in order; no file goes over maxbytes by more
@@ -124,7 +148,7 @@ def test_many_rotations_keep_every_line(daemon):
     for each batch to land, so each daemon read is one batch.  Ours splices
     them into the AUTO log file (it reads far fewer bytes than it logs)."""
     n = 20000
-    daemon.start("""
+    log, files, backups, text, read = write_through_rotations(daemon, """
         [program:x]
         command=%s wait:@TMP@/go s:out:%d:0:@TMP@/x-stdout---supervisor-*.log:100 touch:@TMP@/done
         stdout_logfile=AUTO
@@ -132,34 +156,19 @@ def test_many_rotations_keep_every_line(daemon):
         stdout_logfile_backups=50
         startsecs=0
         autorestart=false
-        """ % (OUT, n))
-    daemon.wait_state("x", "RUNNING")
-    log = auto_log_name(daemon)
-    read0 = read_chars(daemon)
-    (daemon.tmp / "go").write_text("")
-    wait_file(daemon, daemon.tmp / "done", timeout=60)
-    last = b"L%06d \n" % n
-
-    def landed():
-        return any(last in (read_bytes(daemon.tmp / f) or b"") for f in (log, log + ".1"))
-    wait_until(landed, 60, daemon=daemon, what="the last line in the log or its .1")
-    read1 = read_chars(daemon)
-    files = rotated_files(daemon, log)
-    backups = backup_numbers(files, log)
+        """ % (OUT, n), b"L%06d \n" % n)
     # 12 batches of 900 bytes reach 10240: 16 full files, 8 batches left over
     assert len(backups) == 16
-    ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
-    nums = numbered(b"".join(ordered))
+    nums = numbered(text)
     assert nums == list(range(1, n + 1))
     for i in backups:
         size = len(files["%s.%d" % (log, i)])
         # rolled over once the size reached maxbytes, after one read's worth of output
         assert size == 12 * 900, (i, size)
     assert len(files[log]) == 8 * 900
-    if daemon.kind == "ours" and read0 is not None:
+    if daemon.kind == "ours" and read is not None:
         logged = 9 * n
-        assert read1 - read0 < logged // 4, ("read %d bytes for %d logged: not spliced"
-                                             % (read1 - read0, logged))
+        assert read < logged // 4, "read %d bytes for %d logged: not spliced" % (read, logged)
 
 
 # What takes the copy path (read, then write) instead of splice(2): anything that
@@ -184,7 +193,7 @@ def test_big_output_through_rotations(daemon, case):
     sup_extra, prog_extra = COPY_PATH[case]
     logfile = "@TMP@/x.log" if case == "named_file" else "AUTO"
     n, width = 40000, 100
-    daemon.start("""
+    log, files, backups, text, read = write_through_rotations(daemon, """
         [program:x]
         command=%s wait:@TMP@/go n:out:%d:%d touch:@TMP@/done
         stdout_logfile=%s
@@ -193,31 +202,16 @@ def test_big_output_through_rotations(daemon, case):
         startsecs=0
         autorestart=false
         %s
-        """ % (OUT, n, width, logfile, prog_extra), supervisord_extra=sup_extra)
-    daemon.wait_state("x", "RUNNING")
-    log = auto_log_name(daemon)
-    read0 = read_chars(daemon)
-    (daemon.tmp / "go").write_text("")
-    wait_file(daemon, daemon.tmp / "done", timeout=60)
-    last = expected_line(n)
-
-    def landed():
-        return any((read_bytes(daemon.tmp / f) or b"").endswith(last)
-                   for f in (log, log + ".1"))
-    wait_until(landed, 60, daemon=daemon, what="the last line in the log or its .1")
-    read1 = read_chars(daemon)
-    files = rotated_files(daemon, log)
-    backups = backup_numbers(files, log)
+        """ % (OUT, n, width, logfile, prog_extra), expected_line(n), sup_extra)
     assert len(backups) >= 10, sorted(files)
-    ordered = [files["%s.%d" % (log, i)] for i in backups] + [files[log]]
-    assert numbered(b"".join(ordered)) == list(range(1, n + 1))
+    assert numbered(text) == list(range(1, n + 1))
     for i in backups:
         # rolled over after the write that reached maxbytes, a read's worth at most
         # (a default pipe: 64 KiB)
         size = len(files["%s.%d" % (log, i)])
         assert 256 * 1024 <= size < 320 * 1024, (i, size)
-    if daemon.kind == "ours" and read0 is not None:
-        logged, got = n * width, read1 - read0
+    if daemon.kind == "ours" and read is not None:
+        logged, got = n * width, read
         if case == "splice":
             assert got < logged // 4, "read %d bytes for %d logged: not spliced" % (got, logged)
         else:

@@ -349,8 +349,9 @@ def scenario_replies(d):
     for name, body in BODIES.items():
         if name not in REF_NO_ANSWER:
             # a signal body may have killed `a` (autorestart brings it back): whether a
-            # process is signallable decides some replies, so start each from RUNNING
-            d.wait_state("a", "RUNNING")
+            # process is signallable decides some replies, so start each from RUNNING,
+            # with a live pid (the reference's state lags until its next tick)
+            d.wait_state("a", "RUNNING", alive=True)
             out[name] = reply_of(d, body)
     return out
 

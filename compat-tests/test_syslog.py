@@ -26,7 +26,7 @@ import subprocess
 
 import pytest
 
-from conftest import WAIT_TIMEOUT, compare, wait_until
+from conftest import STARTUP_LOG, WAIT_TIMEOUT, compare, wait_until
 from test_capture import OUT, X
 
 SOCK_NAME = "log.sock"
@@ -295,30 +295,15 @@ def scenario_mainlog(d):
     srv = SyslogServer(d.tmp / SOCK_NAME)
     private_dev_log(d)
     try:
-        d.start(raw="""\
-            [unix_http_server]
-            file=@TMP@/s.sock
-
-            [supervisord]
-            logfile=syslog
-            loglevel=debug
-            pidfile=@TMP@/supervisord.pid
-            childlogdir=@TMP@
-            nodaemon=true
-
-            [rpcinterface:supervisor]
-            supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-            [supervisorctl]
-            serverurl=unix://@TMP@/s.sock
-
+        d.start("""
             [program:x]
             command=%s %s
             startsecs=0
             autorestart=false
             stdout_logfile=NONE
             stderr_logfile=NONE
-            """ % (OUT, X("out", "one\ntwo\n")))
+            """ % (OUT, X("out", "one\ntwo\n")), supervisord_extra="loglevel=debug\n",
+                logfile="syslog")
 
         def messages():
             srv.drain()
@@ -352,13 +337,7 @@ def test_mainlog_to_syslog(daemon, oracle):
     res = compare(daemon, oracle, scenario_mainlog)
     assert res["heads"] == [HEAD]
     assert res["all stamped"] and res["every message one line"] and res["no log file"]
-    assert res["events"] == [
-        "CRIT Supervisor is running as root.  Privileges were not dropped because no user is "
-        "specified in the config file.  If you intend to run as root, you can set user=root in "
-        "the config file to avoid this message.",
-        "INFO RPC interface 'supervisor' initialized",
-        "CRIT Server 'unix_http_server' running without any HTTP authentication checking",
-        "INFO supervisord started with pid N",
+    assert res["events"] == STARTUP_LOG + [
         "INFO spawned: 'x' with pid N",
         "INFO success: x entered RUNNING state, process has stayed up for > than 0 seconds (startsecs)",
     ]

@@ -150,6 +150,24 @@ class Run:
         except AssertionError:
             return False
 
+    def restart_cycle(self, n):
+        """Cycle `n`: leak until restarted, then check the new pid is RUNNING."""
+        c = self.leak_until_restarted()
+        self.check(self.wait_running(c["new"]["nspid"]),
+                   "cycle %d: fastapi_0 not RUNNING with pid %d after the restart: %r"
+                   % (n, c["new"]["nspid"], self.facts.get("status")))
+        return c
+
+    def check_lists_fastapi_only(self):
+        status = self.facts.get("status_initial")
+        self.check(sorted(status or {}) == ["fastapi_0"],
+                   "supervisorctl status should list fastapi_0 only: %r" % status)
+
+    def monitor_pids(self):
+        """Host pids of every monitor process the sampler saw."""
+        return {p["pid"] for _, procs in (self.sampler.samples if self.sampler else [])
+                for p in procs.values() if is_monitor(p)}
+
     def answers(self):
         self.ns.wait_for(self.ns.port_open, 60, "uvicorn back on the port", 0.5)
         return self.ns.leak(1) == 1
@@ -173,7 +191,7 @@ class Run:
         s = self.sampler
         pid1 = s.pid1
         daemon = s.peak(pid1)
-        mons = {p["pid"] for _, procs in s.samples for p in procs.values() if is_monitor(p)}
+        mons = self.monitor_pids()
         monitor = s.peak_of(lambda p: p["pid"] in mons)
         helpers = s.peak_of(lambda p: p["ppid"] in mons)  # supervisorctl, while it runs
         return daemon, monitor, helpers
@@ -292,10 +310,7 @@ def test_ref_tutorial_monitor_restarts(namespaces_allowed, app_venv, tutorial_di
     try:
         run.start()
         for n in (1, 2):
-            c = run.leak_until_restarted()
-            run.check(run.wait_running(c["new"]["nspid"]),
-                      "cycle %d: fastapi_0 not RUNNING with pid %d after the restart: %r"
-                      % (n, c["new"]["nspid"], run.facts.get("status")))
+            run.restart_cycle(n)
 
             def polled_again():
                 # supervisorctl restart returns once fastapi_0 is RUNNING; the
@@ -335,10 +350,7 @@ def test_ours_memory_limit_restarts_without_monitor(namespaces_allowed, app_venv
         run.start()
         run.facts["status_initial"] = run.status()
         for n in (1, 2):
-            c = run.leak_until_restarted()
-            run.check(run.wait_running(c["new"]["nspid"]),
-                      "cycle %d: fastapi_0 not RUNNING with pid %d after the restart: %r"
-                      % (n, c["new"]["nspid"], run.facts.get("status")))
+            run.restart_cycle(n)
         run.facts["stats"] = run.ns.rpc("supervisord_rs.getProcessStats", "fastapi_0")
         run.facts["answers"] = run.answers()
     except Exception:
@@ -347,12 +359,9 @@ def test_ours_memory_limit_restarts_without_monitor(namespaces_allowed, app_venv
         run.stop()
     log = run.log()
     cycles = run.facts["cycles"]
-    run.check(sorted(run.facts.get("status_initial") or {}) == ["fastapi_0"],
-              "supervisorctl status should list fastapi_0 only: %r"
-              % run.facts.get("status_initial"))
-    seen = [p for _, procs in (run.sampler.samples if run.sampler else [])
-            for p in procs.values() if is_monitor(p)]
-    run.check(not seen, "a monitor process ran: %r" % seen[:1])
+    run.check_lists_fastapi_only()
+    seen = run.monitor_pids()
+    run.check(not seen, "a monitor process ran: %r" % seen)
     run.check(len(cycles) == 2 and all(c["new"] for c in cycles),
               "two restarts expected, saw %d" % len(cycles))
     for c in cycles:
@@ -378,11 +387,7 @@ def test_ours_memory_limit_acts_before_the_monitor(namespaces_allowed, app_venv,
                    limit_and_monitor)
     try:
         run.start()
-        c = run.leak_until_restarted()
-        run.facts["monitor_log_at_restart"] = run.ns.read("/app/monitor.log")
-        run.check(run.wait_running(c["new"]["nspid"]),
-                  "fastapi_0 not RUNNING with pid %d after the restart: %r"
-                  % (c["new"]["nspid"], run.facts.get("status")))
+        run.restart_cycle(1)
         run.at("wait for the monitor's first poll")
         run.ns.wait_for(lambda: POLL_LINE.search(run.ns.read("/app/monitor.log")), 90,
                         "monitor.log: a poll line", 1)
@@ -405,8 +410,7 @@ def test_ours_memory_limit_acts_before_the_monitor(namespaces_allowed, app_venv,
                    "fastapi_0: stopped"):
         run.check(needle not in mlog, "monitor.log has %r: the monitor restarted fastapi_0"
                   % needle)
-    mons = {p["pid"] for _, procs in (run.sampler.samples if run.sampler else [])
-            for p in procs.values() if is_monitor(p)}
+    mons = run.monitor_pids()
     run.check(len(mons) == 1, "one monitor process for the whole run expected: %r" % mons)
     spawned = re.findall(r"spawned: 'fastapi_0' with pid (\d+)", log)
     run.check(len(spawned) == 2, "fastapi_0 should be spawned twice (start, the limit's "
@@ -441,9 +445,7 @@ def test_ref_accepts_the_memory_limit_config(namespaces_allowed, app_venv, tutor
     log = run.log()
     old = run.facts.get("old")
     run.check(run.facts.get("running"), "fastapi_0 never RUNNING: %r" % (run.facts.get("status"),))
-    run.check(sorted(run.facts.get("status_initial") or {}) == ["fastapi_0"],
-              "supervisorctl status should list fastapi_0 only: %r"
-              % run.facts.get("status_initial"))
+    run.check_lists_fastapi_only()
     run.check("memory_limit" not in log and "memory_check_interval" not in log
               and " ERRO " not in log,
               "the reference's log mentions the new keys or an error")

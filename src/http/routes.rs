@@ -253,10 +253,6 @@ where
             tracing::trace!("XML-RPC method {method}() returned successfully");
             xml::response(&value)
         }
-        Err(f) if xml::is_internal_error(&f) => {
-            tracing::error!("Handling XML-RPC request {method}() failed: {}", f.string);
-            return error_response(StatusCode::INTERNAL_SERVER_ERROR);
-        }
         Err(f) => {
             tracing::trace!(
                 "XML-RPC method {method}() returned fault: [{}] {}",

@@ -350,8 +350,6 @@ pub(crate) mod tests {
         assert_eq!(read(&p), "old\nnew\next\nmore\n");
     }
 
-    /// Matches what supervisor's RotatingFileHandler(maxBytes=10, backupCount=2) leaves
-    /// after emitting "aaaaaa\n", "bbbbbb\n", ... "ffffff\n" (checked against the reference).
     /// What writing 7-byte lines `aaaaaa` … `ffffff`, then `g`, leaves with maxbytes 10 and 2
     /// backups in `d`.
     fn assert_rotated_a_to_g(d: &Path) {
@@ -364,6 +362,8 @@ pub(crate) mod tests {
         assert_eq!(read(&d.join("x.log.2")), "cccccc\ndddddd\n");
     }
 
+    /// Matches what supervisor's RotatingFileHandler(maxBytes=10, backupCount=2) leaves
+    /// after emitting "aaaaaa\n", "bbbbbb\n", ... "ffffff\n" (checked against the reference).
     #[test]
     fn rotation_names_and_shifting() {
         let d = tempdir("rot");

@@ -699,17 +699,6 @@ pub(crate) fn py_float_repr(d: f64) -> String {
 // Helpers for the RPC layer
 // ---------------------------------------------------------------------------------------------
 
-/// Fault code the HTTP server answers with a bare HTTP 500 instead of a fault body: the
-/// reference's reply when a method raised something other than an `RPCError` (for instance
-/// a `UnicodeDecodeError` reading a log whose bytes are not UTF-8).
-pub const INTERNAL_ERROR_CODE: i32 = i32::MIN;
-
-/// Whether `f` asks for a bare HTTP 500 (code [`INTERNAL_ERROR_CODE`]); no method builds one
-/// now: log bytes that are not UTF-8 are replaced rather than failing the request.
-pub fn is_internal_error(f: &Fault) -> bool {
-    f.code == INTERNAL_ERROR_CODE
-}
-
 /// Child output as text, invalid UTF-8 replaced by U+FFFD (a deliberate difference: the
 /// reference decodes strictly and fails the request with HTTP 500).
 pub fn lossy_string(bytes: &[u8]) -> String {
