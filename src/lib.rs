@@ -1,0 +1,25 @@
+//! The daemon and its parts as one library crate. The binaries are thin: `src/main.rs` calls
+//! [`supervisord_main`]. The modules stay private to the crate; what other targets (fuzzing,
+//! other binaries) need is exported on purpose, item by item, below.
+
+mod cli;
+mod config;
+mod daemon;
+mod events;
+mod http;
+mod logs;
+mod rpc;
+mod supervisor;
+
+/// `supervisord`'s whole life: command-line options, then the daemon; returns the exit status.
+pub fn supervisord_main() -> i32 {
+    supervisor::memory::tune_allocator();
+    let cli = match cli::parse(std::env::args()) {
+        Ok(c) => c,
+        Err(exit) => {
+            exit.print();
+            return exit.exit_code();
+        }
+    };
+    daemon::run(cli)
+}
