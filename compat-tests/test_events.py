@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN_DIR, compare, wait_until
+from conftest import BIN_DIR, compare, start_on_free_port, wait_until
 
 LISTENERS = Path(__file__).resolve().parent / "listeners"
 RECORDER = "%s %s" % (sys.executable, LISTENERS / "recorder.py")
@@ -248,14 +248,6 @@ def test_crashmail_mails_an_unexpected_exit(daemon, oracle):
 
 # ------------------------------------------------------------ fcgi
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def fetch(connect):
     def once():
         c = connect()
@@ -268,8 +260,7 @@ def fetch(connect):
 
 
 def scenario_fcgi_tcp(d):
-    port = free_port()
-    d.start(d.subst("""
+    port = start_on_free_port(d, lambda port: d.config_text("""
         [fcgi-program:web]
         socket=tcp://127.0.0.1:%d
         socket_backlog=8

@@ -16,10 +16,10 @@ import textwrap
 import xmlrpc.client
 from pathlib import Path
 
-from conftest import CTL, CTL_TIMEOUT, compare, wait_until
+from conftest import CTL, CTL_TIMEOUT, compare, start_on_free_port, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import UnixHTTPConnection, free_port, request  # noqa: E402
+from rpcutil import UnixHTTPConnection, request  # noqa: E402
 
 import http.client  # noqa: E402
 
@@ -69,9 +69,9 @@ def inet(host, port, user="user", password="pass"):
 
 
 def start_inet(d, host="127.0.0.1", user="user", password="pass", unix=UNIX_OPEN):
-    port = free_port()
+    port = start_on_free_port(
+        d, lambda port: config(unix, BASE, inet(host, port, user, password), CTL_SECTION))
     d.port = port
-    d.start(raw=config(unix, BASE, inet(host, port, user, password), CTL_SECTION))
     d.wait_state("a", "RUNNING")
     return port
 
@@ -228,8 +228,6 @@ def test_inet_any_host(daemon, oracle):
 
 
 def scenario_unix_auth(d):
-    port = free_port()
-    d.port = port
     d.start(raw=config(UNIX_AUTH, BASE, CTL_SECTION), wait_ready=False)
     good = {"Authorization": basic("alice", "secret")}
     wait_until(lambda: http_result(d, headers=good, unix=True)[-1] == {

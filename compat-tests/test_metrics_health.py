@@ -6,12 +6,11 @@ reference starts on the same config (it has neither page: both are 404 there).""
 
 import base64
 import http.client
-import socket
 import textwrap
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import wait_until
+from conftest import start_on_free_port, wait_until
 
 PROGRAMS = """
     [program:web]
@@ -27,12 +26,6 @@ PROGRAMS = """
     command=sleep 1000
     autostart=false
     """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def inet(port, auth=True):
@@ -54,9 +47,9 @@ def get(port, path, auth=("user", "pw")):
     return r.status, body
 
 
-def start(d, auth=True):
-    port = free_port()
-    d.start(textwrap.dedent(PROGRAMS) + inet(port, auth))
+def start(d, auth=True, extra=""):
+    port = start_on_free_port(
+        d, lambda port: d.config_text(textwrap.dedent(PROGRAMS) + inet(port, auth) + extra))
     d.wait_state("web", "RUNNING")
     d.wait_state("oneshot", "EXITED")
     return port
@@ -120,10 +113,7 @@ def test_healthz_follows_the_autostart_programs(make_daemon):
 
 def test_health_pages_can_be_open_on_loopback(make_daemon):
     d = make_daemon("ours")
-    port = free_port()
-    d.start(textwrap.dedent(PROGRAMS) + inet(port) + "open_health_on_loopback=true\n")
-    d.wait_state("web", "RUNNING")
-    d.wait_state("oneshot", "EXITED")
+    port = start(d, extra="open_health_on_loopback=true\n")
     # a loopback client needs no credentials for these two pages only
     assert get(port, "/healthz", auth=None) == (200, "OK\n")
     assert get(port, "/metrics", auth=None)[0] == 200

@@ -13,14 +13,12 @@ Skipped, saying why, when Chromium or playwright is missing.
 """
 
 import os
-import re
 import shutil
-import socket
 import tempfile
 
 import pytest
 
-from conftest import compare, wait_until
+from conftest import compare, normalise_ctime, start_on_free_port, wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -54,14 +52,6 @@ command=sleep 1000
 startsecs=0
 stopwaitsecs=2
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +115,8 @@ class Browser:
 
 
 def start(d):
-    port = free_port()
-    d.start(PROGRAMS % {"port": port, "user": USER, "password": PASSWORD})
+    port = start_on_free_port(d, lambda port: d.config_text(
+        PROGRAMS % {"port": port, "user": USER, "password": PASSWORD}))
     d.wait_state("echo", "RUNNING")
     d.wait_state("grp:ga", "RUNNING")
     wait_until(lambda: "ready" in d.rpc.supervisor.readProcessStdoutLog("echo", 0, 0), daemon=d)
@@ -134,8 +124,7 @@ def start(d):
 
 
 def norm(d, text):
-    text = d.norm(text)
-    return re.sub(r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}", "CTIME", text)
+    return normalise_ctime(d.norm(text))
 
 
 def web_scenario(d, sync_playwright):

@@ -98,14 +98,6 @@ def ncall(d, method, *args):
     return res
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def sig_ignored(pid, signum):
     """True when ``pid`` ignores signal ``signum`` (from /proc/PID/status SigIgn)."""
     with open("/proc/%d/status" % pid) as f:
