@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import CTL, CTL_TIMEOUT, compare, mainlog_events, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
@@ -157,6 +159,9 @@ def scenario_main(d):
     return res
 
 
+# About 90 supervisorctl runs on each of two daemons: on a loaded machine that can take longer
+# than the suite's default hang guard, so this scenario gets a larger one (still only a guard).
+@pytest.mark.timeout(1200)
 def test_ctl_main_scenario(daemon, oracle):
     res = by_cmd(compare(daemon, oracle, scenario_main))
     assert res["status"][0][:2] == (
