@@ -565,11 +565,14 @@ impl Verb {
     }
 }
 
+/// A group's processes in priority order, ties in the group's own order (the reference's
+/// stable sort by priority alone, not by name).
 fn group_members(s: &Supervisor, gi: usize) -> Selected {
-    (0..s.groups[gi].processes.len()).map(|pi| (gi, pi)).collect()
+    s.groups[gi].by_priority().into_iter().map(|pi| (gi, pi)).collect()
 }
 
-/// All processes, groups by priority and processes by priority (`_getAllProcesses()`).
+/// All processes, group by group (`s.groups` is in group priority order, ties in the order
+/// the groups were added), each group's in priority order (`_getAllProcesses()`).
 fn all_by_priority(s: &Supervisor) -> Selected {
     (0..s.groups.len()).flat_map(|gi| group_members(s, gi)).collect()
 }
