@@ -3,8 +3,6 @@
 //! the reply; calls that wait (start/stop with `wait=True`) await a waiter the actor resolves
 //! when the process reaches the state, instead of polling.
 
-use std::time::Instant;
-
 use tokio::sync::oneshot;
 
 use super::dispatch::{boxed, v, Args, Method, Reply};
@@ -485,7 +483,7 @@ fn stop_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) ->
 }
 
 /// Group and all-process results: `{name, group, status, description}` per process, immediate
-/// results first (in process order), then waited ones in the order they complete.
+/// results first (in the order acted on), then waited ones in the order they complete.
 async fn run_all(items: Vec<(String, String, Outcome)>) -> Reply {
     let mut done = Vec::new();
     let mut pending = Vec::new();
@@ -495,22 +493,22 @@ async fn run_all(items: Vec<(String, String, Outcome)>) -> Reply {
             Outcome::Wait(rx) => pending.push((name, group, rx)),
         }
     }
-    // Waited results are appended in the order they complete, as the reference's polling does.
+    // Waited results are appended as they complete, those that complete together (in one turn
+    // of the actor) in process order: the reference's polling passes append what each pass
+    // finds done in process order.
     let mut set = tokio::task::JoinSet::new();
     for (i, (name, group, rx)) in pending.into_iter().enumerate() {
-        set.spawn(async move {
-            let r = settle(Outcome::Wait(rx)).await;
-            (Instant::now(), i, status_struct(&name, &group, r))
-        });
+        set.spawn(async move { (i, status_struct(&name, &group, settle(Outcome::Wait(rx)).await)) });
     }
-    let mut finished: Vec<(Instant, usize, Value)> = Vec::new();
-    while let Some(res) = set.join_next().await {
-        if let Ok(item) = res {
-            finished.push(item);
+    // The waiters a turn of the actor resolves wake their tasks in one go, ahead of this one.
+    while let Some(first) = set.join_next().await {
+        let mut batch: Vec<(usize, Value)> = first.into_iter().collect();
+        while let Some(more) = set.try_join_next() {
+            batch.extend(more);
         }
+        batch.sort_by_key(|(i, _)| *i);
+        done.extend(batch.into_iter().map(|(_, v)| v));
     }
-    finished.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    done.extend(finished.into_iter().map(|(_, _, v)| v));
     Ok(v::arr(done))
 }
 
