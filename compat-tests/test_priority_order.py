@@ -6,7 +6,8 @@ names), and all processes group by group, groups sorted by group priority alone 
 order the groups were added in: config order (priority, name) at start, then `update`
 appends). Only `getAllProcessInfo` (and `getAllConfigInfo`) are in name order. Autostart
 spawns each group's processes in the group's own order, and shutdown stops group after group,
-highest priority first, each group's processes in reverse priority order.
+highest priority first, each group's processes in reverse priority order. `reloadConfig`
+lists removed groups in the order they were added (the reference's dict), not by priority.
 
 The config makes priority order, name order and config order all disagree, has several groups
 with different priorities, and ties among processes and among groups. Every list-returning
@@ -88,6 +89,9 @@ UPDATED = PROGRAMS.replace(
     startsecs=0
     stopwaitsecs=5
     """
+
+# Only grp and top left: reloadConfig lists the removed groups in the order they were added.
+REMOVED = PROGRAMS[PROGRAMS.index("    [program:top]"):PROGRAMS.index("    [program:solo_b]")]
 
 EXTRA = "loglevel=debug\n"
 
@@ -207,6 +211,10 @@ def scenario(d):
     out["after update: startAllProcesses"] = results(rpc.startAllProcesses())
     all_running(d)
     out["update actions"] = actions(d, m)
+    d.write_config(REMOVED, supervisord_extra=EXTRA)
+    out["reloadConfig, groups gone"] = rpc.reloadConfig()
+    d.write_config(UPDATED, supervisord_extra=EXTRA)
+    out["reloadConfig, back"] = rpc.reloadConfig()
 
     # shutdown: group after group, highest priority first, each in reverse priority order
     m = mark(d)
@@ -228,3 +236,4 @@ def test_group_and_all_process_order(daemon, oracle):
         "solo_a", "solo_b", "zeta", "beta", "mid", "alpha", "top", "late"]
     after = [r[1] for r in res["after update: stopAllProcesses"]][:3]
     assert after == ["solo_b", "solo_a", "solo_0"]
+    assert res["reloadConfig, groups gone"] == [[[], [], ["solo_b", "late", "solo_a", "solo_0"]]]

@@ -372,10 +372,13 @@ async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
     .await
 }
 
-/// The reference's `diff_to_active`: group names added, changed and removed.
+/// The reference's `diff_to_active`: group names added and changed in config order, removed
+/// in the order the groups were added (the reference's dict of groups).
 pub fn diff_to_active(s: &Supervisor) -> (Vec<String>, Vec<String>, Vec<String>) {
     let new: &Vec<GroupConfig> = &s.config.groups;
-    let cur: Vec<&GroupConfig> = s.groups.iter().map(|g| &g.config).collect();
+    let mut active: Vec<&crate::supervisor::group::Group> = s.groups.iter().collect();
+    active.sort_by_key(|g| g.seq);
+    let cur: Vec<&GroupConfig> = active.into_iter().map(|g| &g.config).collect();
     let added = new.iter().filter(|n| !cur.iter().any(|c| c.name == n.name)).map(|g| g.name.clone()).collect();
     let removed = cur.iter().filter(|c| !new.iter().any(|n| n.name == c.name)).map(|g| g.name.clone()).collect();
     let changed = new

@@ -6,6 +6,7 @@
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
@@ -17,6 +18,9 @@ use crate::supervisor::spawn::{self, SpawnRequest};
 
 pub struct Group {
     pub config: GroupConfig,
+    /// When the group was made, relative to the others: the reference keeps its groups in a
+    /// dict, and `reloadConfig` lists removed groups in that dict's insertion order.
+    pub seq: u64,
     /// In the group's own order, the reference's dict order: a program's processes by
     /// (priority, name), a `[group:x]`'s by program in its `programs=` order. Autostart goes
     /// in this order; group and all-process calls go in [`Group::by_priority`].
@@ -25,8 +29,9 @@ pub struct Group {
 
 impl Group {
     pub fn new(config: GroupConfig, daemon: &Config) -> Group {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let processes = config.processes.iter().map(|p| Process::new(p.clone(), daemon)).collect();
-        Group { config, processes }
+        Group { config, seq: NEXT.fetch_add(1, Ordering::Relaxed), processes }
     }
 
     /// Indices of the processes by priority alone, ties in the group's own order: the
