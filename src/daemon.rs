@@ -136,8 +136,9 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
             log(LogLevel::Critical, w);
         }
     }
-    // Daemonize after binding, so a port in use is reported on the terminal. The runtime is
-    // single-threaded, so the fork copies the only thread.
+    // Daemonize after binding, so a port in use is reported on the terminal. Nothing so far
+    // has made a thread (current-thread runtime, blocking pool unused), so the fork copies
+    // the only one; `daemonize` refuses otherwise rather than leave a runtime that never drops.
     if !cfg.supervisord.nodaemon && first {
         if let Err(e) = crate::supervisor::daemonize::daemonize(&cfg) {
             log(LogLevel::Critical, &e);

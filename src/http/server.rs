@@ -21,7 +21,7 @@
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,7 +110,7 @@ pub async fn start_servers(
     };
 
     if let Some(cfg) = inet {
-        let listener = bind_inet(cfg).await?;
+        let listener = bind_inet(cfg)?;
         servers.inet_addr = listener.local_addr().ok();
         let auth = Credentials::from_config(&cfg.username, &cfg.password);
         let ctx = Ctx {
@@ -172,7 +172,11 @@ fn socket_error(e: &io::Error) -> String {
 // inet
 // ---------------------------------------------------------------------------------------------
 
-async fn bind_inet(cfg: &InetHttpServerConfig) -> Result<tokio::net::TcpListener, String> {
+/// Resolve and bind the inet server. A host name is resolved with `std::net` (getaddrinfo on
+/// this thread), not `tokio::net::lookup_host`: that one runs on a blocking-pool thread, which
+/// would exist when daemon mode forks, and the child's runtime would wait for it forever when
+/// dropped at a restart or shutdown (`supervisor::daemonize`).
+fn bind_inet(cfg: &InetHttpServerConfig) -> Result<tokio::net::TcpListener, String> {
     let ip = if cfg.host.is_empty() || cfg.host == "*" {
         Ipv4Addr::UNSPECIFIED
     } else if let Ok(ip) = cfg.host.parse::<Ipv4Addr>() {
@@ -180,15 +184,12 @@ async fn bind_inet(cfg: &InetHttpServerConfig) -> Result<tokio::net::TcpListener
     } else {
         // Python's bind((host, port)) resolves through getaddrinfo(AF_INET); a failure is
         // reported with the gaierror number (EAI_NONAME is -2).
-        let found = tokio::net::lookup_host((cfg.host.as_str(), cfg.port))
-            .await
-            .ok()
-            .and_then(|mut addrs| {
-                addrs.find_map(|a| match a {
-                    SocketAddr::V4(v4) => Some(*v4.ip()),
-                    SocketAddr::V6(_) => None,
-                })
-            });
+        let found = (cfg.host.as_str(), cfg.port).to_socket_addrs().ok().and_then(|mut addrs| {
+            addrs.find_map(|a| match a {
+                SocketAddr::V4(v4) => Some(*v4.ip()),
+                SocketAddr::V6(_) => None,
+            })
+        });
         found.ok_or_else(|| "Cannot open an HTTP server: socket.error reported -2".to_string())?
     };
     let addr = SocketAddr::V4(SocketAddrV4::new(ip, cfg.port));

@@ -3,8 +3,6 @@
 //! the reply; calls that wait (start/stop with `wait=True`) await a waiter the actor resolves
 //! when the process reaches the state, instead of polling.
 
-use std::time::Instant;
-
 use tokio::sync::oneshot;
 
 use super::dispatch::{boxed, v, Args, Method, Reply};
@@ -374,10 +372,13 @@ async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
     .await
 }
 
-/// The reference's `diff_to_active`: group names added, changed and removed.
+/// The reference's `diff_to_active`: group names added and changed in config order, removed
+/// in the order the groups were added (the reference's dict of groups).
 pub fn diff_to_active(s: &Supervisor) -> (Vec<String>, Vec<String>, Vec<String>) {
     let new: &Vec<GroupConfig> = &s.config.groups;
-    let cur: Vec<&GroupConfig> = s.groups.iter().map(|g| &g.config).collect();
+    let mut active: Vec<&crate::supervisor::group::Group> = s.groups.iter().collect();
+    active.sort_by_key(|g| g.seq);
+    let cur: Vec<&GroupConfig> = active.into_iter().map(|g| &g.config).collect();
     let added = new.iter().filter(|n| !cur.iter().any(|c| c.name == n.name)).map(|g| g.name.clone()).collect();
     let removed = cur.iter().filter(|c| !new.iter().any(|n| n.name == c.name)).map(|g| g.name.clone()).collect();
     let changed = new
@@ -485,7 +486,7 @@ fn stop_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) ->
 }
 
 /// Group and all-process results: `{name, group, status, description}` per process, immediate
-/// results first (in process order), then waited ones in the order they complete.
+/// results first (in the order acted on), then waited ones in the order they complete.
 async fn run_all(items: Vec<(String, String, Outcome)>) -> Reply {
     let mut done = Vec::new();
     let mut pending = Vec::new();
@@ -495,22 +496,22 @@ async fn run_all(items: Vec<(String, String, Outcome)>) -> Reply {
             Outcome::Wait(rx) => pending.push((name, group, rx)),
         }
     }
-    // Waited results are appended in the order they complete, as the reference's polling does.
+    // Waited results are appended as they complete, those that complete together (in one turn
+    // of the actor) in process order: the reference's polling passes append what each pass
+    // finds done in process order.
     let mut set = tokio::task::JoinSet::new();
     for (i, (name, group, rx)) in pending.into_iter().enumerate() {
-        set.spawn(async move {
-            let r = settle(Outcome::Wait(rx)).await;
-            (Instant::now(), i, status_struct(&name, &group, r))
-        });
+        set.spawn(async move { (i, status_struct(&name, &group, settle(Outcome::Wait(rx)).await)) });
     }
-    let mut finished: Vec<(Instant, usize, Value)> = Vec::new();
-    while let Some(res) = set.join_next().await {
-        if let Ok(item) = res {
-            finished.push(item);
+    // The waiters a turn of the actor resolves wake their tasks in one go, ahead of this one.
+    while let Some(first) = set.join_next().await {
+        let mut batch: Vec<(usize, Value)> = first.into_iter().collect();
+        while let Some(more) = set.try_join_next() {
+            batch.extend(more);
         }
+        batch.sort_by_key(|(i, _)| *i);
+        done.extend(batch.into_iter().map(|(_, v)| v));
     }
-    finished.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    done.extend(finished.into_iter().map(|(_, _, v)| v));
     Ok(v::arr(done))
 }
 
@@ -565,11 +566,14 @@ impl Verb {
     }
 }
 
+/// A group's processes in priority order, ties in the group's own order (the reference's
+/// stable sort by priority alone, not by name).
 fn group_members(s: &Supervisor, gi: usize) -> Selected {
-    (0..s.groups[gi].processes.len()).map(|pi| (gi, pi)).collect()
+    s.groups[gi].by_priority().into_iter().map(|pi| (gi, pi)).collect()
 }
 
-/// All processes, groups by priority and processes by priority (`_getAllProcesses()`).
+/// All processes, group by group (`s.groups` is in group priority order, ties in the order
+/// the groups were added), each group's in priority order (`_getAllProcesses()`).
 fn all_by_priority(s: &Supervisor) -> Selected {
     (0..s.groups.len()).flat_map(|gi| group_members(s, gi)).collect()
 }

@@ -1,7 +1,13 @@
 //! Daemon mode (`nodaemon=false`): fork, let the parent exit, become a session leader, change
 //! directory and umask, and point stdin/stdout/stderr at /dev/null, as the reference's
-//! `daemonize`. Called on the single-threaded runtime before any blocking-pool thread exists,
-//! so the fork copies the only thread; the parent exits at once without touching the runtime.
+//! `daemonize`. The parent exits at once without touching the runtime.
+//!
+//! A fork copies only the calling thread. The daemon calls this on its current-thread runtime,
+//! after binding the servers and before anything has made a thread: the runtime has no worker
+//! threads, and nothing before the fork uses its blocking pool (the inet server resolves its
+//! host name with `std::net`, the fcgi sockets too). A blocking-pool thread made before the fork
+//! would be missing in the child while the runtime still counts it, and dropping the runtime at
+//! a restart or shutdown would wait for it forever; so a fork with another thread is refused.
 
 use std::os::fd::AsRawFd;
 
@@ -10,8 +16,16 @@ use nix::unistd::{fork, setsid, ForkResult};
 use crate::config::{Config, LogLevel};
 use crate::supervisor::log;
 
+/// Threads of this process, where /proc tells.
+fn thread_count() -> Option<usize> {
+    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
+}
+
 pub fn daemonize(cfg: &Config) -> Result<(), String> {
-    // SAFETY: the process has one thread (current-thread runtime, no blocking pool in use).
+    if let Some(n) = thread_count().filter(|&n| n > 1) {
+        return Err(format!("could not fork: {} threads are running and only this one would go on", n));
+    }
+    // SAFETY: the process has one thread (checked above where /proc is mounted).
     match unsafe { fork() } {
         Ok(ForkResult::Parent { .. }) => {
             log(LogLevel::Blather, "supervisord forked; parent exiting");

@@ -6,6 +6,7 @@
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
@@ -17,14 +18,29 @@ use crate::supervisor::spawn::{self, SpawnRequest};
 
 pub struct Group {
     pub config: GroupConfig,
-    /// In the config's order: (priority, name) ascending.
+    /// When the group was made, relative to the others: the reference keeps its groups in a
+    /// dict, and `reloadConfig` lists removed groups in that dict's insertion order.
+    pub seq: u64,
+    /// In the group's own order, the reference's dict order: a program's processes by
+    /// (priority, name), a `[group:x]`'s by program in its `programs=` order. Autostart goes
+    /// in this order; group and all-process calls go in [`Group::by_priority`].
     pub processes: Vec<Process>,
 }
 
 impl Group {
     pub fn new(config: GroupConfig, daemon: &Config) -> Group {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let processes = config.processes.iter().map(|p| Process::new(p.clone(), daemon)).collect();
-        Group { config, processes }
+        Group { config, seq: NEXT.fetch_add(1, Ordering::Relaxed), processes }
+    }
+
+    /// Indices of the processes by priority alone, ties in the group's own order: the
+    /// reference's stable `sort()` of a group's processes (their `__lt__` compares priority
+    /// only, not the name).
+    pub fn by_priority(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.processes.len()).collect();
+        order.sort_by_key(|&i| self.processes[i].config.priority);
+        order
     }
 }
 
@@ -308,5 +324,32 @@ pub fn errno_name(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => format!("{:?}", nix::errno::Errno::from_raw(code)),
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `[group:x]` keeps its `programs=` order (autostart's order); group calls go by
+    /// priority alone, ties in that order, not by name.
+    #[test]
+    fn by_priority_is_a_stable_sort_on_priority_alone() {
+        let dir = std::env::temp_dir().join(format!("supervisord-group-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let conf = dir.join("supervisord.conf");
+        let mut text = String::from("[supervisord]\n[group:g]\nprograms=zeta,beta,mid,alpha\n");
+        for (name, prio) in [("alpha", 200), ("beta", 200), ("mid", 100), ("zeta", 300)] {
+            text += &format!("[program:{}]\ncommand=/bin/true\npriority={}\nstdout_logfile=NONE\nstderr_logfile=NONE\n", name, prio);
+        }
+        std::fs::write(&conf, text).expect("write config");
+        let cfg = crate::config::load(&conf).expect("config loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        let group = Group::new(cfg.groups[0].clone(), &cfg);
+        let names = |order: Vec<usize>| -> Vec<String> {
+            order.into_iter().map(|i| group.processes[i].config.name.clone()).collect()
+        };
+        assert_eq!(names((0..4).collect()), ["zeta", "beta", "mid", "alpha"]);
+        assert_eq!(names(group.by_priority()), ["mid", "beta", "alpha", "zeta"]);
     }
 }

@@ -140,7 +140,9 @@ pub struct Supervisor {
     /// The configuration as last read (the reference's `options`): `reloadConfig` replaces it.
     pub config: Config,
     pub mood: Mood,
-    /// Active groups, sorted by (priority, name).
+    /// Active groups by group priority, ties in the order they were added: (priority, name) from
+    /// the config at start, then `addProcessGroup` after those of its priority (the reference
+    /// sorts its dict of groups by priority alone, a stable sort).
     pub groups: Vec<Group>,
     pids: HashMap<i32, (String, String)>,
     waiters: Vec<Waiter>,
@@ -195,7 +197,7 @@ impl Supervisor {
         let pos = self
             .groups
             .iter()
-            .position(|g| (g.config.priority, &g.config.name) > (group.config.priority, &group.config.name))
+            .position(|g| g.config.priority > group.config.priority)
             .unwrap_or(self.groups.len());
         self.groups.insert(pos, group);
         self.dirty = true;
@@ -574,7 +576,7 @@ impl Supervisor {
                 continue;
             };
             // stop_all: reverse priority order within the group.
-            for pi in (0..self.groups[gi].processes.len()).rev() {
+            for pi in self.groups[gi].by_priority().into_iter().rev() {
                 match self.groups[gi].processes[pi].rec.state {
                     ProcessState::Running | ProcessState::Starting => self.apply(gi, pi, Event::Stop),
                     ProcessState::Backoff => self.apply(gi, pi, Event::GiveUp),
