@@ -11,14 +11,10 @@ and teardown kills it through the harness's per-daemon environment tag.
 import os
 import signal
 import subprocess
-import sys
 import xmlrpc.client
-from pathlib import Path
 
-from conftest import START_TIMEOUT, compare, pid_alive, proc_comm, wait_until
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import free_port  # noqa: E402
+from conftest import (PORT_TAKEN, START_TIMEOUT, compare, kernel_port, pid_alive, proc_comm,
+                      wait_until)
 
 CONFIG = """
     [unix_http_server]
@@ -72,16 +68,22 @@ def running_pid(d, old=0):
 
 
 def scenario_daemon_mode(d):
-    port = free_port()
-    d.write_config(raw=CONFIG % port)
     d.require_binary()
-    # no -n: the config's nodaemon=false rules
-    parent = subprocess.Popen([str(d.binary), "-c", str(d.conf)], cwd=str(d.tmp), env=d.env(),
-                              stdin=subprocess.DEVNULL, stdout=open(d.stdout_path, "ab"),
-                              stderr=open(d.stderr_path, "ab"), start_new_session=True)
-    # the harness's teardown then kills whatever carries this daemon's tag
-    d.proc, d.signalled = parent, True
-    parent_status = parent.wait(START_TIMEOUT)
+    # Both daemons bind their servers before they fork: when the port the kernel suggested
+    # was taken meanwhile, the parent says so and exits, and another port is tried.
+    for _ in range(20):
+        port = kernel_port()
+        d.write_config(raw=CONFIG % port)
+        # no -n: the config's nodaemon=false rules
+        parent = subprocess.Popen([str(d.binary), "-c", str(d.conf)], cwd=str(d.tmp),
+                                  env=d.env(), stdin=subprocess.DEVNULL,
+                                  stdout=open(d.stdout_path, "wb"),
+                                  stderr=open(d.stderr_path, "wb"), start_new_session=True)
+        # the harness's teardown then kills whatever carries this daemon's tag
+        d.proc, d.signalled = parent, True
+        parent_status = parent.wait(START_TIMEOUT)
+        if not (parent_status != 0 and any(m in d.stderr_path.read_text() for m in PORT_TAKEN)):
+            break
     pid = wait_until(lambda: daemon_pid(d), START_TIMEOUT, what="the %s pidfile" % d.kind)
     d.wait_ready()
     inet = xmlrpc.client.ServerProxy("http://localhost:%d/RPC2" % port)
