@@ -135,7 +135,8 @@ def start(d):
 
 def norm(d, text):
     text = d.norm(text)
-    return re.sub(r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}", "CTIME", text)
+    # time.ctime() pads the day with a space ("Dec  6"); innerText collapses it ("Dec 6")
+    return re.sub(r"\w{3} \w{3} {1,2}\d{1,2} \d\d:\d\d:\d\d \d{4}", "CTIME", text)
 
 
 def web_scenario(d, sync_playwright):
