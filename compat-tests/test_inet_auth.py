@@ -133,10 +133,8 @@ def scenario_inet_plain(d):
         "raw no auth": http_result(d),
         "raw good auth": http_result(d, headers={"Authorization": basic("user", "pass")}),
         "raw bad auth": http_result(d, headers={"Authorization": basic("user", "bad")}),
-        "raw garbage auth": http_result(d, headers={"Authorization": "Basic !!!notbase64"}),
         "raw digest auth": http_result(d, headers={"Authorization": "Digest user=x"}),
-        "raw no colon": http_result(d, headers={
-            "Authorization": "Basic " + base64.b64encode(b"userpass").decode()}),
+        # malformed headers (ours: 401, the reference: 400 or 500): test_auth_malformed.py
         "raw lowercase scheme": http_result(d, headers={
             "Authorization": basic("user", "pass").replace("Basic", "basic")}),
         "GET /RPC2 no auth": http_result(d, "GET", "/RPC2", None),
@@ -160,7 +158,6 @@ def test_inet_plain_password(daemon, oracle):
     assert res["raw no auth"] == (401, 'Basic realm="default"', "text/html", None)
     assert res["raw good auth"] == (200, None, "text/xml", {"statecode": 1, "statename": "RUNNING"})
     assert res["raw bad auth"][:2] == (401, 'Basic realm="default"')
-    assert res["raw garbage auth"][0] == 400  # medusa: malformed authorization info
     assert res["raw lowercase scheme"][0] == 200
     assert res["raw digest auth"][0] == 401
     assert res["GET /RPC2 no auth"][0] == 401

@@ -5,11 +5,13 @@
 //! XML-RPC endpoint, the log tails, the web UI and the static files) needs an
 //! `Authorization: Basic ...` header whose user matches and whose password equals the
 //! configured one, or, when the configured one is `{SHA}` followed by hex, whose SHA-1 hex
-//! digest (lowercase) equals the rest. The reference's quirks, kept on purpose:
-//! - a missing header, another scheme, or wrong credentials: 401 with
-//!   `WWW-Authenticate: Basic realm="default"` and `Connection: close`;
-//! - a cookie that is not base64 or not UTF-8 once decoded: 400;
-//! - a cookie that decodes to text without a `:`: 500 (the reference crashes unpacking it).
+//! digest (lowercase) equals the rest. Anything else gets 401 with
+//! `WWW-Authenticate: Basic realm="default"` and `Connection: close`: a missing header,
+//! another scheme, wrong credentials, and also (unlike the reference, on purpose) every
+//! malformed header: a cookie that is not base64, not UTF-8 once decoded, or has no `:`
+//! (the reference answers 400, or 500 when it crashes unpacking it), and a request with
+//! more than one `Authorization` header (the reference reads the first). The work is linear
+//! in the header's length.
 
 use sha1::{Digest, Sha1};
 
@@ -26,12 +28,8 @@ pub struct Credentials {
 pub enum Outcome {
     /// Credentials accepted: handle the request.
     Allowed,
-    /// 401 with the challenge.
+    /// 401 with the challenge; the request is not handled.
     Unauthorized,
-    /// 400: the cookie could not be decoded.
-    Malformed,
-    /// 500: the cookie decoded to something without a `:`.
-    ServerError,
 }
 
 impl Credentials {
@@ -50,7 +48,16 @@ impl Credentials {
         }
     }
 
-    /// Judge the request's `Authorization` header value (the first one, raw bytes).
+    /// Judge a request by its `Authorization` headers (raw bytes, in order): exactly one
+    /// that [`check`](Self::check) allows, or 401.
+    pub fn check_all<'a>(&self, mut headers: impl Iterator<Item = &'a [u8]>) -> Outcome {
+        match (headers.next(), headers.next()) {
+            (first, None) => self.check(first),
+            (_, Some(_)) => Outcome::Unauthorized,
+        }
+    }
+
+    /// Judge one `Authorization` header value (raw bytes, any of them).
     pub fn check(&self, header: Option<&[u8]>) -> Outcome {
         // medusa matches `Authorization: ([^ ]+) (.*)`: a scheme, one space, the rest.
         let Some(value) = header else {
@@ -64,10 +71,12 @@ impl Credentials {
             return Outcome::Unauthorized;
         }
         let Some(decoded) = decode_cookie(cookie) else {
-            return Outcome::Malformed;
+            tracing::debug!("malformed authorization info: not base64 of UTF-8 text");
+            return Outcome::Unauthorized;
         };
         let Some((user, pass)) = decoded.split_once(':') else {
-            return Outcome::ServerError;
+            tracing::debug!("malformed authorization info: no ':' in the credentials");
+            return Outcome::Unauthorized;
         };
         if user == self.username && self.password_matches(pass) {
             Outcome::Allowed
@@ -158,10 +167,74 @@ mod tests {
         assert_eq!(c.check(Some(&lower)), Outcome::Allowed);
         assert_eq!(c.check(Some(b"Digest abc")), Outcome::Unauthorized);
         assert_eq!(c.check(Some(b"Basic")), Outcome::Unauthorized);
-        assert_eq!(c.check(Some(b"Basic !!!!")), Outcome::ServerError); // decodes to ""
-        assert_eq!(c.check(Some(b"Basic dXNlcg==")), Outcome::ServerError); // "user", no colon
-        assert_eq!(c.check(Some(b"Basic dXNlcg")), Outcome::Malformed); // bad padding
-        assert_eq!(c.check(Some(b"Basic /w==")), Outcome::Malformed); // not UTF-8
+    }
+
+    /// Every malformed header is a plain 401 (the reference answers 400 or 500).
+    #[test]
+    fn malformed_headers_are_unauthorized() {
+        let c = Credentials {
+            username: "user".into(),
+            password: "test".into(),
+        };
+        let latin1_creds = {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(b"us\xe9r:t\xe9st");
+            format!("Basic {b64}").into_bytes()
+        };
+        let huge = [b"Basic ".as_slice(), &b"A".repeat(1 << 20)].concat();
+        let samples: &[&[u8]] = &[
+            b"",
+            b"Basic",
+            b"Basic ",
+            b"basic  ",
+            b" Basic dXNlcjp0ZXN0",
+            b"Basic !!!!",         // decodes to "": no colon
+            b"Basic dXNlcg==",     // "user": no colon
+            b"Basic dXNlcg",       // truncated: bad padding
+            b"Basic d",            // one character too many
+            b"Basic /w==",         // not UTF-8
+            b"Basic \xe9\xe0\xff", // raw Latin-1 bytes
+            &latin1_creds,
+            &huge, // a megabyte of zeros once decoded
+            b"Bearer dXNlcjp0ZXN0",
+            b"Digest username=\"user\"",
+            b"Basicx dXNlcjp0ZXN0",
+        ];
+        for s in samples {
+            assert_eq!(
+                c.check(Some(s)),
+                Outcome::Unauthorized,
+                "{:?}",
+                String::from_utf8_lossy(&s[..s.len().min(40)])
+            );
+        }
+        assert_eq!(c.check(Some(&basic("user:test"))), Outcome::Allowed);
+    }
+
+    #[test]
+    fn exactly_one_header() {
+        let c = Credentials {
+            username: "user".into(),
+            password: "test".into(),
+        };
+        let good = basic("user:test");
+        let bad = basic("user:nope");
+        let none: [&[u8]; 0] = [];
+        assert_eq!(c.check_all(none.into_iter()), Outcome::Unauthorized);
+        assert_eq!(c.check_all([&good[..]].into_iter()), Outcome::Allowed);
+        assert_eq!(c.check_all([&bad[..]].into_iter()), Outcome::Unauthorized);
+        assert_eq!(
+            c.check_all([&good[..], &good[..]].into_iter()),
+            Outcome::Unauthorized
+        );
+        assert_eq!(
+            c.check_all([&good[..], &bad[..]].into_iter()),
+            Outcome::Unauthorized
+        );
+        assert_eq!(
+            c.check_all([&bad[..], &good[..]].into_iter()),
+            Outcome::Unauthorized
+        );
     }
 
     #[test]

@@ -156,20 +156,16 @@ where
         && (path == "/metrics" || path == "/healthz")
         && req.extensions().get::<LoopbackPeer>().is_some();
     if let Some(creds) = ctx.auth.as_ref().filter(|_| !open) {
-        let value = req
+        let values = req
             .headers()
-            .get(header::AUTHORIZATION)
+            .get_all(header::AUTHORIZATION)
+            .into_iter()
             .map(HeaderValue::as_bytes);
-        match creds.check(value) {
-            Outcome::Allowed => {}
-            Outcome::Unauthorized => {
-                // Read the request's body first (up to the limit), as the reference does: a
-                // client still sending it would otherwise see a broken pipe, not the 401.
-                let _ = Limited::new(req.into_body(), MAX_BODY as usize).collect().await;
-                return unauthorized();
-            }
-            Outcome::Malformed => return error_response(StatusCode::BAD_REQUEST),
-            Outcome::ServerError => return error_response(StatusCode::INTERNAL_SERVER_ERROR),
+        if creds.check_all(values) == Outcome::Unauthorized {
+            // Read the request's body first (up to the limit) and drop it, as the reference
+            // does: a client still sending it would otherwise see a broken pipe, not the 401.
+            let _ = Limited::new(req.into_body(), MAX_BODY as usize).collect().await;
+            return unauthorized();
         }
     }
     if path.starts_with("/RPC2") {

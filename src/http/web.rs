@@ -6,16 +6,17 @@
 //! `processname=<namespec>&action=start|stop|restart|clearlog`, or `action=refresh|stopall|
 //! restartall`. They run through the XML-RPC method table (so they behave as the same calls
 //! would) and are answered, once done, by a `301` to `/?message=<what happened>`, whose page
-//! shows the message. The HTML, stylesheet and icon are this project's own (in `web/`).
+//! shows the message (the form is read by [`super::form`]). The HTML, stylesheet and icon are
+//! this project's own (in `web/`).
 
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::form::{self, Form};
 use super::logtail::http_date;
 use super::routes::{Body, Ctx, error_response, full};
 use crate::rpc::dispatch::{self, v};
@@ -29,9 +30,6 @@ const TAIL_HTML: &str = include_str!("web/tail.html");
 const STYLESHEET: &str = include_str!("web/supervisor.css");
 const ICON: &[u8] = include_bytes!("web/icon.png");
 
-/// Largest form body read from a POST (the reference has no limit).
-const MAX_FORM: usize = 1024 * 1024;
-
 /// Answer a request that is not XML-RPC or a log tail.
 pub async fn web<B>(ctx: &Ctx, req: Request<B>, path: &str) -> Response<Body>
 where
@@ -42,9 +40,9 @@ where
     let view = if view.is_empty() { "index.html" } else { view };
     let is_view = matches!(view, "index.html" | "tail.html" | "ok.html");
     if is_view && (req.method() == Method::GET || req.method() == Method::POST) {
-        let form = match read_form(req).await {
-            Some(f) => f,
-            None => return error_response(StatusCode::BAD_REQUEST),
+        let form = match form::read(req).await {
+            Ok(f) => f,
+            Err(refused) => return refused,
         };
         return match view {
             "index.html" => status_view(ctx, &form).await,
@@ -82,103 +80,6 @@ where
 fn started() -> SystemTime {
     static AT: std::sync::OnceLock<SystemTime> = std::sync::OnceLock::new();
     *AT.get_or_init(SystemTime::now)
-}
-
-/// The fields of a request, as the reference builds its form: the query string's (the first
-/// of repeated names wins), then an urlencoded POST body's (the last wins, over the query's),
-/// blank values dropped. The `Host` header rides along as `\0host` for redirects.
-struct Form {
-    fields: Vec<(String, String)>,
-    host: Option<String>,
-}
-
-impl Form {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn set(&mut self, key: String, value: String, overwrite: bool) {
-        match self.fields.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) if overwrite => slot.1 = value,
-            Some(_) => {}
-            None => self.fields.push((key, value)),
-        }
-    }
-}
-
-async fn read_form<B>(req: Request<B>) -> Option<Form>
-where
-    B: HttpBody<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|s| s.trim().to_string());
-    let mut form = Form {
-        fields: Vec::new(),
-        host,
-    };
-    if let Some(q) = req.uri().query() {
-        for (k, v) in parse_qsl(q) {
-            form.set(k, v, false);
-        }
-    }
-    if req.method() == Method::POST {
-        let body = Limited::new(req.into_body(), MAX_FORM)
-            .collect()
-            .await
-            .ok()?
-            .to_bytes();
-        for (k, v) in parse_qsl(&String::from_utf8_lossy(&body)) {
-            form.set(k, v, true);
-        }
-    }
-    Some(form)
-}
-
-/// Python's `urllib.parse.parse_qsl` (`&`-separated, `+` is a space, blank values dropped).
-fn parse_qsl(qs: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for field in qs.split('&') {
-        let Some((k, v)) = field.split_once('=') else {
-            continue;
-        };
-        if v.is_empty() {
-            continue;
-        }
-        out.push((unquote_plus(k), unquote_plus(v)));
-    }
-    out
-}
-
-fn unquote_plus(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Python's `urllib.parse.quote` with its default safe `/`.
@@ -534,15 +435,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_strings_like_python() {
-        assert_eq!(
-            parse_qsl("processname=grp%3Aa&action=start&x=&y&m=a+b%2"),
-            vec![
-                ("processname".to_string(), "grp:a".to_string()),
-                ("action".to_string(), "start".to_string()),
-                ("m".to_string(), "a b%2".to_string())
-            ]
-        );
+    fn quoting_like_python() {
         assert_eq!(
             quote("Page refreshed at Tue Nov 24 16:06:17 2026"),
             "Page%20refreshed%20at%20Tue%20Nov%2024%2016%3A06%3A17%202026"

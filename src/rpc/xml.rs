@@ -143,17 +143,35 @@ struct Frame {
     tag: Tag,
     /// Character data before the first child element, `None` if there was none.
     text: Option<String>,
+    /// The closed children that [`finish`] will read (see [`Frame::wants_child`]).
     children: Vec<Node>,
+    /// Whether any child element was seen (kept or not).
+    has_child: bool,
 }
 
 impl Frame {
     fn push_text(&mut self, s: &str) {
-        if !self.children.is_empty() || s.is_empty() {
+        if self.has_child || s.is_empty() {
             return; // text after a child is that child's tail: nobody reads it
         }
         match &mut self.text {
             Some(t) => t.push_str(s),
             None => self.text = Some(s.to_string()),
+        }
+    }
+
+    /// Whether [`finish`] reads one more child of this element: `data`, `struct` and
+    /// `params` read them all, `array`, `param` and `value` the first, an element the
+    /// reference does not convert at most three (a struct member must have exactly two), a
+    /// scalar none. So many children of any other element cost no memory.
+    fn wants_child(&self) -> bool {
+        match self.tag {
+            Tag::Data | Tag::Struct | Tag::Params => true,
+            Tag::Array | Tag::Param | Tag::Value => self.children.is_empty(),
+            Tag::MethodName | Tag::Other => self.children.len() < 3,
+            Tag::Int | Tag::Boolean | Tag::String | Tag::Double | Tag::DateTime | Tag::Base64 => {
+                false
+            }
         }
     }
 }
@@ -273,6 +291,7 @@ fn open(
         tag,
         text: None,
         children: Vec::new(),
+        has_child: false,
     });
     Ok(())
 }
@@ -286,7 +305,12 @@ fn close(
     let frame = stack.pop().ok_or_else(|| bad("unmatched end tag"))?;
     let node = finish(frame, method, params)?;
     match stack.last_mut() {
-        Some(parent) => parent.children.push(node),
+        Some(parent) => {
+            parent.has_child = true;
+            if parent.wants_child() {
+                parent.children.push(node);
+            }
+        }
         None => *root_done = true,
     }
     Ok(())
@@ -312,6 +336,7 @@ fn finish(
         tag,
         text,
         mut children,
+        ..
     } = frame;
     let converted = match tag {
         Tag::Int => {
@@ -926,6 +951,34 @@ mod tests {
         for i in 0..body.len() {
             let _ = parse_call(&body.as_bytes()[..i]);
         }
+    }
+
+    /// Children nobody reads are not kept (a body of empty elements would otherwise cost
+    /// several times its size); what is read stays the same.
+    #[test]
+    fn unread_children_are_dropped() {
+        let many = "<x/>".repeat(100_000);
+        let body = format!(
+            "<methodCall><methodName>a.b</methodName>{many}<params>{many}</params></methodCall>"
+        );
+        let (_, params) = parse_call(body.as_bytes()).unwrap();
+        assert_eq!(params.len(), 100_000);
+        assert_eq!(params[0], Value::Nil);
+        assert_eq!(one(&format!("<array>{many}</array>")).unwrap(), Value::Nil);
+        assert_eq!(one(&format!("<string>a{many}b</string>")).unwrap(), s("a"));
+        assert_eq!(
+            one(&format!("<int>7{many}</int>")).unwrap(),
+            Value::Integer(7)
+        );
+        assert_eq!(one(&format!("x<foo>y</foo>{many}")).unwrap(), s("y"));
+        // a member with a third child is still refused
+        assert!(
+            one("<struct><member><name>k</name><value>v</value><x/><x/></member></struct>")
+                .is_err()
+        );
+        assert!(
+            one("<struct><member><name>k</name><value>v</value><x/></member></struct>").is_err()
+        );
     }
 
     #[test]
