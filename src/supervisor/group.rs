@@ -13,6 +13,7 @@ use crate::events::hooks::{self, SpawnExtras};
 use crate::events::listener;
 use crate::logs::capture::{self, Channel, OutputSink};
 use crate::supervisor::process::Record;
+use crate::supervisor::restarts::Restarts;
 use crate::supervisor::spawn::{self, SpawnRequest};
 
 pub struct Group {
@@ -44,21 +45,10 @@ pub struct Process {
     pub last_exit_code: Option<i32>,
     /// Resident bytes of the process tree at the last memory check (`memory_limit`).
     pub rss: u64,
-    /// Restarts caused by `memory_limit`.
-    pub memory_restarts: u32,
     /// Stopped for a restart: start again once it is in a stopped state.
     pub restart_pending: bool,
-    /// Restarts by cause, for `/metrics` (memory restarts are `memory_restarts`).
+    /// Restarts by cause, for `/metrics` and `getProcessStats`.
     pub restarts: Restarts,
-}
-
-/// Restarts of a process by cause.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Restarts {
-    /// Automatic spawns after an exit or a failed start.
-    pub exit: u64,
-    /// Starts through the API (supervisorctl start/restart, the web page) after a first run.
-    pub manual: u64,
 }
 
 fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
@@ -91,7 +81,6 @@ impl Process {
             stderr_sink: None,
             last_exit_code: None,
             rss: 0,
-            memory_restarts: 0,
             restart_pending: false,
             restarts: Restarts::default(),
         }
