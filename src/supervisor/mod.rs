@@ -19,6 +19,7 @@ pub mod restarts;
 pub mod rlimits;
 pub mod signals;
 pub mod spawn;
+pub mod stdin;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
