@@ -109,7 +109,12 @@ struct Shared {
 #[derive(Debug)]
 pub struct Stdin {
     fd: OwnedFd,
-    shared: Arc<Mutex<Shared>>,
+    limit: usize,
+    /// A direct write met `EPIPE`: the child closed its stdin.
+    broken: bool,
+    /// The queue and the writer's flags, made when the pipe is first found full (most
+    /// children never need them).
+    shared: Option<Arc<Mutex<Shared>>>,
     writer: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -139,45 +144,49 @@ impl Stdin {
     }
 
     pub fn with_limit(fd: OwnedFd, limit: usize) -> Stdin {
-        let shared = Shared { queue: StdinQueue::new(limit), writing: false, broken: false };
-        Stdin { fd, shared: Arc::new(Mutex::new(shared)), writer: None }
+        Stdin { fd, limit, broken: false, shared: None, writer: None }
     }
 
     /// Bytes waiting for the child to read.
     #[cfg(test)]
     fn waiting(&self) -> usize {
-        lock(&self.shared).queue.waiting()
+        self.shared.as_ref().map_or(0, |sh| lock(sh).queue.waiting())
     }
 
     /// Send `data` after everything sent before. What the pipe cannot take now is queued for
     /// the writer task (started here when none runs). Must be called inside a tokio runtime.
     pub fn write(&mut self, data: &[u8]) -> Result<(), StdinError> {
-        let mut sh = lock(&self.shared);
-        if sh.broken {
+        if self.broken {
             return Err(StdinError::Closed);
         }
-        if !sh.queue.accepts(data.len()) {
-            return Err(StdinError::Full { waiting: sh.queue.waiting() });
-        }
-        if !sh.queue.is_empty() || sh.writing {
-            sh.queue.push(data.to_vec());
-            return Ok(());
-        }
-        let off = match write_now(&self.fd, data) {
-            Ok(off) => off,
-            Err(e) => {
-                sh.broken = e == StdinError::Closed;
-                return Err(e);
+        if let Some(shared) = &self.shared {
+            let mut sh = lock(shared);
+            if sh.broken {
+                return Err(StdinError::Closed);
             }
-        };
+            if !sh.queue.accepts(data.len()) {
+                return Err(StdinError::Full { waiting: sh.queue.waiting() });
+            }
+            if sh.writing || !sh.queue.is_empty() {
+                sh.queue.push(data.to_vec());
+                return Ok(());
+            }
+        }
+        let off = write_now(&self.fd, data).inspect_err(|e| self.broken = *e == StdinError::Closed)?;
         if off == data.len() {
             return Ok(());
         }
         let dup = self.fd.try_clone().map_err(|e| StdinError::Os(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
-        sh.queue.push(data[off..].to_vec());
-        sh.writing = true;
-        drop(sh);
-        self.writer = Some(tokio::spawn(drain(dup, self.shared.clone())));
+        let limit = self.limit;
+        let shared = self.shared.get_or_insert_with(|| {
+            Arc::new(Mutex::new(Shared { queue: StdinQueue::new(limit), writing: false, broken: false }))
+        });
+        {
+            let mut sh = lock(shared);
+            sh.queue.push(data[off..].to_vec());
+            sh.writing = true;
+        }
+        self.writer = Some(tokio::spawn(drain(dup, shared.clone())));
         Ok(())
     }
 }
@@ -186,7 +195,9 @@ impl Drop for Stdin {
     /// The child is gone: what still waits is dropped, and the writer stops (closing its
     /// copy of the descriptor) even if some grandchild keeps the pipe open without reading.
     fn drop(&mut self) {
-        lock(&self.shared).queue.clear();
+        if let Some(shared) = &self.shared {
+            lock(shared).queue.clear();
+        }
         if let Some(w) = self.writer.take() {
             w.abort();
         }
@@ -328,6 +339,19 @@ mod tests {
     }
 
     #[test]
+    fn a_closed_stdin_fails_every_call() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (rd, wr) = pipe();
+        drop(rd);
+        rt.block_on(async {
+            let mut stdin = Stdin::new(wr);
+            assert_eq!(stdin.write(b"x"), Err(StdinError::Closed));
+            assert_eq!(stdin.write(b""), Err(StdinError::Closed));
+            assert!(stdin.shared.is_none(), "no queue was needed");
+        });
+    }
+
+    #[test]
     fn dropping_stops_the_writer_and_closes_the_pipe() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let (rd, wr) = pipe();
@@ -335,7 +359,7 @@ mod tests {
             let mut stdin = Stdin::new(wr);
             stdin.write(&block(3, 200_000)).unwrap();
             let writer = stdin.writer.take().unwrap();
-            let shared = stdin.shared.clone();
+            let shared = stdin.shared.clone().unwrap();
             stdin.writer = Some(writer);
             drop(stdin);
             assert!(lock(&shared).queue.is_empty());
