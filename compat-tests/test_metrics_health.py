@@ -122,3 +122,70 @@ def test_health_pages_can_be_open_on_loopback(make_daemon):
     conn.request("POST", "/RPC2", body="<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName></methodCall>")
     assert conn.getresponse().status == 401
     conn.close()
+
+
+RESTARTING = """
+    [program:flap]
+    command=sleep 0.3
+    startsecs=0
+    autorestart=true
+
+    [program:fails]
+    command=false
+    startsecs=1
+    startretries=2
+
+    [program:web]
+    command=sleep 1000
+    startsecs=0
+    """
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over the daemon's unix socket (no port to pick)."""
+
+    def __init__(self, path):
+        super().__init__("localhost", timeout=30)
+        self.unix_path = str(path)
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
+def unix_get(d, path):
+    conn = UnixHTTPConnection(d.sock)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    body = r.read().decode()
+    conn.close()
+    return r.status, body
+
+
+def restarts(d, program):
+    status, body = unix_get(d, "/metrics")
+    assert status == 200
+    return {s.labels["cause"]: s.value
+            for f in text_string_to_metric_families(body)
+            if f.name == "supervisord_process_restarts"
+            for s in f.samples if s.labels["program"] == program}
+
+
+def test_restarts_are_counted_by_cause(make_daemon):
+    """A program that exits every 0.3 s is respawned inside the step that reaps it: each
+    respawn is an `exit` restart. Retries of a failing start are `backoff` restarts, a
+    restart through the API is `manual`; first starts are not restarts."""
+    ref = make_daemon("ref")
+    ref.start(RESTARTING)
+    assert unix_get(ref, "/metrics")[0] == 404
+    d = make_daemon("ours")
+    d.start(RESTARTING)
+    wait_until(lambda: restarts(d, "flap")["exit"] >= 3, daemon=d, what="3 exit restarts of flap")
+    assert restarts(d, "flap")["backoff"] == 0
+    d.wait_state("fails", "FATAL")
+    assert restarts(d, "fails") == {"exit": 0, "backoff": 2, "memory": 0, "manual": 0}
+    d.wait_state("web", "RUNNING")
+    d.ctl("restart", "web")
+    assert restarts(d, "web") == {"exit": 0, "backoff": 0, "memory": 0, "manual": 1}

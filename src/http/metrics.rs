@@ -12,6 +12,7 @@ use hyper::{Response, StatusCode};
 use super::routes::{full, Body, Ctx};
 use crate::supervisor::memory::ProcTable;
 use crate::supervisor::process::ProcessState;
+use crate::supervisor::restarts::{Cause, Restarts};
 use crate::supervisor::Supervisor;
 
 /// What one process looks like to a scrape.
@@ -22,9 +23,7 @@ struct ProcRow {
     pid: i32,
     start: f64,
     exitstatus: i32,
-    restarts_exit: u64,
-    restarts_memory: u64,
-    restarts_manual: u64,
+    restarts: Restarts,
     stdout_bytes: u64,
     stderr_bytes: u64,
     autostart: bool,
@@ -45,9 +44,7 @@ fn snapshot(s: &Supervisor) -> (i32, String, Vec<ProcRow>) {
                 pid: p.rec.pid,
                 start: p.rec.laststart,
                 exitstatus: p.rec.exitstatus.unwrap_or(0),
-                restarts_exit: p.restarts.exit,
-                restarts_memory: p.memory_restarts as u64,
-                restarts_manual: p.restarts.manual,
+                restarts: p.restarts,
                 stdout_bytes: bytes(&p.stdout_sink),
                 stderr_bytes: bytes(&p.stderr_sink),
                 autostart: p.config.autostart,
@@ -101,10 +98,21 @@ fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
     for r in rows {
         let _ = writeln!(out, "supervisord_process_start_time_seconds{{{}}} {:.3}", lbl(r), r.start);
     }
-    family(&mut out, "supervisord_process_restarts_total", "counter", "Restarts of the process by cause.");
+    family(
+        &mut out,
+        "supervisord_process_restarts_total",
+        "counter",
+        "Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API).",
+    );
     for r in rows {
-        for (cause, n) in [("exit", r.restarts_exit), ("memory", r.restarts_memory), ("manual", r.restarts_manual)] {
-            let _ = writeln!(out, "supervisord_process_restarts_total{{{},cause=\"{}\"}} {}", lbl(r), cause, n);
+        for cause in Cause::ALL {
+            let _ = writeln!(
+                out,
+                "supervisord_process_restarts_total{{{},cause=\"{}\"}} {}",
+                lbl(r),
+                cause.label(),
+                r.restarts.get(cause)
+            );
         }
     }
     family(&mut out, "supervisord_process_exit_status", "gauge", "The last exit status (-1 when killed by a signal).");

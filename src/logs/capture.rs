@@ -226,19 +226,27 @@ impl OutputSink {
         self.record_output();
     }
 
-    /// The child's end of the pipe closed: log what is still held back waiting for a token.
-    /// (The reference leaves such a tail of at most a token's length unlogged.)
+    /// The child's end of the pipe closed: log what is still held back waiting for a token
+    /// (the reference leaves such a tail of at most a token's length unlogged), then close the
+    /// log file: nothing more can come through this sink, and a stopped program holds no
+    /// descriptor on its logs (the next spawn opens them again, through a new sink). The sink
+    /// itself stays until then, for `/logtail` followers, `clearProcessLogs`, SIGUSR2 and
+    /// `/metrics`.
     pub fn finish(&mut self) {
         let rest = std::mem::take(&mut self.pending);
         self.log(&rest);
         let last = self.formatter.flush();
-        if !last.is_empty() {
-            if let Some(f) = self.file.as_mut() {
-                if f.write(&last).is_ok() {
-                    self.written.send_modify(|n| *n += last.len() as u64);
-                }
+        if let Some(f) = self.file.as_mut() {
+            if !last.is_empty() && f.write(&last).is_ok() {
+                self.written.send_modify(|n| *n += last.len() as u64);
             }
+            f.close();
         }
+    }
+
+    /// Whether the sink holds a descriptor on its log file.
+    pub fn is_open(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| f.is_open())
     }
 
     fn record_output(&mut self) {
@@ -944,6 +952,50 @@ pub(crate) mod tests {
         assert_eq!(total, 3_000_005);
         assert!(data == pumped_bytes());
         assert!(logged.is_empty());
+    }
+
+    /// The end of a child's output closes its log file once the last bytes are in, whichever
+    /// path they took; SIGUSR2 and `clearProcessLogs` leave it closed.
+    #[test]
+    fn the_end_of_input_closes_the_log_file() {
+        for (tag, events, format) in [
+            ("close-splice", false, crate::config::OutputFormat::Raw),
+            ("close-copy", true, crate::config::OutputFormat::Raw),
+            ("close-format", false, crate::config::OutputFormat::Prefixed),
+        ] {
+            let d = tempdir(tag);
+            let s = sup(&d, LogLevel::Info, false);
+            let p = d.join("e.log");
+            let mut sink = OutputSink::new("e", Channel::Stdout, &stream(0, events), Some(&p), &s).unwrap();
+            sink.set_format(format);
+            let sink = Arc::new(Mutex::new(sink));
+            assert_eq!(crate::logs::rotate::tests::fds_on(&p), 1);
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let (rd, wr) = crate::logs::rotate::tests::nonblocking_pipe();
+                let task = spawn_reader(rd, sink.clone());
+                let writer = std::thread::spawn(move || {
+                    let mut wr = wr;
+                    io::Write::write_all(&mut wr, &vec![b'x'; 300_000]).unwrap();
+                    io::Write::write_all(&mut wr, b"\nlast words, no newline").unwrap();
+                });
+                task.await.unwrap();
+                writer.join().unwrap();
+            });
+            let mut s = lock_sink(&sink);
+            assert!(!s.is_open(), "{}", tag);
+            assert_eq!(crate::logs::rotate::tests::fds_on(&p), 0, "{}", tag);
+            let text = std::fs::read(&p).unwrap();
+            let tail = String::from_utf8_lossy(&text[text.len().saturating_sub(40)..]).into_owned();
+            assert!(tail.contains("last words, no newline"), "{}: {:?}", tag, tail);
+            assert_eq!(s.bytes_written(), text.len() as u64, "{}", tag);
+            s.reopen().unwrap();
+            s.clear().unwrap();
+            assert!(!s.is_open() && p.exists(), "{}", tag);
+            assert_eq!(crate::logs::rotate::tests::fds_on(&p), 0, "{}", tag);
+            drop(s);
+            let _ = std::fs::remove_dir_all(&d);
+        }
     }
 
     #[test]

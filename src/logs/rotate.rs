@@ -10,6 +10,8 @@
 //!   own stdout may be a regular file), is never rotated, never seeked, never removed by
 //!   `clear` (a regular file such as `/dev/shm/x.log` rotates as anywhere else);
 //! - a failed rename during rotation does not leave the handler closed: the path is reopened;
+//! - [`RotatingFile::close`] lets go of the descriptor while nothing will be written (the
+//!   process is not running); `reopen` and `clear` then act on the path and leave it closed;
 //! - [`RotatingFile::splice_from`] moves bytes from a pipe straight into a regular file
 //!   (`splice(2)`, no copy through user space). The kernel refuses to splice into an
 //!   `O_APPEND` file, so the first splice clears `O_APPEND` on the descriptor and from then on
@@ -42,6 +44,8 @@ pub struct RotatingFile {
     regular: bool,
     /// `O_APPEND` was cleared on `file` for splicing: seek to the end before each write.
     seek_to_end: bool,
+    /// [`close`](Self::close)d: no descriptor is kept until the next write or splice.
+    closed: bool,
 }
 
 /// A path under `/dev` or `/proc` that is not itself a regular file: `/dev/stdout`,
@@ -126,6 +130,7 @@ impl RotatingFile {
             size: 0,
             regular: false,
             seek_to_end: false,
+            closed: false,
         };
         rf.open_file(false)?;
         Ok(rf)
@@ -184,6 +189,7 @@ impl RotatingFile {
         }
         if self.file.is_none() {
             self.open_file(false)?;
+            self.closed = false;
         }
         let f = self.file.as_mut().expect("opened above");
         if self.seek_to_end {
@@ -207,6 +213,7 @@ impl RotatingFile {
             if let Err(e) = self.open_file(false) {
                 return (Err(e), Ok(()));
             }
+            self.closed = false;
         }
         let f = self.file.as_mut().expect("opened above");
         let fd = f.as_raw_fd();
@@ -288,20 +295,44 @@ impl RotatingFile {
     }
 
     /// Close and reopen the same path in append mode (SIGUSR2, after an external rotation).
+    /// A [`close`](Self::close)d file is created at its path if missing, and stays closed.
     pub fn reopen(&mut self) -> io::Result<()> {
         self.file = None;
-        self.open_file(false)
+        let r = self.open_file(false);
+        self.keep_closed();
+        r
     }
 
     /// What the reference's `removelogs` does to a child log (`handler.remove()` then
     /// `handler.reopen()`): delete the file (backups are kept) and start an empty one at the
     /// same path. A non-regular target (a device, a pipe) is only reopened, never removed.
+    /// A [`close`](Self::close)d file stays closed.
     pub fn clear(&mut self) -> io::Result<()> {
         self.file = None;
         if self.regular {
             remove_ignoring_enoent(&self.path)?;
         }
-        self.open_file(false)
+        let r = self.open_file(false);
+        self.keep_closed();
+        r
+    }
+
+    /// Let go of the descriptor: nothing will be written for a while (the process is not
+    /// running). The next write or splice opens the path again (appending, as at the start).
+    pub fn close(&mut self) {
+        self.file = None;
+        self.closed = true;
+    }
+
+    /// Whether a descriptor is held.
+    pub fn is_open(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn keep_closed(&mut self) {
+        if self.closed {
+            self.file = None;
+        }
     }
 
     /// Flush (a no-op beyond the kernel: writes are unbuffered).
@@ -456,6 +487,45 @@ pub(crate) mod tests {
         f.write(b"three\n").unwrap();
         assert_eq!(read(&d.join("x.log.old")), "one\ntwo\n");
         assert_eq!(read(&p), "three\n");
+    }
+
+    /// How many of this process's descriptors are open on `p`.
+    pub(crate) fn fds_on(p: &Path) -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t == p))
+            .count()
+    }
+
+    #[test]
+    fn a_closed_file_holds_no_descriptor_until_written() {
+        let d = tempdir("close");
+        let p = d.join("x.log");
+        let mut f = RotatingFile::open(&p, 10, 1).unwrap();
+        f.write(b"one\n").unwrap();
+        assert_eq!(fds_on(&p), 1);
+        f.close();
+        assert!(!f.is_open());
+        assert_eq!(fds_on(&p), 0);
+        // Moved aside while closed (logrotate): reopen (SIGUSR2) creates the file, stays closed.
+        std::fs::rename(&p, d.join("x.log.old")).unwrap();
+        f.reopen().unwrap();
+        assert!(p.exists() && !f.is_open());
+        // clearProcessLogs: a fresh empty file, still closed.
+        std::fs::write(&p, b"stale").unwrap();
+        f.clear().unwrap();
+        assert_eq!(read(&p), "");
+        assert!(!f.is_open());
+        assert_eq!(fds_on(&p), 0);
+        // The next write opens the path again and rotation goes on as before.
+        f.write(b"two\n").unwrap();
+        assert!(f.is_open());
+        f.write(b"three\n").unwrap();
+        assert_eq!(read(&d.join("x.log.1")), "two\nthree\n");
+        assert_eq!(read(&d.join("x.log.old")), "one\n");
+        assert_eq!(read(&p), "");
+        assert_eq!(fds_on(&p), 1);
     }
 
     #[test]

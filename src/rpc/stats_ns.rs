@@ -34,7 +34,7 @@ fn stats(s: &Supervisor, spec: &str) -> Reply {
         ("pid", v::i(p.rec.pid as i64)),
         ("rss_kb", v::i((p.rss / 1024) as i64)),
         ("memory_limit_kb", v::i((p.config.memory_limit.unwrap_or(0) / 1024) as i64)),
-        ("memory_restarts", v::i(p.memory_restarts as i64)),
+        ("memory_restarts", v::i(p.restarts.memory as i64)),
     ]))
 }
 

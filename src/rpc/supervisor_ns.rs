@@ -973,8 +973,12 @@ async fn send_process_stdin(h: SupervisorHandle, a: Args) -> Reply {
         }
         match p.write_stdin(&chars) {
             Ok(()) => Ok(v::b(true)),
-            Err(nix::errno::Errno::EPIPE) => Err(Fault::with(faults::NO_FILE, &spec)),
-            Err(e) => Err(Fault::with(faults::FAILED, e)),
+            Err(crate::supervisor::stdin::StdinError::Closed) => Err(Fault::with(faults::NO_FILE, &spec)),
+            Err(crate::supervisor::stdin::StdinError::Full { waiting }) => Err(Fault::with(
+                faults::FAILED,
+                format!("{}: stdin is full ({} bytes wait for the process to read them)", spec, waiting),
+            )),
+            Err(crate::supervisor::stdin::StdinError::Os(e)) => Err(Fault::with(faults::FAILED, e)),
         }
     })
     .await

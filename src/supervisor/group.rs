@@ -4,7 +4,6 @@
 //! A group is made from a [`GroupConfig`] (`make_group` in the reference); `AUTO` log files get
 //! their names in `childlogdir` when the group is made, as the reference's `create_autochildlogs`.
 
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +13,9 @@ use crate::events::hooks::{self, SpawnExtras};
 use crate::events::listener;
 use crate::logs::capture::{self, Channel, OutputSink};
 use crate::supervisor::process::Record;
+use crate::supervisor::restarts::Restarts;
 use crate::supervisor::spawn::{self, SpawnRequest};
+use crate::supervisor::stdin::{Stdin, StdinError};
 
 pub struct Group {
     pub config: GroupConfig,
@@ -52,29 +53,18 @@ pub struct Process {
     /// Resolved log paths (AUTO made concrete), `None` for no file.
     pub stdout_logfile: Option<PathBuf>,
     pub stderr_logfile: Option<PathBuf>,
-    /// The write end of the child's stdin, while it lives.
-    pub stdin: Option<OwnedFd>,
+    /// The write end of the child's stdin and what waits to be written, while it lives.
+    pub stdin: Option<Stdin>,
     pub stdout_sink: Option<Arc<Mutex<OutputSink>>>,
     pub stderr_sink: Option<Arc<Mutex<OutputSink>>>,
     /// The exit status (or -1 for a signal) of the last child reaped.
     pub last_exit_code: Option<i32>,
     /// Resident bytes of the process tree at the last memory check (`memory_limit`).
     pub rss: u64,
-    /// Restarts caused by `memory_limit`.
-    pub memory_restarts: u32,
     /// Stopped for a restart: start again once it is in a stopped state.
     pub restart_pending: bool,
-    /// Restarts by cause, for `/metrics` (memory restarts are `memory_restarts`).
+    /// Restarts by cause, for `/metrics` and `getProcessStats`.
     pub restarts: Restarts,
-}
-
-/// Restarts of a process by cause.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Restarts {
-    /// Automatic spawns after an exit or a failed start.
-    pub exit: u64,
-    /// Starts through the API (supervisorctl start/restart, the web page) after a first run.
-    pub manual: u64,
 }
 
 fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
@@ -107,7 +97,6 @@ impl Process {
             stderr_sink: None,
             last_exit_code: None,
             rss: 0,
-            memory_restarts: 0,
             restart_pending: false,
             restarts: Restarts::default(),
         }
@@ -189,11 +178,11 @@ impl Process {
             capture::spawn_reader(fd, err.clone());
             self.stderr_sink = Some(err);
         }
-        self.stdin = spawned.stdin;
+        self.stdin = spawned.stdin.map(Stdin::new);
         Ok(spawned.pid)
     }
 
-    /// The child is gone: close our end of its stdin.
+    /// The child is gone: close our end of its stdin and drop what still waited for it.
     pub fn closed(&mut self) {
         self.stdin = None;
     }
@@ -222,49 +211,14 @@ impl Process {
         Ok(())
     }
 
-    /// Write to the child's stdin (sendProcessStdin). What the pipe cannot take now is written
-    /// by a task when the child reads, so the actor never blocks. `Err(EPIPE)` when the child
-    /// closed its stdin.
-    pub fn write_stdin(&mut self, data: &[u8]) -> nix::Result<()> {
-        let Some(fd) = &self.stdin else {
-            return Err(nix::errno::Errno::EPIPE);
+    /// Write to the child's stdin (sendProcessStdin, event envelopes), after whatever earlier
+    /// calls left waiting (see [`Stdin`]): the actor never blocks. `Err(Closed)` when the
+    /// child closed its stdin or has none.
+    pub fn write_stdin(&mut self, data: &[u8]) -> Result<(), StdinError> {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return Err(StdinError::Closed);
         };
-        let mut off = 0;
-        while off < data.len() {
-            match nix::unistd::write(fd, &data[off..]) {
-                Ok(n) => off += n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(nix::errno::Errno::EAGAIN) => break,
-                Err(nix::errno::Errno::EPIPE) => {
-                    self.stdin = None;
-                    return Err(nix::errno::Errno::EPIPE);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        if off < data.len() {
-            let rest = data[off..].to_vec();
-            let dup = fd.try_clone().map_err(|_| nix::errno::Errno::EMFILE)?;
-            tokio::spawn(write_later(dup, rest));
-        }
-        Ok(())
-    }
-}
-
-/// Finish a stdin write once the pipe has room.
-async fn write_later(fd: OwnedFd, data: Vec<u8>) {
-    // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
-    let registered = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::WRITABLE) };
-    let Ok(afd) = registered else { return };
-    let mut off = 0;
-    while off < data.len() {
-        let Ok(mut guard) = afd.writable().await else { return };
-        match nix::unistd::write(afd.get_ref(), &data[off..]) {
-            Ok(n) => off += n,
-            Err(nix::errno::Errno::EAGAIN) => guard.clear_ready(),
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => return,
-        }
+        stdin.write(data)
     }
 }
 

@@ -15,9 +15,11 @@ pub mod memory;
 pub mod privileges;
 pub mod process;
 pub mod reaper;
+pub mod restarts;
 pub mod rlimits;
 pub mod signals;
 pub mod spawn;
+pub mod stdin;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -241,15 +243,10 @@ impl Supervisor {
             let proc = &mut self.groups[gi].processes[pi];
             let rec = std::mem::take(&mut proc.rec);
             let before = rec.clone();
-            let automatic = ev == Event::Tick;
-            let (rec, actions) = process::step(&proc.config, rec, ev, ctx);
+            let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
             proc.rec = rec;
-            // An automatic spawn after an exit or a failed start is a restart caused by the exit.
-            if automatic
-                && matches!(before.state, ProcessState::Exited | ProcessState::Backoff)
-                && actions.contains(&Action::Spawn)
-            {
-                proc.restarts.exit += 1;
+            if let Some(cause) = restarts::automatic(&ev, &actions) {
+                proc.restarts.count(cause);
             }
             let changes: Vec<_> = actions
                 .iter()
@@ -553,7 +550,7 @@ impl Supervisor {
                         memory::mib(limit)
                     ),
                 );
-                p.memory_restarts += 1;
+                p.restarts.count(restarts::Cause::Memory);
                 p.restart_pending = true;
                 self.apply(gi, pi, Event::Stop);
                 self.dirty = true;
