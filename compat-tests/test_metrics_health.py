@@ -6,6 +6,7 @@ reference starts on the same config (it has neither page: both are 404 there).""
 
 import base64
 import http.client
+import socket
 import textwrap
 
 from prometheus_client.parser import text_string_to_metric_families
