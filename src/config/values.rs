@@ -41,6 +41,21 @@ pub fn py_repr(s: &str) -> String {
     out
 }
 
+/// Python's `ascii()` of a `str`: its `repr()` with every non-ASCII character escaped
+/// (`\xe9`, `\u20ac`, `\U0001f600`).
+pub fn py_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in py_repr(s).chars() {
+        match c as u32 {
+            0..=0x7f => out.push(c),
+            n @ 0x80..=0xff => out.push_str(&format!("\\x{:02x}", n)),
+            n @ 0x100..=0xffff => out.push_str(&format!("\\u{:04x}", n)),
+            n => out.push_str(&format!("\\U{:08x}", n)),
+        }
+    }
+    out
+}
+
 /// Python's `repr()` of a list of strings: `['a', 'b']`.
 pub fn py_list_repr(items: &[String]) -> String {
     let parts: Vec<String> = items.iter().map(|s| py_repr(s)).collect();
