@@ -430,16 +430,16 @@ fn pad(sign: Option<char>, prefix: &str, body: &str, spec: &Spec, numeric: bool)
     let fill = spec.width.saturating_sub(len);
     let mut out = String::with_capacity(len + fill);
     if fill > 0 && !spec.left && !(numeric && spec.zero) {
-        out.extend(std::iter::repeat_n(' ', fill));
+        out.push_str(&" ".repeat(fill));
     }
     out.extend(sign);
     out.push_str(prefix);
     if fill > 0 && !spec.left && numeric && spec.zero {
-        out.extend(std::iter::repeat_n('0', fill));
+        out.push_str(&"0".repeat(fill));
     }
     out.push_str(body);
     if fill > 0 && spec.left {
-        out.extend(std::iter::repeat_n(' ', fill));
+        out.push_str(&" ".repeat(fill));
     }
     out
 }

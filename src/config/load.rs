@@ -543,14 +543,13 @@ impl Loader<'_> {
             };
             let normalized: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
             if normalized != STANDARD_RPC_FACTORY {
-                return Err(self.err(
-                    &section,
-                    Some(RPC_FACTORY_KEY),
-                    format!(
-                        "{} cannot be resolved within [{}]: {} must be {}",
-                        spec, section, RPC_FACTORY_KEY, STANDARD_RPC_FACTORY
-                    ),
-                ));
+                return Err(self
+                    .err(
+                        &section,
+                        Some(RPC_FACTORY_KEY),
+                        format!("{} cannot be resolved within [{}]", spec, section),
+                    )
+                    .with_hint(format!("{} must be {}", RPC_FACTORY_KEY, STANDARD_RPC_FACTORY)));
             }
         }
         Ok(())
@@ -659,14 +658,13 @@ impl Loader<'_> {
                 .get(&section, "result_handler", &none)?
                 .unwrap_or_else(|| DEFAULT_RESULT_HANDLER.into());
             if result_handler.trim() != DEFAULT_RESULT_HANDLER {
-                return Err(self.err(
-                    &section,
-                    Some("result_handler"),
-                    format!(
-                        "{} cannot be resolved within [{}]: result_handler must be {}",
-                        result_handler, section, DEFAULT_RESULT_HANDLER
-                    ),
-                ));
+                return Err(self
+                    .err(
+                        &section,
+                        Some("result_handler"),
+                        format!("{} cannot be resolved within [{}]", result_handler, section),
+                    )
+                    .with_hint(format!("result_handler must be {}", DEFAULT_RESULT_HANDLER)));
             }
             let mut events: Vec<String> = Vec::new();
             for e in list_of_strings(&self.get(&section, "events", &none)?.unwrap_or_default()) {

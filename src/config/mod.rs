@@ -43,6 +43,8 @@ pub struct ConfigError {
     pub in_section: bool,
     /// The message is ours alone and says everything: nothing is added to it.
     pub complete: bool,
+    /// Ours: what would be accepted, shown in parentheses after the reference's text.
+    pub hint: Option<String>,
 }
 
 impl ConfigError {
@@ -54,7 +56,13 @@ impl ConfigError {
             message,
             in_section: false,
             complete: false,
+            hint: None,
         }
+    }
+
+    pub fn with_hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
     }
 
     /// The message as the reference words it (its `in section` suffix included), without
@@ -79,6 +87,9 @@ impl fmt::Display for ConfigError {
         write!(f, "{}", self.reference_text())?;
         if self.complete {
             return Ok(());
+        }
+        if let Some(h) = &self.hint {
+            write!(f, " ({})", h)?;
         }
         if !self.in_section {
             if let Some(s) = &self.section {

@@ -96,7 +96,7 @@ fn push_exponent(out: &mut String, e: char, exp: i32) {
 pub fn fixed(d: f64, precision: usize, alt: bool) -> String {
     let shown = precision.min(MAX_FRACTION);
     let mut s = format!("{:.*}", shown, d.abs());
-    s.extend(std::iter::repeat_n('0', precision - shown));
+    s.push_str(&"0".repeat(precision - shown));
     if precision == 0 && alt {
         s.push('.');
     }
@@ -111,7 +111,7 @@ pub fn exponent(d: f64, precision: usize, alt: bool, upper: bool) -> String {
     let exp: i32 = exp.parse().unwrap_or(0);
     let mut out = String::with_capacity(precision + 8);
     out.push_str(mantissa);
-    out.extend(std::iter::repeat_n('0', precision - shown));
+    out.push_str(&"0".repeat(precision - shown));
     if precision == 0 && alt {
         out.push('.');
     }
