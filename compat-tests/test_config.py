@@ -346,6 +346,7 @@ ERRORS = {
     "inet-incomplete-auth": "[inet_http_server]\nport=127.0.0.1:9\nusername=u\n",
     "unix-bad-chmod": "[unix_http_server]\nchmod=abc\n",
     "unix-bad-chown": "[unix_http_server]\nchown=no-such-user-here\n",
+    "unix-socket-dir-missing": "[unix_http_server]\nfile=/nonexistent-dir/s.sock\n",
     # includes and the file itself
     "include-without-files": "[include]\n",
     "include-no-header": "[include]\nfiles=@TMP@/noheader.ini\n",
@@ -410,8 +411,9 @@ def reread_fault(d, case):
     return call(d, "supervisor.reloadConfig")
 
 
-# the reference checks [supervisord] user= only at start-up, not in reloadConfig (ours does both)
-STARTUP_ONLY = {"supervisord-user"}
+# the reference checks [supervisord] user= only at start-up, not in reloadConfig (ours does
+# both); a socket is only opened at start-up
+STARTUP_ONLY = {"supervisord-user", "unix-socket-dir-missing"}
 
 
 @pytest.mark.parametrize("case", [c for c in list(ERRORS) + list(RAW_ERRORS) if c not in STARTUP_ONLY])
@@ -502,3 +504,23 @@ def test_expansion_size_is_bounded(daemon):
     assert rc == 2
     assert err.startswith("Error: the expansion of 'program:w.command' takes the expanded values "
                           "of the configuration past 268435456 bytes in total, the limit"), err
+
+
+def sighup_with_broken_config(d):
+    """SIGHUP after the file was broken: the daemon exits 2 with the start-up message."""
+    d.start("[program:ok]\ncommand=sleep 100\nautostart=false\n")
+    with open(d.conf, "a") as f:
+        f.write("[program:nocmd]\nautostart=false\n")
+    d.send(signal.SIGHUP)
+    rc = d.wait_exit()
+    err = d.stderr_path.read_text()
+    m = re.search(r"^Error: (.*)\nFor help, use \S+ -h\n", err, re.M | re.S)
+    assert m, "%s stderr:\n%s" % (d.kind, err)
+    return rc, d.norm(m.group(1))
+
+
+def test_sighup_with_broken_config(make_daemon):
+    ref_rc, ref = sighup_with_broken_config(make_daemon("ref"))
+    rc, ours = sighup_with_broken_config(make_daemon("ours"))
+    assert (rc, ref_rc) == (2, 2)
+    assert ours.startswith(ref), "reference:\n%s\nours:\n%s" % (ref, ours)
