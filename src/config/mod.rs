@@ -11,6 +11,7 @@ pub mod ini;
 pub mod load;
 pub mod model;
 pub mod pyfloat;
+mod pyprintable;
 pub mod values;
 
 pub use load::{Context, load_with};

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use super::model::{AutoRestart, LogLevel, LogTarget};
 
 /// Python's `repr()` of a `str`, as the reference's `%r` renders names, paths and
-/// commands in its messages (C0 and C1 controls escaped).
+/// commands in its messages: what `str.isprintable()` rejects is escaped (`\x85`, `\xa0`,
+/// `\u200b`, `\U000e0001`).
 pub fn py_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
@@ -28,13 +29,12 @@ pub fn py_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
+            c if super::pyprintable::is_printable(c) => out.push(c),
+            c => match c as u32 {
+                n @ 0..=0xff => out.push_str(&format!("\\x{:02x}", n)),
+                n @ 0x100..=0xffff => out.push_str(&format!("\\u{:04x}", n)),
+                n => out.push_str(&format!("\\U{:08x}", n)),
+            },
         }
     }
     out.push(quote);
@@ -876,6 +876,33 @@ mod tests {
             name_to_uid("no-such-user-here"),
             Err("Invalid user name no-such-user-here".into())
         );
+    }
+
+    /// `py_repr` of every code point (surrogates aside) against the python3 on the machine
+    /// (skipped without one).
+    #[test]
+    fn repr_like_cpython_for_every_character() {
+        let script = "import sys\nfor c in range(sys.maxunicode + 1):\n    \
+                      if not 0xd800 <= c <= 0xdfff: print(repr(chr(c)) if c != 10 else '')";
+        let out = match std::process::Command::new("python3").args(["-c", script]).output() {
+            Ok(o) if o.status.success() => o.stdout,
+            _ => {
+                eprintln!("no python3: skipped");
+                return;
+            }
+        };
+        let text = String::from_utf8(out).expect("utf-8");
+        let chars = (0..=0x10ffffu32).filter_map(char::from_u32);
+        let mut n = 0;
+        for (c, want) in chars.zip(text.split('\n')) {
+            if c != '\n' {
+                assert_eq!(py_repr(&c.to_string()), want, "U+{:04X}", c as u32);
+            }
+            n += 1;
+        }
+        assert!(n > 1_100_000, "{}", n);
+        assert_eq!(py_repr("a\u{a0}b"), "'a\\xa0b'");
+        assert_eq!(py_ascii("\u{e9}\u{20ac}"), "'\\xe9\\u20ac'");
     }
 
     #[test]
