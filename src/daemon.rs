@@ -34,8 +34,10 @@ pub fn run(cli: Cli) -> i32 {
                     eprint!("{}", crate::cli::usage_text(&cli.progname, &e));
                     return 2;
                 }
-                // A restart with a broken file: the reference exits too.
+                // A restart with a broken file: the reference exits too, with the same message
+                // on stderr as at start-up.
                 log(LogLevel::Critical, &format!("could not reload configuration: {}", e));
+                eprint!("{}", crate::cli::usage_text(&cli.progname, &e));
                 return 2;
             }
         };

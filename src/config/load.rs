@@ -12,12 +12,22 @@
 //!   `process_name` (evaluated once per process) also `process_num`, `numprocs` and the
 //!   program's own `environment=` as `ENV_*`;
 //! - fcgi `socket=`: `program_name` only (plus `here`, `ENV_*`).
+//!
+//! `here` is the main file's directory. When the configuration has an `[include]` section,
+//! the reference first replaces the text `%(here)s` in every value with the directory of the
+//! file that value was written in (so an included file's `%(here)s` is its own directory,
+//! and error messages show the replaced text); so do we.
+//!
+//! Errors carry the reference's text. The reference ends the errors of a program's own keys
+//! with ` in section 'program:x' (file: '...')`; for the others it gives the message alone,
+//! and we add the section, the file and the key after it (see [`ConfigError`]).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::ConfigError;
-use super::expand::{Expansions, Value, expand};
+use super::expand::{Budget, Expansions, Names, Value, expand};
 use super::ini::{Document, Entry};
 use super::model::*;
 use super::values::*;
@@ -166,9 +176,18 @@ const EVENT_TYPES: &[&str] = &[
 struct Loader<'a> {
     ctx: &'a Context,
     doc: Document,
+    /// The main file, absolute and normalised.
     main_file: PathBuf,
+    /// The main file as given (`-c`), as the reference's messages name it.
+    main_shown: String,
+    /// `here`: the main file's directory.
+    here: Expansions,
+    /// `[include]` present: `%(here)s` is replaced as text first (see the module doc).
+    here_textual: bool,
     /// `ENV_*` names: the daemon's environment, later extended by `[supervisord] environment=`.
     env: Expansions,
+    /// What expansion may still produce (see `expand::MAX_TOTAL`).
+    budget: Budget,
     warnings: Vec<String>,
     included: Vec<PathBuf>,
 }
@@ -181,7 +200,7 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
     } else {
         format!("{}/{}", ctx.cwd.to_string_lossy(), given)
     }));
-    let fail = |message: String| ConfigError::new(&main_file, None, None, message);
+    let fail = |message: String| ConfigError::new(Path::new(&given), None, None, message);
     if !main_file.exists() {
         return Err(fail(format!("could not find config file {}", given)));
     }
@@ -198,24 +217,32 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
     for (k, v) in &ctx.environ {
         env.insert(format!("ENV_{}", k), Value::Str(v.clone()));
     }
+    let mut here = Expansions::new();
+    here.insert("here".into(), Value::Str(here_of(&main_file)));
     let mut loader = Loader {
         ctx,
         doc: Document::new(),
         main_file: main_file.clone(),
+        main_shown: given.clone(),
+        here,
+        here_textual: false,
         env,
+        budget: Budget::new(),
         warnings: Vec::new(),
         included: Vec::new(),
     };
     loader
         .doc
-        .read_str(&text, &main_file)
-        .map_err(|e| ConfigError::new(&e.file, None, None, e.message))?;
+        .read_str(&text, &main_file, &given)
+        .map_err(|e| ConfigError::new(Path::new(&given), None, None, e.message))?;
+    loader.here_textual = loader.doc.has_section("include");
     loader.read_includes()?;
     loader.build()
 }
 
+/// The directory of a file, absolute and normalised (Python's `abspath(dirname(f))`).
 fn here_of(file: &Path) -> String {
-    dirname(&file.to_string_lossy()).to_string()
+    normpath(dirname(&file.to_string_lossy()))
 }
 
 impl Loader<'_> {
@@ -227,8 +254,17 @@ impl Loader<'_> {
             .unwrap_or_else(|| self.main_file.clone())
     }
 
+    /// A file as the reference's messages name it: the main file as given.
+    fn shown(&self, file: &Path) -> PathBuf {
+        if file == self.main_file {
+            PathBuf::from(&self.main_shown)
+        } else {
+            file.to_path_buf()
+        }
+    }
+
     fn err(&self, section: &str, key: Option<&str>, message: String) -> ConfigError {
-        ConfigError::new(&self.file_of(section), Some(section), key, message)
+        ConfigError::new(&self.shown(&self.file_of(section)), Some(section), key, message)
     }
 
     fn bad_value(&self, section: &str, key: &str, reason: String) -> ConfigError {
@@ -240,12 +276,35 @@ impl Loader<'_> {
         self.doc.get(section, key)
     }
 
-    /// The names for a value written in `entry`'s file: `ENV_*`, `here`, then `extra`.
-    fn names_for(&self, entry: &Entry, extra: &Expansions) -> Expansions {
-        let mut names = self.env.clone();
-        names.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        names.insert("here".into(), Value::Str(here_of(&entry.file)));
-        names
+    /// The names of a value: `extra` first, then `here`, then `ENV_*`.
+    fn names<'s>(&'s self, extra: &'s Expansions) -> Names<'s> {
+        Names(vec![extra, &self.here, &self.env])
+    }
+
+    /// `expand` with this configuration's names and budget; errors name `section.key`.
+    fn expand(
+        &self,
+        text: &str,
+        extra: &Expansions,
+        name: &str,
+        section: &str,
+        key: &str,
+    ) -> Result<String, ConfigError> {
+        expand(text, &self.names(extra), name, &self.budget)
+            .map_err(|m| self.err(section, Some(key), m))
+    }
+
+    /// The text of `section.key` before expansion, `%(here)s` replaced when the reference
+    /// does it (see the module doc); `None` when not written.
+    fn raw_text(&self, section: &str, key: &str) -> Option<String> {
+        let (entry, from_default) = self.doc.lookup(section, key)?;
+        if !self.here_textual || !entry.value.contains("%(here)s") {
+            return Some(entry.value.clone());
+        }
+        // a [DEFAULT] value is copied into each section, with the directory of the section's
+        // file
+        let file = if from_default { self.file_of(section) } else { entry.file.clone() };
+        Some(entry.value.replace("%(here)s", &here_of(&file)))
     }
 
     /// The expanded value of `section.key`, if written.
@@ -255,13 +314,11 @@ impl Loader<'_> {
         key: &str,
         extra: &Expansions,
     ) -> Result<Option<String>, ConfigError> {
-        let Some(entry) = self.raw(section, key) else {
+        let Some(text) = self.raw_text(section, key) else {
             return Ok(None);
         };
-        let names = self.names_for(entry, extra);
-        expand(&entry.value, &names, &format!("{}.{}", section, key))
+        self.expand(&text, extra, &format!("{}.{}", section, key), section, key)
             .map(Some)
-            .map_err(|m| self.err(section, Some(key), m))
     }
 
     /// `get`, falling back to `default`, then parsed by `parse`.
@@ -298,7 +355,7 @@ impl Loader<'_> {
         if !self.doc.has_section("include") {
             return Ok(());
         }
-        let Some(entry) = self.raw("include", "files").cloned() else {
+        let Some(text) = self.raw_text("include", "files") else {
             return Err(self.err(
                 "include",
                 Some("files"),
@@ -310,9 +367,7 @@ impl Loader<'_> {
             "host_node_name".into(),
             Value::Str(self.ctx.host_node_name.clone()),
         );
-        let names = self.names_for(&entry, &extra);
-        let files = expand(&entry.value, &names, "include.files")
-            .map_err(|m| self.err("include", Some("files"), m))?;
+        let files = self.expand(&text, &extra, "include.files", "include", "files")?;
         let base = here_of(&self.main_file);
         for pattern in files.split_whitespace() {
             let pattern = if pattern.starts_with('/') {
@@ -341,7 +396,7 @@ impl Loader<'_> {
                         )
                     })?;
                 self.doc
-                    .read_str(&text, &path)
+                    .read_str(&text, &path, &file)
                     .map_err(|e| ConfigError::new(&e.file, None, None, e.message))?;
                 if self.raw("include", "files").is_some_and(|e| e.file == path) {
                     self.warnings.push(format!(
@@ -430,18 +485,12 @@ impl Loader<'_> {
         // expanded twice, as the reference does: first like any key, then with host_node_name
         let mut environment = Vec::new();
         if let Some(first) = self.get(s, "environment", &none)? {
-            let entry = self.raw(s, "environment").cloned();
             let mut extra = Expansions::new();
             extra.insert(
                 "host_node_name".into(),
                 Value::Str(self.ctx.host_node_name.clone()),
             );
-            let names = match &entry {
-                Some(e) => self.names_for(e, &extra),
-                None => extra,
-            };
-            let second = expand(&first, &names, "environment")
-                .map_err(|m| self.err(s, Some("environment"), m))?;
+            let second = self.expand(&first, &extra, "environment", s, "environment")?;
             environment = dict_of_key_value_pairs(&second)
                 .map_err(|m| self.bad_value(s, "environment", m))?;
         }
@@ -494,14 +543,13 @@ impl Loader<'_> {
             };
             let normalized: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
             if normalized != STANDARD_RPC_FACTORY {
-                return Err(self.err(
-                    &section,
-                    Some(RPC_FACTORY_KEY),
-                    format!(
-                        "{} cannot be resolved within [{}]: {} must be {}",
-                        spec, section, RPC_FACTORY_KEY, STANDARD_RPC_FACTORY
-                    ),
-                ));
+                return Err(self
+                    .err(
+                        &section,
+                        Some(RPC_FACTORY_KEY),
+                        format!("{} cannot be resolved within [{}]", spec, section),
+                    )
+                    .with_hint(format!("{} must be {}", RPC_FACTORY_KEY, STANDARD_RPC_FACTORY)));
             }
         }
         Ok(())
@@ -519,7 +567,7 @@ impl Loader<'_> {
     fn groups(&mut self) -> Result<Vec<GroupConfig>, ConfigError> {
         let none = Expansions::new();
         let mut groups: Vec<(GroupConfig, String)> = Vec::new();
-        let mut in_groups: Vec<String> = Vec::new();
+        let mut in_groups: HashSet<String> = HashSet::new();
 
         for section in self.section_names("group:") {
             let group_name = process_or_group_name(&section["group:".len()..])
@@ -528,6 +576,9 @@ impl Loader<'_> {
                 list_of_strings(&self.get(&section, "programs", &none)?.unwrap_or_default());
             let priority = self.parse(&section, "priority", &none, "999", priority)?;
             let mut processes = Vec::new();
+            // The reference's messages name the section of the member before (it reuses the
+            // loop's variable), the group's own section for the first member.
+            let mut named = section.clone();
             for program in programs {
                 let p = format!("program:{}", program);
                 let f = format!("fcgi-program:{}", program);
@@ -538,7 +589,7 @@ impl Loader<'_> {
                             Some("programs"),
                             format!(
                                 "[{}] name {} is ambiguous (exists as program and fcgi-program)",
-                                section, program
+                                named, program
                             ),
                         ));
                     }
@@ -550,13 +601,14 @@ impl Loader<'_> {
                             Some("programs"),
                             format!(
                                 "[{}] names unknown program or fcgi-program {}",
-                                section, program
+                                named, program
                             ),
                         ));
                     }
                 };
-                in_groups.push(member.clone());
+                in_groups.insert(member.clone());
                 processes.extend(self.processes(&member, &group_name)?);
+                named = member;
             }
             groups.push((
                 GroupConfig {
@@ -606,14 +658,13 @@ impl Loader<'_> {
                 .get(&section, "result_handler", &none)?
                 .unwrap_or_else(|| DEFAULT_RESULT_HANDLER.into());
             if result_handler.trim() != DEFAULT_RESULT_HANDLER {
-                return Err(self.err(
-                    &section,
-                    Some("result_handler"),
-                    format!(
-                        "{} cannot be resolved within [{}]: result_handler must be {}",
-                        result_handler, section, DEFAULT_RESULT_HANDLER
-                    ),
-                ));
+                return Err(self
+                    .err(
+                        &section,
+                        Some("result_handler"),
+                        format!("{} cannot be resolved within [{}]", result_handler, section),
+                    )
+                    .with_hint(format!("result_handler must be {}", DEFAULT_RESULT_HANDLER)));
             }
             let mut events: Vec<String> = Vec::new();
             for e in list_of_strings(&self.get(&section, "events", &none)?.unwrap_or_default()) {
@@ -684,9 +735,11 @@ impl Loader<'_> {
             ));
         }
 
-        // one name per group, one name per process within a group
-        for (i, (g, section)) in groups.iter().enumerate() {
-            if let Some((_, first)) = groups[..i].iter().find(|(o, _)| o.name == g.name) {
+        // one name per group, one name per process within a group (sets: 100 000 processes
+        // in one group are checked in linear time)
+        let mut group_names: std::collections::HashMap<&str, &str> = Default::default();
+        for (g, section) in &groups {
+            if let Some(first) = group_names.insert(&g.name, section) {
                 return Err(self.err(
                     section,
                     None,
@@ -696,8 +749,9 @@ impl Loader<'_> {
                     ),
                 ));
             }
-            for (j, p) in g.processes.iter().enumerate() {
-                if g.processes[..j].iter().any(|o| o.name == p.name) {
+            let mut names = HashSet::with_capacity(g.processes.len());
+            for p in &g.processes {
+                if !names.insert(p.name.as_str()) {
                     return Err(self.err(
                         section,
                         Some("process_name"),
@@ -744,13 +798,12 @@ impl Loader<'_> {
                 format!("[{}] section requires a \"socket\" line", section),
             ));
         };
-        let bad = |m: String| self.bad_value(section, "socket", m);
+        // The reference's words, including the two-argument ValueErrors it prints as tuples.
+        let bad = |m: String| self.bad_value(section, "socket", format!("{} in [{}] socket", m, section));
+        let tuple = |m: &str, arg: &str| format!("({}, {})", py_repr(m), py_repr(arg));
         if let Some(path) = sock.strip_prefix("unix://") {
             if !path.starts_with('/') {
-                return Err(bad(format!(
-                    "Unix socket path {} is not an absolute path",
-                    path
-                )));
+                return Err(bad(tuple("Unix socket path %s is not an absolute path", path)));
             }
             let path = normalize_path(path, &self.ctx.cwd);
             let mut owner = owner;
@@ -789,11 +842,25 @@ impl Loader<'_> {
                 });
             }
         }
-        Err(bad(format!("Bad socket format {}", sock)))
+        Err(bad(tuple("Bad socket format %s", &sock)))
     }
 
     /// The processes of one `[program:x]` / `[eventlistener:x]` / `[fcgi-program:x]` section.
+    /// As the reference, every error here ends with ` in section 'x' (file: '...')`.
     fn processes(
+        &mut self,
+        section: &str,
+        group_name: &str,
+    ) -> Result<Vec<Arc<ProcessConfig>>, ConfigError> {
+        self.section_processes(section, group_name).map_err(|mut e| {
+            e.section = Some(section.to_string());
+            e.file = self.shown(&self.file_of(section));
+            e.in_section = true;
+            e
+        })
+    }
+
+    fn section_processes(
         &mut self,
         section: &str,
         group_name: &str,
@@ -834,7 +901,7 @@ impl Loader<'_> {
         let redirect_stderr = self.parse(s, "redirect_stderr", c, "false", boolean)?;
         let numprocs = self.parse(s, "numprocs", c, "1", integer)?;
         let numprocs_start = self.parse(s, "numprocs_start", c, "0", integer)?;
-        let environment_raw = self.raw(s, "environment").cloned();
+        let environment_raw = self.raw_text(s, "environment");
         let stdout_cmax = self.parse(s, "stdout_capture_maxbytes", c, "0", byte_size)?;
         let stdout_events = self.parse(s, "stdout_events_enabled", c, "false", boolean)?;
         let stderr_cmax = self.parse(s, "stderr_capture_maxbytes", c, "0", byte_size)?;
@@ -848,10 +915,9 @@ impl Loader<'_> {
             None => None,
         };
         let umask = self.parse_opt(s, "umask", c, octal)?;
-        let process_name_raw = self.raw(s, "process_name").cloned();
-        let process_name = match &process_name_raw {
-            Some(e) => {
-                process_or_group_name(&e.value).map_err(|m| self.bad_value(s, "process_name", m))?
+        let process_name = match self.raw_text(s, "process_name") {
+            Some(v) => {
+                process_or_group_name(&v).map_err(|m| self.bad_value(s, "process_name", m))?
             }
             None => "%(program_name)s".to_string(),
         };
@@ -888,10 +954,8 @@ impl Loader<'_> {
             exp.insert("numprocs".into(), Value::Int(numprocs));
 
             let environment = match &environment_raw {
-                Some(entry) => {
-                    let names = self.names_for(entry, &exp);
-                    let text = expand(&entry.value, &names, "environment")
-                        .map_err(|m| self.err(s, Some("environment"), m))?;
+                Some(raw) => {
+                    let text = self.expand(raw, &exp, "environment", s, "environment")?;
                     dict_of_key_value_pairs(&text)
                         .map_err(|m| self.bad_value(s, "environment", m))?
                 }
@@ -908,13 +972,7 @@ impl Loader<'_> {
                 // the reference expands a written log file name a second time
                 let logfile = match self.get(s, &lf_key, &exp)? {
                     Some(first) => {
-                        let entry = self.raw(s, &lf_key).cloned();
-                        let names = match &entry {
-                            Some(e) => self.names_for(e, &exp),
-                            None => exp.clone(),
-                        };
-                        let second = expand(&first, &names, &lf_key)
-                            .map_err(|m| self.err(s, Some(&lf_key), m))?;
+                        let second = self.expand(&first, &exp, &lf_key, s, &lf_key)?;
                         logfile_name(&second).map_err(|m| self.bad_value(s, &lf_key, m))?
                     }
                     None => LogTarget::Auto,
@@ -982,17 +1040,17 @@ impl Loader<'_> {
                     format!("program section {} does not specify a command", s),
                 ));
             };
-            let name = {
-                let mut names = self.env.clone();
-                names.extend(exp.iter().map(|(k, v)| (k.clone(), v.clone())));
-                let here = process_name_raw
-                    .as_ref()
-                    .map(|e| here_of(&e.file))
-                    .unwrap_or_else(|| here_of(&self.file_of(s)));
-                names.insert("here".into(), Value::Str(here));
-                expand(&process_name, &names, "process_name")
-                    .map_err(|m| self.err(s, Some("process_name"), m))?
-            };
+            if command.chars().all(|c| " \t\r\n".contains(c)) {
+                // The reference starts it and retries `spawnerr: command is empty` for ever.
+                let mut e = self.err(
+                    s,
+                    Some("command"),
+                    format!("program section {} has an empty command", s),
+                );
+                e.complete = true;
+                return Err(e);
+            }
+            let name = self.expand(&process_name, &exp, "process_name", s, "process_name")?;
             processes.push(Arc::new(ProcessConfig {
                 name,
                 group: group_name.to_string(),

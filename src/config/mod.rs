@@ -10,6 +10,8 @@ pub mod expand;
 pub mod ini;
 pub mod load;
 pub mod model;
+pub mod pyfloat;
+mod pyprintable;
 pub mod values;
 
 pub use load::{Context, load_with};
@@ -18,19 +20,32 @@ pub use model::*;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A rejected configuration: printed as one line, exit status 2, nothing started.
+/// A rejected configuration: exit status 2, nothing started; or a `CANT_REREAD` fault.
 ///
-/// `message` is the reference's wording where it has one; `Display` adds the section, the file
-/// and the key as the reference words the first two:
+/// The policy for every message: the reference's text first, byte for byte (scripts and
+/// users grep it), then what we add (section, file, key) after it on the same line.
+/// [`ConfigError::reference_text`] is the reference's text alone, as XML-RPC faults carry it;
+/// `Display` adds ours:
 /// `value 'FOO' is not a valid signal name in section 'program:x' (file:
-/// '/abs/supervisord.conf') (key: 'stopsignal')`. The caller adds the `Error: ` prefix and the
-/// reference's `For help, use supervisord -h` line (see `cli::usage_text`).
+/// '/abs/supervisord.conf') (key: 'stopsignal')`, where the reference stops before
+/// ` (key: ...)`; `[group:g] names unknown program or fcgi-program x in section 'group:g'
+/// (file: '...') (key: 'programs')`, where it stops before ` in section`. The caller adds the
+/// `Error: ` prefix and the reference's `For help, use supervisord -h` line (see
+/// `cli::usage_text`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigError {
+    /// The file, as the reference names it (the main file as given with `-c`).
     pub file: PathBuf,
     pub section: Option<String>,
     pub key: Option<String>,
     pub message: String,
+    /// The reference ends this message with ` in section 'x' (file: 'f')` itself (errors of a
+    /// program's own keys); otherwise that is ours, added after its text.
+    pub in_section: bool,
+    /// The message is ours alone and says everything: nothing is added to it.
+    pub complete: bool,
+    /// Ours: what would be accepted, shown in parentheses after the reference's text.
+    pub hint: Option<String>,
 }
 
 impl ConfigError {
@@ -40,21 +55,51 @@ impl ConfigError {
             section: section.map(str::to_string),
             key: key.map(str::to_string),
             message,
+            in_section: false,
+            complete: false,
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    /// The message as the reference words it (its `in section` suffix included), without
+    /// our additions: the text of a `CANT_REREAD` fault.
+    pub fn reference_text(&self) -> String {
+        match (&self.section, self.in_section) {
+            (Some(s), true) => format!(
+                "{} in section {} (file: {})",
+                self.message,
+                values::py_repr(s),
+                values::py_repr(&self.file.to_string_lossy())
+            ),
+            _ => self.message.clone(),
         }
     }
 }
 
 impl fmt::Display for ConfigError {
-    /// The reference's wording (`<message> in section 'program:x' (file: '<path>')`), then the
-    /// key when the message does not already name it: `(key: 'stopsignal')`.
+    /// [`ConfigError::reference_text`], then the section and the file when the reference does
+    /// not name them, then the key when the message does not: `(key: 'stopsignal')`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)?;
-        if let Some(s) = &self.section {
-            write!(f, " in section '{}'", s)?;
+        write!(f, "{}", self.reference_text())?;
+        if self.complete {
+            return Ok(());
         }
-        let file = format!("'{}'", self.file.display());
-        if !self.message.contains(&format!("file: {}", file)) {
-            write!(f, " (file: {})", file)?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({})", h)?;
+        }
+        if !self.in_section {
+            if let Some(s) = &self.section {
+                write!(f, " in section {}", values::py_repr(s))?;
+            }
+            let file = self.file.to_string_lossy();
+            if !self.message.contains(&*file) {
+                write!(f, " (file: {})", values::py_repr(&file))?;
+            }
         }
         match &self.key {
             Some(k) if !self.message.contains(&format!("'{}'", k)) => write!(f, " (key: '{}')", k),

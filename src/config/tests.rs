@@ -625,3 +625,194 @@ fn search_paths_follow_the_reference() {
     );
     assert_eq!(search_paths("./supervisord")[0], "etc/supervisord.conf");
 }
+
+/// The reference's text comes first, byte for byte; ours adds after it, and a fault carries
+/// the reference's text alone.
+#[test]
+fn reference_text_first() {
+    let t = Scratch::new();
+    let file = t.path().join("supervisord.conf");
+    let f = file.display();
+    let e = t.load("[supervisord]\n[program:nocmd]\nautostart=false\n").unwrap_err();
+    let want = format!(
+        "program section program:nocmd does not specify a command in section 'program:nocmd' (file: '{}')",
+        f
+    );
+    assert_eq!(e.reference_text(), want);
+    assert_eq!(e.to_string(), format!("{} (key: 'command')", want));
+
+    // the reference names the member before (its loop reuses the variable), and no file
+    let e = t
+        .load("[supervisord]\n[program:x]\ncommand=/x\n[group:g]\nprograms=x,nosuch\n")
+        .unwrap_err();
+    assert_eq!(e.reference_text(), "[program:x] names unknown program or fcgi-program nosuch");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "[program:x] names unknown program or fcgi-program nosuch in section 'group:g' (file: '{}') (key: 'programs')",
+            f
+        )
+    );
+
+    // CPython's message for a bad `%` format
+    let e = t
+        .load("[supervisord]\n[program:x]\ncommand=/x\nenvironment=HOME=%HOME%\n")
+        .unwrap_err();
+    assert_eq!(
+        e.reference_text(),
+        format!(
+            "Format string 'HOME=%HOME%' for 'environment' is badly formatted: unsupported format \
+             character 'H' (0x48) at index 6 in section 'program:x' (file: '{}')",
+            f
+        )
+    );
+
+    // two-argument ValueErrors, printed by the reference as tuples
+    let e = t
+        .load("[supervisord]\n[fcgi-program:f]\ncommand=/f\nsocket=unix://rel.sock\n")
+        .unwrap_err();
+    assert_eq!(
+        e.reference_text(),
+        "('Unix socket path %s is not an absolute path', 'rel.sock') in [fcgi-program:f] socket"
+    );
+    let e = t
+        .load("[supervisord]\n[fcgi-program:f]\ncommand=/f\nsocket=foo://x\n")
+        .unwrap_err();
+    assert_eq!(
+        e.reference_text(),
+        "('Bad socket format %s', 'foo://x') in [fcgi-program:f] socket"
+    );
+
+    // Python's ParsingError
+    let e = t.load("[supervisord]\n[program:x]\ncommand=/x\njunk\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("Source contains parsing errors: '{}'\n\t[line  4]: 'junk\\n'", f)
+    );
+}
+
+/// The main file is named as it was given (`-c supervisord.conf`), as the reference does.
+#[test]
+fn main_file_named_as_given() {
+    let t = Scratch::new();
+    t.write("supervisord.conf", "[supervisord]\n[program:p]\n");
+    let e = load_with(Path::new("supervisord.conf"), &t.ctx()).unwrap_err();
+    assert_eq!(
+        e.reference_text(),
+        "program section program:p does not specify a command in section 'program:p' (file: 'supervisord.conf')"
+    );
+}
+
+/// Stricter than the reference (which starts and retries `command is empty` for ever).
+#[test]
+fn empty_command_is_an_error() {
+    let t = Scratch::new();
+    let file = t.path().join("supervisord.conf");
+    for value in ["", "   "] {
+        let e = t
+            .load(&format!("[supervisord]\n[program:x]\ncommand={}\n", value))
+            .unwrap_err();
+        let want = format!(
+            "program section program:x has an empty command in section 'program:x' (file: '{}')",
+            file.display()
+        );
+        assert_eq!(e.to_string(), want);
+        assert_eq!(e.reference_text(), want);
+    }
+}
+
+/// Stricter than the reference (which reads `[program:y` as a key of the section before).
+#[test]
+fn unterminated_section_header_is_an_error() {
+    let t = Scratch::new();
+    let file = t.path().join("supervisord.conf");
+    let e = t
+        .load("[supervisord]\n[program:x]\ncommand=/x\n[program:y\ncommand=/y\n")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "Source contains parsing errors: '{}'\n\t[line  4]: '[program:y\\n'",
+            file.display()
+        )
+    );
+}
+
+/// With an `[include]`, `%(here)s` is replaced as text before expansion, as the reference
+/// does: messages show the replaced text, and `here` itself is the main file's directory.
+#[test]
+fn here_as_text_with_includes() {
+    let t = Scratch::new();
+    t.write("conf.d/a.conf", "[program:a]\ncommand=%(here)s/run %(here)5s\n");
+    let c = t
+        .load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n")
+        .unwrap();
+    let here = t.s();
+    assert_eq!(
+        group(&c, "a").processes[0].command,
+        format!("{}/conf.d/run {}", here, here)
+    );
+    t.write("conf.d/a.conf", "[program:a]\ncommand=%(here)s/run %(nope)s\n");
+    let e = t
+        .load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n")
+        .unwrap_err();
+    assert!(
+        e.message
+            .starts_with(&format!("Format string '{}/conf.d/run %(nope)s'", here)),
+        "{}",
+        e.message
+    );
+}
+
+/// What expansion produces is bounded for the whole configuration: a 120-byte file asking
+/// for a gigabyte is refused (the reference allocates it).
+#[test]
+fn expansion_total_is_bounded() {
+    let t = Scratch::new();
+    let e = t
+        .load(
+            "[supervisord]\n[program:w]\ncommand=/bin/true %(here)1000000s\n\
+             process_name=%(program_name)s_%(process_num)d\nnumprocs=1000\n",
+        )
+        .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("command"));
+    assert!(
+        e.message.starts_with(
+            "the expansion of 'program:w.command' takes the expanded values of the \
+             configuration past 268435456 bytes in total, the limit"
+        ),
+        "{}",
+        e.message
+    );
+    let e = t
+        .load(&format!(
+            "[supervisord]\n[program:w]\ncommand={}\n",
+            "%(here)1000000s ".repeat(1000)
+        ))
+        .unwrap_err();
+    assert!(e.message.contains("the limit for one value"), "{}", e.message);
+}
+
+/// Sizes that were quadratic: many processes in one group, many keys in one section, many
+/// environment pairs (read in linear time now; no time is asserted).
+#[test]
+fn large_configs_load() {
+    let t = Scratch::new();
+    let c = t
+        .load(
+            "[supervisord]\n[program:w]\ncommand=/bin/true\n\
+             process_name=%(program_name)s_%(process_num)d\nnumprocs=20000\n",
+        )
+        .unwrap();
+    assert_eq!(c.groups[0].processes.len(), 20000);
+    let keys: String = (0..20000).map(|i| format!("key{}=v\n", i)).collect();
+    let env: Vec<String> = (0..20000).map(|i| format!("K{}=v", i)).collect();
+    let c = t
+        .load(&format!(
+            "[supervisord]\n[program:k]\ncommand=/bin/true\nenvironment={}\n{}",
+            env.join(","),
+            keys
+        ))
+        .unwrap();
+    assert_eq!(c.groups[0].processes[0].environment.len(), 20000);
+}

@@ -360,7 +360,8 @@ async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
     });
     let new = match new {
         Ok(c) => c,
-        Err(e) => return Err(Fault::with(faults::CANT_REREAD, e)),
+        // the reference's text alone, without what our start-up message adds
+        Err(e) => return Err(Fault::with(faults::CANT_REREAD, e.reference_text())),
     };
     on_actor(&h, move |s| {
         // As the reference, only the process group configs of the re-read file take effect.
