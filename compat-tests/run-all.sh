@@ -4,6 +4,7 @@
 # driven through the stock supervisorctl and xmlrpc.client).
 #
 #   compat-tests/run-all.sh [extra pytest args]     e.g.  -k ref   or   -k "status and ours"
+#   compat-tests/run-all.sh compat-tests/test_web.py [-k ...]   (only these files)
 #
 # Environment: COMPAT_JOBS (pytest-xdist workers, default 4; 0 = no xdist),
 #              SKIP_CARGO=1 (skip cargo test/build, e.g. when iterating on tests).
@@ -47,8 +48,17 @@ jobs=${COMPAT_JOBS:-4}
 xdist=()
 [ "$jobs" != 0 ] && xdist=(-n "$jobs")
 
+# Test paths among the arguments replace the default (the whole compat-tests directory).
+targets=("$here")
+for arg in "$@"; do
+    case "$arg" in
+        -*) ;;
+        *) [ -e "${arg%%::*}" ] && targets=() ;;
+    esac
+done
+
 echo "== pytest compat-tests (ours: $SUPERVISORD_BIN)"
-"$venv/bin/python" -m pytest "$here" -rfE --timeout=300 "${xdist[@]}" "$@"
+"$venv/bin/python" -m pytest "${targets[@]}" -rfE --timeout=300 "${xdist[@]}" "$@"
 rc=$?
 if [ $rc = 5 ]; then
     echo "pytest collected no tests: counted as a failure"
