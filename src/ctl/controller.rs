@@ -13,7 +13,7 @@
 use std::io::Write;
 
 use super::commands;
-use super::error::{Kind, PyErr, Result};
+use super::error::{Kind, Result};
 use super::input::Input;
 use super::options::Options;
 use super::rpc::Client;

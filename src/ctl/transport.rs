@@ -72,6 +72,7 @@ impl Endpoint {
 }
 
 /// A connected socket.
+#[derive(Debug)]
 pub enum Stream {
     Unix(UnixStream),
     Tcp(TcpStream),
