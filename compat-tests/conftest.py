@@ -269,9 +269,10 @@ class Daemon:
                 .replace("@HELPERS@", str(HELPERS)))
 
     def config_text(self, programs="", supervisord_extra="", auth=None,
-                    logfile="@TMP@/supervisord.log"):
+                    logfile="@TMP@/supervisord.log", ctl_extra=""):
         """The base config plus ``programs``. ``auth`` = (user, password) sets
-        them on the unix server and in [supervisorctl]."""
+        them on the unix server and in [supervisorctl]; ``ctl_extra`` is added to
+        [supervisorctl]."""
         creds = "username=%s\npassword=%s\n" % auth if auth else ""
         base = "[unix_http_server]\nfile=@TMP@/s.sock\n" + creds
         base += textwrap.dedent("""
@@ -288,7 +289,7 @@ class Daemon:
 
             [supervisorctl]
             serverurl=unix://@TMP@/s.sock
-            """) + creds + "\n"
+            """) + creds + textwrap.dedent(ctl_extra) + "\n"
         return self.subst(base) + self.subst(programs)
 
     def write_config(self, programs="", supervisord_extra="", raw=None, **base):

@@ -544,8 +544,9 @@ def bare_ctl(d, *args, conf=None):
     cmd = [str(d.ctl_bin), "-c", str(conf)] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=CTL_TIMEOUT,
                        stdin=subprocess.DEVNULL, cwd=str(d.tmp))
+    prog = str(d.ctl_bin)  # the usage lines name the client's own path
     return (" ".join(map(str, args)).replace(str(d.tmp), "<TMP>"), p.returncode,
-            d.norm(p.stdout), d.norm(p.stderr))
+            d.norm(p.stdout.replace(prog, "<PROG>")), d.norm(p.stderr.replace(prog, "<PROG>")))
 
 
 def scenario_options(d):

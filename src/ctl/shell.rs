@@ -35,11 +35,17 @@ pub fn run(ctl: &mut Controller) {
             Some(l) => l,
             None => {
                 ctl.flush();
+                // the line editor has already moved to a new line after Ctrl-D or Ctrl-C,
+                // where the stock client prints an empty line
+                let edited = ctl.input.editor.is_some();
                 match ctl.input.raw_input(&prompt) {
                     Ok(Some(l)) => l,
+                    Ok(None) if edited => break,
                     Ok(None) => "EOF".into(),
                     Err(_) => {
-                        ctl.output("");
+                        if !edited {
+                            ctl.output("");
+                        }
                         break;
                     }
                 }
