@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CTL, CTL_TIMEOUT, OUR_CTL, compare, wait_until
+from conftest import CTL, CTL_TIMEOUT, OUR_CTL, compare, normalise, wait_until
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def run(binary, args, cwd, env=None, stdin=""):
                        timeout=CTL_TIMEOUT, cwd=str(cwd), env=env, input=stdin)
 
     def norm(text):
-        return text.replace(str(binary), "<PROG>").replace(str(cwd), "<TMP>")
+        # (normalise: where an uncaught error was raised is a file of each client's own)
+        return normalise(text.replace(str(binary), "<PROG>"), cwd)
     return p.returncode, norm(p.stdout), norm(p.stderr)
 
 
@@ -188,10 +189,10 @@ def test_config_search_order(tmp):
         conf(path, name)
         seen.append(both(["status"], work, ours=ours, stock=stock))
     assert [s[1] for s in seen] == [
-        "unix://<TMP>/work/etc/work-etc.sock no such file\n",
-        "unix://<TMP>/work/work.sock no such file\n",
-        "unix://<TMP>/exe-parent.sock no such file\n",
-        "unix://<TMP>/etc/exe-etc.sock no such file\n",
+        "unix://<TMP>/etc/work-etc.sock no such file\n",  # (<TMP> is the cwd, work/)
+        "unix://<TMP>/work.sock no such file\n",
+        "unix://%s/exe-parent.sock no such file\n" % tmp,
+        "unix://%s/etc/exe-etc.sock no such file\n" % tmp,
     ]
     # no file found at all: the default server URL
     for p in (work / "etc" / "supervisord.conf", work / "supervisord.conf",
