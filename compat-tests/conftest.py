@@ -152,7 +152,7 @@ def normalise(text, tmp=None):
     text = re.sub(r"(?m)^[1-9]\d*$", "N", text)  # bare pid lines (supervisorctl pid)
     # where an uncaught error was raised: a Python file of the stock client's installation,
     # a source file of ours
-    text = re.sub(r"(?m)^(error: <class '[^']*'>, .*): file: .* line: \d+$",
+    text = re.sub(r"(?m)(error: <class '[^']*'>, .*): file: .* line: \d+$",
                   r"\1: file: F line: N", text)
     return text
 

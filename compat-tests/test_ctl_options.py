@@ -234,9 +234,9 @@ def scenario_config_sources(d):
 
     def ctl(*args, conf=None):
         rc, out, err = run(d.ctl_bin, ["-c", conf or d.conf] + list(args), d.tmp, env)
-        return " ".join(args), rc, d.norm(out), d.norm(err)
+        return d.norm(" ".join(map(str, args))), rc, d.norm(out), d.norm(err)
 
-    wait_until(lambda: ctl("pid", "a")[2].strip() not in ("", "0"), daemon=d, what="a to run")
+    wait_until(lambda: ctl("pid", "a")[1] == 0, daemon=d, what="a to run")
     relative = d.tmp / "sub"
     relative.mkdir()
     write(relative / "rel.conf", "[supervisorctl]\nserverurl=unix://../s.sock\n")

@@ -395,7 +395,7 @@ impl Conn {
             let text = String::from_utf8_lossy(&line);
             let text = text.split(';').next().unwrap_or("").trim();
             if text.is_empty() {
-                continue; // the CRLF after a chunk's data
+                continue; // tolerated: a blank line before a size
             }
             match usize::from_str_radix(text, 16) {
                 Ok(n) => break n,
@@ -420,6 +420,11 @@ impl Conn {
             return Ok(None);
         }
         let data = self.read_exact(size)?;
+        // the CRLF after the data (sent with it): eaten now, so that nothing is left in the
+        // buffer that would make a reader of several streams wait on this one
+        if data.is_some() {
+            self.read_line()?;
+        }
         Ok(data)
     }
 
