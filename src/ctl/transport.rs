@@ -261,23 +261,37 @@ impl Conn {
         }
     }
 
-    /// Read what the socket has (waiting for it); 0 at end of stream.
+    /// Read what the socket has (waiting for it) into the buffer's free space, which is
+    /// grown only when it is short; 0 at end of stream.
     #[track_caller]
     pub fn fill(&mut self) -> Result<usize> {
         interrupt::wait_one(&self.stream).map_err(|_| PyErr::new(Kind::Interrupted))?;
-        let mut chunk = [0u8; 64 * 1024];
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        if self.buf.capacity() == old {
+            self.buf.reserve(old.max(16 * 1024));
+        }
+        let room = self.buf.capacity() - old;
+        self.buf.resize(old + room, 0);
         loop {
-            match self.stream.read(&mut chunk) {
+            match self.stream.read(&mut self.buf[old..]) {
                 Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
+                    self.buf.truncate(old + n);
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     if interrupt::pending() {
+                        self.buf.truncate(old);
                         return Err(PyErr::new(Kind::Interrupted));
                     }
                 }
-                Err(e) => return Err(PyErr::os(&e)),
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(PyErr::os(&e));
+                }
             }
         }
     }
@@ -360,13 +374,24 @@ impl Conn {
         }
     }
 
-    /// Read exactly `n` bytes; `None` if the stream ends first.
+    /// Read exactly `n` bytes; `None` if the stream ends first. A body that fills the
+    /// buffer exactly (the usual reply) is handed over without a copy.
     #[track_caller]
     pub fn read_exact(&mut self, n: usize) -> Result<Option<Vec<u8>>> {
+        if self.buffered().len() < n {
+            if self.pos > 0 {
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+            }
+            self.buf.reserve_exact(n - self.buf.len());
+        }
         while self.buffered().len() < n {
             if self.fill()? == 0 {
                 return Ok(None);
             }
+        }
+        if self.pos == 0 && self.buf.len() == n {
+            return Ok(Some(std::mem::take(&mut self.buf)));
         }
         let out = self.buffered()[..n].to_vec();
         self.consume(n);
