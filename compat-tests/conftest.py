@@ -17,6 +17,12 @@ Environment:
                          When it does not exist, ``ours`` tests FAIL.
   REFERENCE_SUPERVISORD  the reference daemon (default: the venv's supervisord).
   SUPERVISORCTL          the stock client (default: the venv's supervisorctl).
+  SUPERVISORCTL_RS       our client (default: <repo>/target/release/supervisorctl).
+
+Tests marked ``ctl_clients`` run once with each client (param ``client``:
+``stock`` / ``ours``).  With ``ours``, ``daemon`` is driven through our client
+and ``oracle`` is a daemon of the same kind driven through the stock one, so
+``compare`` checks our client against the stock client on the same daemon.
 
 All waits are deadline-based polls: a timeout only turns a hang into a
 failure, no test asserts on elapsed time.
@@ -45,6 +51,7 @@ BIN_DIR = Path(sys.executable).parent
 OURS = Path(os.environ.get("SUPERVISORD_BIN") or REPO / "target" / "release" / "supervisord")
 REF = Path(os.environ.get("REFERENCE_SUPERVISORD") or BIN_DIR / "supervisord")
 CTL = Path(os.environ.get("SUPERVISORCTL") or BIN_DIR / "supervisorctl")
+OUR_CTL = Path(os.environ.get("SUPERVISORCTL_RS") or REPO / "target" / "release" / "supervisorctl")
 PYTHON = sys.executable
 HELPERS = HERE / "helpers"
 
@@ -152,6 +159,10 @@ def normalise(text, tmp=None):
     text = re.sub(r"\buptime (\d+ days?, )?\d+:\d\d:\d\d", "uptime T", text)
     text = _STATUS_DATE.sub("DATE", text)
     text = re.sub(r"(?m)^[1-9]\d*$", "N", text)  # bare pid lines (supervisorctl pid)
+    # where an uncaught error was raised: a Python file of the stock client's installation,
+    # a source file of ours
+    text = re.sub(r"(?m)(error: <class '[^']*'>, .*): file: .* line: \d+$",
+                  r"\1: file: F line: N", text)
     return text
 
 
@@ -250,6 +261,7 @@ class Daemon:
         self.stdout_path = self.tmp / "daemon.stdout"
         self.stderr_path = self.tmp / "daemon.stderr"
         self.tag = uuid.uuid4().hex
+        self.client = "stock"  # which supervisorctl ctl() runs: "stock" or "ours"
         self.proc = None
         self.signalled = False  # we sent it a terminating signal
 
@@ -266,9 +278,10 @@ class Daemon:
                 .replace("@HELPERS@", str(HELPERS)))
 
     def config_text(self, programs="", supervisord_extra="", auth=None,
-                    logfile="@TMP@/supervisord.log"):
+                    logfile="@TMP@/supervisord.log", ctl_extra=""):
         """The base config plus ``programs``. ``auth`` = (user, password) sets
-        them on the unix server and in [supervisorctl]."""
+        them on the unix server and in [supervisorctl]; ``ctl_extra`` is added to
+        [supervisorctl]."""
         creds = "username=%s\npassword=%s\n" % auth if auth else ""
         base = "[unix_http_server]\nfile=@TMP@/s.sock\n" + creds
         base += textwrap.dedent("""
@@ -285,7 +298,7 @@ class Daemon:
 
             [supervisorctl]
             serverurl=unix://@TMP@/s.sock
-            """) + creds + "\n"
+            """) + creds + textwrap.dedent(ctl_extra) + "\n"
         return self.subst(base) + self.subst(programs)
 
     def write_config(self, programs="", supervisord_extra="", raw=None, **base):
@@ -392,14 +405,24 @@ class Daemon:
 
     # -- talking to it
     @property
+    def ctl_bin(self):
+        """The supervisorctl this daemon is driven through (see ``client``)."""
+        if self.client == "stock":
+            return CTL
+        if not OUR_CTL.exists():
+            pytest.fail("our supervisorctl not found at %s (set SUPERVISORCTL_RS, or build it)"
+                        % OUR_CTL)
+        return OUR_CTL
+
+    @property
     def rpc(self):
         from supervisor.xmlrpc import SupervisorTransport
         transport = SupervisorTransport(None, None, "unix://%s" % self.sock)
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
     def ctl(self, *args, timeout=CTL_TIMEOUT):
-        """Run the stock supervisorctl; return (exit code, stdout, stderr)."""
-        cmd = [str(CTL), "-c", str(self.conf)] + [str(a) for a in args]
+        """Run supervisorctl (``ctl_bin``); return (exit code, stdout, stderr)."""
+        cmd = [str(self.ctl_bin), "-c", str(self.conf)] + [str(a) for a in args]
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                stdin=subprocess.DEVNULL, cwd=str(self.tmp))
@@ -607,16 +630,31 @@ def make_daemon(request):
             shutil.rmtree(d.tmp, ignore_errors=True)
 
 
+@pytest.fixture
+def client(request):
+    """Which supervisorctl drives ``daemon``: "stock", or "ours" in ``ctl_clients`` tests."""
+    return getattr(request, "param", "stock")
+
+
+def pytest_generate_tests(metafunc):
+    if "client" in metafunc.fixturenames and metafunc.definition.get_closest_marker("ctl_clients"):
+        metafunc.parametrize("client", ["stock", "ours"], indirect=True)
+
+
 @pytest.fixture(params=["ours", "ref"])
-def daemon(request, make_daemon):
-    """The daemon under test: ours or the reference (unstarted)."""
-    return make_daemon(request.param)
+def daemon(request, make_daemon, client):
+    """The daemon under test: ours or the reference (unstarted), driven through ``client``."""
+    d = make_daemon(request.param)
+    d.client = client
+    return d
 
 
 @pytest.fixture
-def oracle(make_daemon):
-    """A second reference daemon (unstarted), for differential comparison."""
-    return make_daemon("ref")
+def oracle(make_daemon, daemon, client):
+    """A second daemon (unstarted), for differential comparison: the reference, driven
+    through the stock client; with our client under test, a daemon of the same kind as
+    ``daemon`` driven through the stock client."""
+    return make_daemon(daemon.kind if client == "ours" else "ref")
 
 
 def compare(daemon, oracle, scenario, *args, **kwargs):
@@ -627,7 +665,8 @@ def compare(daemon, oracle, scenario, *args, **kwargs):
     got = scenario(daemon, *args, **kwargs)
     want = scenario(oracle, *args, **kwargs)
     if got != want:
-        pytest.fail("%s differs from the reference:\n%s" % (daemon.kind, diff(want, got)),
+        pytest.fail("%s daemon with the %s client differs from %s daemon with the %s client:\n%s"
+                    % (daemon.kind, daemon.client, oracle.kind, oracle.client, diff(want, got)),
                     pytrace=False)
     return got
 

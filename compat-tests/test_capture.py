@@ -177,6 +177,7 @@ def test_auto_logs(daemon, oracle):
     assert res["second run files"] == res["first run files"]
 
 
+@pytest.mark.ctl_clients
 def test_auto_logs_nocleanup(daemon, oracle):
     res = compare(daemon, oracle, scenario_auto, nocleanup=True)
     assert res["first run logs survive"] == (True, True)

@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CTL, CTL_TIMEOUT, compare, mainlog_events, wait_until
+from conftest import CTL_TIMEOUT, compare, mainlog_events, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
 from rpcutil import file_contains  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
 PROGRAMS = """
     [program:a]
@@ -542,11 +546,12 @@ def bare_ctl(d, *args, conf=None):
     if conf is None:
         conf = d.tmp / "empty.conf"
         conf.write_text("[supervisorctl]\n")
-    cmd = [str(CTL), "-c", str(conf)] + [str(a) for a in args]
+    cmd = [str(d.ctl_bin), "-c", str(conf)] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=CTL_TIMEOUT,
                        stdin=subprocess.DEVNULL, cwd=str(d.tmp))
+    prog = str(d.ctl_bin)  # the usage lines name the client's own path
     return (" ".join(map(str, args)).replace(str(d.tmp), "<TMP>"), p.returncode,
-            d.norm(p.stdout), d.norm(p.stderr))
+            d.norm(p.stdout.replace(prog, "<PROG>")), d.norm(p.stderr.replace(prog, "<PROG>")))
 
 
 def scenario_options(d):

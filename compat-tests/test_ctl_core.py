@@ -11,6 +11,10 @@ import signal
 
 from conftest import compare, wait_until
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
+
 PROGRAMS = """\
 [program:sleeper]
 command=sleep 1000

@@ -16,12 +16,16 @@ import textwrap
 import xmlrpc.client
 from pathlib import Path
 
-from conftest import CTL, CTL_TIMEOUT, compare, start_on_free_port, wait_until
+from conftest import CTL_TIMEOUT, compare, start_on_free_port, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
 from rpcutil import UnixHTTPConnection, request  # noqa: E402
 
 import http.client  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
 BASE = """
     [supervisord]
@@ -79,7 +83,7 @@ def start_inet(d, host="127.0.0.1", user="user", password="pass", unix=UNIX_OPEN
 def ctl_url(d, url, *args):
     conf = d.tmp / "ctl.conf"
     conf.write_text("[supervisorctl]\n")
-    cmd = [str(CTL), "-c", str(conf), "-s", url] + [str(a) for a in args]
+    cmd = [str(d.ctl_bin), "-c", str(conf), "-s", url] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=CTL_TIMEOUT,
                        stdin=subprocess.DEVNULL, cwd=str(d.tmp))
     return (p.returncode, norm_port(d, d.norm(p.stdout)), norm_port(d, d.norm(p.stderr)))

@@ -15,8 +15,10 @@ import socket
 
 import pytest
 
-from conftest import CTL, compare, wait_until
+from conftest import compare, wait_until
 from helpers.streaming import Streamer
+
+pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
 PROGRAMS = """\
 [program:echo]
@@ -50,7 +52,7 @@ def started(d):
 
 
 def ctl_stream(d, *args):
-    return Streamer([CTL, "-c", d.conf] + list(args), cwd=str(d.tmp))
+    return Streamer([d.ctl_bin, "-c", d.conf] + list(args), cwd=str(d.tmp))
 
 
 def say(d, text):

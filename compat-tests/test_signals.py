@@ -37,6 +37,7 @@ def scenario_exit_signal(d, signame):
     }
 
 
+@pytest.mark.ctl_clients
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT", "SIGQUIT"])
 def test_exit_signals(daemon, oracle, signame):
     res = compare(daemon, oracle, scenario_exit_signal, signame)

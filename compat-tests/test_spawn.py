@@ -128,6 +128,7 @@ def scenario_spawn_error(d, command):
     return res
 
 
+@pytest.mark.ctl_clients
 @pytest.mark.parametrize("case", list(SPAWN_ERROR_CASES))
 def test_spawn_error(daemon, oracle, case):
     """A command that can't be exec'd: spawnerr, no `spawned:` line, BACKOFF then FATAL.

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import compare, pid_alive, wait_until
 
+pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
+
 PROG = "@PYTHON@ @HELPERS@/prog.py"
 
 

@@ -4,6 +4,7 @@
 
 mod cli;
 mod config;
+mod ctl;
 mod daemon;
 mod events;
 mod http;
@@ -22,4 +23,10 @@ pub fn supervisord_main() -> i32 {
         }
     };
     daemon::run(cli)
+}
+
+/// `supervisorctl`'s whole run (our own client): options, then one command or the shell;
+/// returns the exit status.
+pub fn supervisorctl_main() -> i32 {
+    ctl::main()
 }

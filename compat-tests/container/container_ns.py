@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,15 +57,24 @@ def _cache_root():
     return os.path.join(base, "supervisord-compat")
 
 
-def ensure_app_venv(requirements):
+def ensure_app_venv(requirements, without=()):
     """A venv with the user's requirements.txt (fastapi, uvicorn, psutil,
     supervisor 4.2.5) installed from the package index by name, cached across
-    sessions, keyed on the requirements and the Python version."""
+    sessions, keyed on the requirements and the Python version. ``without``:
+    package names left out (``supervisor``: an image with no Python supervisor)."""
     with open(requirements, "rb") as f:
         req = f.read()
+    if without:
+        kept = [l for l in req.decode().splitlines()
+                if re.split(r"[=<>~!\[ ;]", l.strip(), maxsplit=1)[0].lower() not in without]
+        req = ("\n".join(kept) + "\n").encode()
     key = hashlib.sha256(req + sys.version.encode()).hexdigest()[:16]
     root = _cache_root()
     os.makedirs(root, exist_ok=True)
+    if without:
+        requirements = os.path.join(root, "requirements-" + key + ".txt")
+        with open(requirements, "wb") as f:
+            f.write(req)
     venv = os.path.join(root, "tutorial-venv-" + key)
     stamp = os.path.join(venv, ".complete")
     with open(os.path.join(root, ".lock-" + key), "w") as lock:
@@ -92,6 +102,16 @@ def unshare_probe():
     if r.returncode != 0:
         return "unshare not permitted here: %s" % (r.stderr.strip() or r.returncode)
     return None
+
+
+def our_ctl_path():
+    """Our supervisorctl (target/release/supervisorctl, or $SUPERVISORCTL_RS)."""
+    p = os.environ.get("SUPERVISORCTL_RS") or os.path.join(
+        REPO_ROOT, "target", "release", "supervisorctl")
+    if not os.path.isfile(p):
+        _fail("our supervisorctl is not built: %s does not exist (cargo build --release, "
+              "or set SUPERVISORCTL_RS)" % p, pytrace=False)
+    return os.path.abspath(p)
 
 
 def daemon_path(kind, venv):
@@ -260,8 +280,11 @@ def variant_config(text, drop=(), add=None):
 class Namespace:
     """One run of the tutorial image's CMD as PID 1 of fresh namespaces."""
 
-    def __init__(self, workdir, tutorial, venv, daemon, conf_text=None):
+    def __init__(self, workdir, tutorial, venv, daemon, conf_text=None, ctl=None):
         self.workdir = workdir
+        # Our supervisorctl at /usr/local/bin/supervisorctl (first on PATH) in place of the
+        # venv's script; None: whatever the venv has.
+        self.ctl = os.path.realpath(ctl) if ctl else None
         # A config derived from the user's (variant_config), written over
         # /app/supervisord.conf in this namespace only; None: the user's file.
         self.conf_text = conf_text
@@ -289,9 +312,11 @@ class Namespace:
         for name in ("python", "python3", "python3.10"):
             ulb[name] = {"kind": "script", "text": '#!/bin/sh\nexec %s "$@"\n' % vpy}
         ulb["supervisord"] = {"kind": "symlink", "target": self.daemon}
+        if self.ctl:
+            ulb["supervisorctl"] = {"kind": "symlink", "target": self.ctl}
 
         binds = set()
-        for p in (os.path.realpath(self.venv), self.daemon, _shebang_root(self.daemon)):
+        for p in (os.path.realpath(self.venv), self.daemon, _shebang_root(self.daemon), self.ctl):
             if p and p.startswith("/tmp/"):
                 binds.add("/tmp/" + p.split("/")[2])
         return {

@@ -8,8 +8,10 @@ the user's requirements on PATH, the daemon under test at
 /usr/local/bin/supervisord) and execs the CMD so the daemon is PID 1.
 
 One scenario runs per daemon (``ref`` = Python supervisord 4.2.5, ``ours`` =
-the Rust binary); it records what it sees and the checks below judge it (one test per daemon
-runs them all):
+the Rust binary), and once more as ``ours-ctl``: our daemon with our supervisorctl
+first on PATH and no Python supervisor package in the venv (the monitor restarts
+fastapi_0 through our client). Each records what it sees and the checks below judge
+it (one test per run runs them all):
 
 a. one process named uvicorn, child of PID 1 (as the monitor's psutil sees it)
 b. leaking past 250 MiB makes the monitor restart fastapi_0: new pid, RSS down
@@ -18,6 +20,8 @@ d. the stock supervisorctl shows both programs RUNNING afterwards
 e. an orphan re-parented to PID 1 is reaped; no zombie stays
 f. SIGTERM to PID 1: both programs stop cleanly (the reference's order, no
    SIGKILL), the daemon exits 0
+h. (``ours-ctl``) Python cannot import supervisor in the image, and the
+   supervisorctl on PATH is a native executable, not a Python script
 
 Deadlines only turn hangs into failures; no elapsed time is asserted. The
 SIGTERM-to-exit time is printed (see the terminal summary), not asserted.
@@ -30,7 +34,8 @@ import traceback
 
 import pytest
 
-from container_fixtures import tutorial_dir, app_venv, namespaces_allowed  # noqa: F401 (fixtures)
+from container_fixtures import (  # noqa: F401 (fixtures)
+    tutorial_dir, app_venv, app_venv_without_supervisor, namespaces_allowed)
 
 import container_ns as cns
 
@@ -90,6 +95,13 @@ class Scenario:
         ns, f = self.ns, self.facts
         self._at("start the namespace, daemon as PID 1")
         ns.start()
+
+        self._at("which supervisorctl the image has")
+        r = ns.nsenter(["python3", "-c", "import supervisor"])
+        f["python_supervisor_importable"] = r.returncode == 0
+        r = ns.nsenter(["python3", "-c", "import shutil; "
+                        "print(open(shutil.which('supervisorctl'), 'rb').read(4))"])
+        f["supervisorctl_head"] = r.stdout.strip()
 
         self._at("wait for uvicorn on port %d" % cns.PORT)
         ns.wait_for(ns.port_open, 90, "uvicorn to listen on port %d" % cns.PORT, interval=0.5)
@@ -204,12 +216,18 @@ class Scenario:
         f["uvicorn_log"] = ns.read("/app/uvicorn.log")
 
 
-@pytest.fixture(scope="module", params=["ref", "ours"])
-def scenario(request, tmp_path_factory, namespaces_allowed, app_venv, tutorial_dir):
+@pytest.fixture(scope="module", params=["ref", "ours", "ours-ctl"])
+def scenario(request, tmp_path_factory, namespaces_allowed, tutorial_dir):
     kind = request.param
-    daemon = cns.daemon_path(kind, app_venv)
+    if kind == "ours-ctl":
+        venv = request.getfixturevalue("app_venv_without_supervisor")
+        ctl = cns.our_ctl_path()
+    else:
+        venv = request.getfixturevalue("app_venv")
+        ctl = None
+    daemon = cns.daemon_path(kind.split("-")[0], venv)
     work = str(tmp_path_factory.mktemp("ns-" + kind))
-    ns = cns.Namespace(work, tutorial_dir, app_venv, daemon)
+    ns = cns.Namespace(work, tutorial_dir, venv, daemon, ctl=ctl)
     s = Scenario(kind, ns)
     s.run()
     return s
@@ -376,6 +394,20 @@ def check_g_pidfile_and_socket_removed_on_exit(scenario):
                            ("/tmp/supervisor.sock", sock_after)) if v))
 
 
+def check_h_which_supervisorctl(scenario):
+    """ours-ctl: no Python supervisor in the image, and a native supervisorctl on PATH (the
+    other runs: the stock script and its package)."""
+    importable, head = scenario.need("python_supervisor_importable", "supervisorctl_head")
+    native = head == repr(b"\x7fELF")
+    if scenario.kind == "ours-ctl":
+        if importable or not native:
+            scenario.fail("want no Python supervisor and a native supervisorctl; importable: "
+                          "%s, supervisorctl starts with %s" % (importable, head))
+    elif not importable or native:
+        scenario.fail("want the stock supervisorctl and its package; importable: %s, "
+                      "supervisorctl starts with %s" % (importable, head))
+
+
 CHECKS = [
     check_a_one_uvicorn_child_of_pid1,
     check_b_monitor_restarts_fastapi,
@@ -384,6 +416,7 @@ CHECKS = [
     check_e_orphans_reaped,
     check_f_sigterm_stops_cleanly,
     check_g_pidfile_and_socket_removed_on_exit,
+    check_h_which_supervisorctl,
 ]
 
 

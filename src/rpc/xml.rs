@@ -114,6 +114,8 @@ enum Tag {
     Value,
     MethodName,
     Params,
+    /// A response's `<fault>` (a request body treats it as any unknown element).
+    Fault,
     Other,
 }
 
@@ -133,6 +135,7 @@ impl Tag {
             "value" => Tag::Value,
             "methodName" => Tag::MethodName,
             "params" => Tag::Params,
+            "fault" => Tag::Fault,
             _ => Tag::Other,
         }
     }
@@ -176,15 +179,58 @@ impl Frame {
     }
 }
 
+/// What the walk of a body found: `<methodName>`, `<params>` and a `<fault>`'s value.
+#[derive(Default)]
+struct Found {
+    method: Option<String>,
+    params: Option<Vec<Value>>,
+    fault: Option<Value>,
+}
+
 /// Parse one `methodCall` body into its method name and parameters.
 pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), ParseError> {
+    let Found { method, params, .. } = walk(body)?;
+    let method = match method {
+        Some(m) if !m.is_empty() => m,
+        _ => return Err(ParseError::NoMethodName),
+    };
+    Ok((method, params.unwrap_or_default()))
+}
+
+/// Parse one `methodResponse` body (what a client receives) by the same walk: `Ok(value)` for
+/// `<params>` with one value, `Err(fault)` for a `<fault>` (its `faultCode` and
+/// `faultString`). A body with neither, or a fault without those two members, is a
+/// [`ParseError::Unmarshallable`], as Python's `xmlrpc.client` raises `ResponseError` there.
+pub fn parse_response(body: &[u8]) -> Result<Result<Value, Fault>, ParseError> {
+    let found = walk(body)?;
+    if let Some(fault) = found.fault {
+        let Value::Struct(members) = &fault else {
+            return Err(bad("fault is not a struct"));
+        };
+        let code = match members.get("faultCode") {
+            Some(Value::Integer(c)) => *c,
+            _ => return Err(bad("fault without an integer faultCode")),
+        };
+        let string = match members.get("faultString") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(bad("fault without a faultString")),
+        };
+        return Ok(Err(Fault { code, string }));
+    }
+    match found.params {
+        Some(mut params) if params.len() == 1 => Ok(Ok(params.remove(0))),
+        _ => Err(bad("response without exactly one parameter")),
+    }
+}
+
+/// The reference's element walk over a body (see the module doc).
+fn walk(body: &[u8]) -> Result<Found, ParseError> {
     let text = std::str::from_utf8(body).map_err(|e| bad(format!("body is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut method: Option<String> = None;
-    let mut params: Option<Vec<Value>> = None;
+    let mut found = Found::default();
     let mut root_done = false;
     let mut root_seen = false;
     let mut first = true;
@@ -210,10 +256,10 @@ pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), ParseError> {
             }
             Event::Empty(start) => {
                 open(&mut stack, &start, &mut root_seen, root_done)?;
-                close(&mut stack, &mut method, &mut params, &mut root_done)?;
+                close(&mut stack, &mut found, &mut root_done)?;
             }
             Event::End(_) => {
-                close(&mut stack, &mut method, &mut params, &mut root_done)?;
+                close(&mut stack, &mut found, &mut root_done)?;
             }
             Event::Text(t) => {
                 let s = t.xml10_content();
@@ -263,11 +309,7 @@ pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), ParseError> {
     if !root_done || !stack.is_empty() {
         return Err(bad("no element found"));
     }
-    let method = match method {
-        Some(m) if !m.is_empty() => m,
-        _ => return Err(ParseError::NoMethodName),
-    };
-    Ok((method, params.unwrap_or_default()))
+    Ok(found)
 }
 
 fn open(
@@ -296,14 +338,9 @@ fn open(
     Ok(())
 }
 
-fn close(
-    stack: &mut Vec<Frame>,
-    method: &mut Option<String>,
-    params: &mut Option<Vec<Value>>,
-    root_done: &mut bool,
-) -> Result<(), ParseError> {
+fn close(stack: &mut Vec<Frame>, found: &mut Found, root_done: &mut bool) -> Result<(), ParseError> {
     let frame = stack.pop().ok_or_else(|| bad("unmatched end tag"))?;
-    let node = finish(frame, method, params)?;
+    let node = finish(frame, found)?;
     match stack.last_mut() {
         Some(parent) => {
             parent.has_child = true;
@@ -327,11 +364,7 @@ fn to_value(text: Option<Value>) -> Value {
 }
 
 /// Convert a closed element the way the reference's `loads` does.
-fn finish(
-    frame: Frame,
-    method: &mut Option<String>,
-    params: &mut Option<Vec<Value>>,
-) -> Result<Node, ParseError> {
+fn finish(frame: Frame, found: &mut Found) -> Result<Node, ParseError> {
     let Frame {
         tag,
         text,
@@ -398,12 +431,16 @@ fn finish(
                 });
             }
         }
-        Tag::MethodName | Tag::Params | Tag::Other => {
+        Tag::MethodName | Tag::Params | Tag::Fault | Tag::Other => {
             if tag == Tag::MethodName {
-                *method = text.clone();
+                found.method = text.clone();
             } else if tag == Tag::Params {
                 let taken = std::mem::take(&mut children);
-                *params = Some(taken.into_iter().map(|c| to_value(c.text)).collect());
+                found.params = Some(taken.into_iter().map(|c| to_value(c.text)).collect());
+            } else if tag == Tag::Fault
+                && let Some(first) = children.first()
+            {
+                found.fault = Some(to_value(first.text.clone()));
             }
             return Ok(Node {
                 text: text.map(Value::String),
@@ -560,6 +597,22 @@ pub fn fault(f: &Fault) -> Vec<u8> {
     out
 }
 
+/// A `methodCall` body, as Python's `xmlrpc.client.dumps(params, method)` writes it (what
+/// the stock `supervisorctl` sends; our client sends the same bytes).
+pub fn call(method: &str, params: &[Value]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160 + method.len());
+    out.extend_from_slice(b"<?xml version='1.0'?>\n<methodCall>\n<methodName>");
+    out.extend_from_slice(method.as_bytes());
+    out.extend_from_slice(b"</methodName>\n<params>\n");
+    for p in params {
+        out.extend_from_slice(b"<param>\n");
+        write_value(&mut out, p);
+        out.extend_from_slice(b"</param>\n");
+    }
+    out.extend_from_slice(b"</params>\n</methodCall>\n");
+    out
+}
+
 /// Append one `<value>...</value>` element, as Python's `Marshaller.dump` writes it.
 pub fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
@@ -680,6 +733,41 @@ pub fn lossy_string(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn responses_read_back() {
+        let v = Value::Struct(BTreeMap::from([
+            ("name".to_string(), Value::String("a<&>".into())),
+            ("pid".to_string(), Value::Integer(42)),
+            ("list".to_string(), Value::Array(vec![Value::Boolean(true), Value::Nil])),
+        ]));
+        assert_eq!(parse_response(&response(&v)).unwrap(), Ok(v));
+        let f = Fault { code: 10, string: "BAD_NAME: x".into() };
+        assert_eq!(parse_response(&fault(&f)).unwrap(), Err(f));
+        // untyped strings and whitespace, as other servers write them
+        let body = b"<methodResponse><params><param><value>4.2.5</value></param></params></methodResponse>";
+        assert_eq!(parse_response(body).unwrap(), Ok(Value::String("4.2.5".into())));
+        assert!(parse_response(b"<methodResponse></methodResponse>").is_err());
+        assert!(parse_response(b"<methodResponse><fault><value><int>1</int></value></fault></methodResponse>").is_err());
+        assert!(parse_response(b"<html>").is_err());
+    }
+
+    #[test]
+    fn calls_as_python_writes_them() {
+        assert_eq!(
+            String::from_utf8(super::call("supervisor.getVersion", &[])).unwrap(),
+            "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getVersion</methodName>\n<params>\n</params>\n</methodCall>\n"
+        );
+        let body = super::call("supervisor.readLog", &[Value::Integer(-1600), Value::Integer(0)]);
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.readLog</methodName>\n<params>\n<param>\n<value><int>-1600</int></value>\n</param>\n<param>\n<value><int>0</int></value>\n</param>\n</params>\n</methodCall>\n"
+        );
+        assert_eq!(
+            parse_call(&body).unwrap(),
+            ("supervisor.readLog".to_string(), vec![Value::Integer(-1600), Value::Integer(0)])
+        );
+    }
 
     fn call(params: &str) -> String {
         format!("<methodCall><methodName>a.b</methodName><params>{params}</params></methodCall>")

@@ -1,0 +1,61 @@
+//! `supervisorctl`, ours: a drop-in for the stock 4.2.5 client, byte for byte (stdout,
+//! stderr, exit status), against our daemon or the reference, without Python.
+//!
+//! - `options`, `config`: the command line and the `[supervisorctl]` section (with the
+//!   daemon's INI reader and `%(...)s` expansion);
+//! - `transport`, `url`, `rpc`: HTTP/1.1 over the unix socket or TCP and XML-RPC on it, with
+//!   the daemon's codec (`crate::rpc::xml`); `stream`: the `/logtail` streams;
+//! - `controller`: one command line → the stock output and exit status; `commands`: each
+//!   command; `error`: what Python would have raised, printed as the stock client prints it;
+//! - `shell`, `input`, `interrupt`: the interactive shell, standard input, Ctrl-C;
+//! - `encoding`: the stock warning about a non-UTF-8 stdout before tail output.
+//!
+//! `[ctlplugin:x]` sections name Python plugins: their commands are not available here, and
+//! a one-line notice on stderr says so; every stock command still works.
+
+mod commands;
+mod config;
+mod controller;
+mod encoding;
+mod error;
+mod input;
+mod interrupt;
+mod options;
+mod rpc;
+mod shell;
+mod stream;
+mod transport;
+mod url;
+
+use controller::Controller;
+
+/// The client's whole run: options, then one command or the shell; returns the exit status.
+pub fn main() -> i32 {
+    let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    let argv0 = argv.next().unwrap_or_else(|| "supervisorctl".into());
+    let args: Vec<String> = argv.collect();
+    let opts = match options::realize(options::progname(&argv0), &args) {
+        Ok(o) => o,
+        Err(exit) => return exit.report(),
+    };
+    for p in &opts.plugins {
+        controller::write_stderr(
+            format!(
+                "supervisorctl: [ctlplugin:{}] not loaded: {} is a Python plugin, which this \
+                 supervisorctl cannot run; the built-in commands work as usual\n",
+                p.name, p.factory
+            )
+            .as_bytes(),
+        );
+    }
+    let mut ctl = Controller::new(opts);
+    if !ctl.opts.args.is_empty() {
+        let line = ctl.opts.args.join(" ");
+        // Ctrl-C outside tail -f/fg keeps its default action (the process dies of it)
+        let _ = ctl.onecmd(&line);
+        ctl.flush();
+        return ctl.exitstatus;
+    }
+    shell::run(&mut ctl);
+    0
+}
