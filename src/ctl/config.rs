@@ -85,7 +85,7 @@ pub fn parse(
     cwd: &Path,
 ) -> Result<Section, Error> {
     let mut doc = Document::new();
-    doc.read_str(text, file).map_err(|e| Error::Crash(python_parse_error(&e.message, file)))?;
+    doc.read_str(text, file, &file.to_string_lossy()).map_err(|e| Error::Crash(python_parse_error(&e.message, file)))?;
     if !doc.has_section("supervisorctl") {
         return Err(Error::Usage(
             ".ini file does not include supervisorctl section".into(),
@@ -93,10 +93,16 @@ pub fn parse(
     }
     let mut with_here = env.clone();
     with_here.insert("here".into(), expand::Value::Str(here.to_string()));
+    let budget = expand::Budget::new();
     let get = |section: &str, key: &str, vars: &Expansions| -> Result<Option<String>, Error> {
         match doc.get(section, key) {
             None => Ok(None),
-            Some(e) => expand::expand(&e.value, vars, &format!("{}.{}", section, key))
+            Some(e) => expand::expand(
+                &e.value,
+                &expand::Names(vec![vars]),
+                &format!("{}.{}", section, key),
+                &budget,
+            )
                 .map(Some)
                 .map_err(Error::Usage),
         }

@@ -170,7 +170,7 @@ impl Frame {
     fn wants_child(&self) -> bool {
         match self.tag {
             Tag::Data | Tag::Struct | Tag::Params => true,
-            Tag::Array | Tag::Param | Tag::Value => self.children.is_empty(),
+            Tag::Array | Tag::Param | Tag::Value | Tag::Fault => self.children.is_empty(),
             Tag::MethodName | Tag::Other => self.children.len() < 3,
             Tag::Int | Tag::Boolean | Tag::String | Tag::Double | Tag::DateTime | Tag::Base64 => {
                 false
