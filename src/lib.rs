@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod daemon;
 mod events;
+pub mod fuzzing;
 mod http;
 mod logs;
 mod rpc;

@@ -193,7 +193,17 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
             given
         ))
     })?;
+    load_text(&text, &main_file, ctx, true)
+}
 
+/// `load_with` on the main file's text, already read; with `includes` false, the files an
+/// `[include]` names are neither looked for nor read (the fuzz target: no file system).
+pub(crate) fn load_text(
+    text: &str,
+    main_file: &Path,
+    ctx: &Context,
+    includes: bool,
+) -> Result<Config, ConfigError> {
     let mut env = Expansions::new();
     for (k, v) in &ctx.environ {
         env.insert(format!("ENV_{}", k), Value::Str(v.clone()));
@@ -201,16 +211,18 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
     let mut loader = Loader {
         ctx,
         doc: Document::new(),
-        main_file: main_file.clone(),
+        main_file: main_file.to_path_buf(),
         env,
         warnings: Vec::new(),
         included: Vec::new(),
     };
     loader
         .doc
-        .read_str(&text, &main_file)
+        .read_str(text, main_file)
         .map_err(|e| ConfigError::new(&e.file, None, None, e.message))?;
-    loader.read_includes()?;
+    if includes {
+        loader.read_includes()?;
+    }
     loader.build()
 }
 

@@ -119,26 +119,53 @@ where
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|s| s.trim().to_string());
-    let mut form = Form {
-        fields: Vec::new(),
-        host,
-    };
-    if let Some(q) = req.uri().query() {
-        for (k, v) in parse_qsl(q) {
-            form.set(k, v, false);
-        }
-    }
-    if req.method() == Method::POST {
+    let query = req.uri().query().map(str::to_string);
+    let body = if req.method() == Method::POST {
         let body = Limited::new(req.into_body(), MAX_FORM)
             .collect()
             .await
             .ok()?
             .to_bytes();
-        for (k, v) in parse_qsl(&String::from_utf8_lossy(&body)) {
+        Some(body)
+    } else {
+        None
+    };
+    Some(form_of(host, query.as_deref(), body.as_deref()))
+}
+
+/// The form of a request with this `Host`, query string and (for a POST) body.
+fn form_of(host: Option<String>, query: Option<&str>, body: Option<&[u8]>) -> Form {
+    let mut form = Form {
+        fields: Vec::new(),
+        host,
+    };
+    if let Some(q) = query {
+        for (k, v) in parse_qsl(q) {
+            form.set(k, v, false);
+        }
+    }
+    if let Some(body) = body {
+        for (k, v) in parse_qsl(&String::from_utf8_lossy(body)) {
             form.set(k, v, true);
         }
     }
-    Some(form)
+    form
+}
+
+/// What the pages take from a form short of acting on it, for `crate::fuzzing`: the fields
+/// of `query` and a POST `body`, the process name split, the message escaped, the redirect an
+/// action answers with.
+pub(crate) fn read_form_fields(host: &str, query: &str, body: &[u8]) {
+    let form = form_of(Some(host.to_string()), Some(query), Some(body));
+    if let Some(name) = form.get("processname") {
+        let _ = split_namespec(name);
+    }
+    if let Some(message) = form.get("message") {
+        let _ = escape(message);
+    }
+    if let Some(action) = form.get("action") {
+        let _ = redirect(&form, action);
+    }
 }
 
 /// Python's `urllib.parse.parse_qsl` (`&`-separated, `+` is a space, blank values dropped).
