@@ -3,7 +3,7 @@
 # fails when one finds a crash (a panic or a failed assertion), an input that takes too long
 # or one that takes too much memory. `.ci/run` runs it briefly; to fuzz for real:
 #
-#   fuzz/run.sh [-t SECONDS] [TARGET...]      default: 20 s each, every target
+#   fuzz/run.sh [-t SECONDS] [TARGET...]      default: 15 s each, every target
 #
 # Build: `cargo fuzz build -O -s none -a`: optimised as a release build, debug assertions on
 # (integer overflow panics), no sanitizer (the code under test is safe Rust; ASan would slow
@@ -17,12 +17,12 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 
-seconds=20
+seconds=15
 if [ "${1:-}" = "-t" ]; then
     seconds=$2
     shift 2
 fi
-all=(xmlrpc_call config authorization web_form)
+all=(xmlrpc_call config config_value authorization web_form)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
@@ -31,6 +31,7 @@ max_len() {
     case $1 in
         xmlrpc_call) echo 262144 ;;   # requests up to 8 MiB are read; bigger is slower, not wiser
         config) echo 1048576 ;;       # real configs stay far below; the quadratic cases need room
+        config_value) echo 65536 ;;
         authorization) echo 16384 ;;  # hyper's header limits
         web_form) echo 1048576 ;;     # a POST body is read up to 1 MiB
     esac
@@ -58,7 +59,7 @@ for t in "${targets[@]}"; do
     log=$(mktemp)
     "${cargo[@]}" fuzz run "${flags[@]}" "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$seconds" -timeout=1 -rss_limit_mb=512 \
-        -max_len="$(max_len "$t")" -dict="dicts/$t.dict" \
+        -max_len="$(max_len "$t")" -dict="dicts/${t%_value}.dict" \
         -print_final_stats=1 >"$log" 2>&1
     rc=$?
     grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done )' "$log"

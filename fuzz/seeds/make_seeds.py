@@ -11,6 +11,7 @@ client code); it replaces the four seed directories.
 - config: `conf/`, the reference's sample config, and every config the compat tests write
   (recorded by running them with record_configs.py, which skips each test at its daemon's
   start). Paths of the machine that wrote them are replaced by fixed ones.
+- config_value: every distinct `key=value` line of those configs.
 - authorization: the headers `xmlrpc.client`, `supervisorctl` and browsers send, and the
   malformed ones clients have been seen to send.
 - web_form: the query strings and POST bodies of the web pages' links and forms, as
@@ -128,6 +129,9 @@ def normalise_paths(text):
     text = re.sub(r"/tmp/sv-(ours|ref)-[A-Za-z0-9_]+", "/tmp/sv", text)
     text = re.sub(r"/tmp/pytest-of-[^/]+/pytest-\d+/[^/\s]+", "/tmp/t", text)
     text = re.sub(r"/tmp/tmp[A-Za-z0-9_]{6,}", "/tmp/t", text)
+    # free ports the tests picked at random
+    text = re.sub(r"((?:^|[=/@])(?:127\.0\.0\.1|localhost|\*|\[::1\])?):\d{4,5}\b", r"\1:9001",
+                  text, flags=re.M)
     text = text.replace(sys.executable, "/usr/bin/python3")
     text = text.replace(str(COMPAT), "/srv/supervisord/compat-tests")
     text = text.replace(str(REPO), "/srv/supervisord")
@@ -153,6 +157,15 @@ def config_seeds():
             if text not in seen:
                 seen.add(text)
                 write("config", "compat" + p.suffix, text)
+    # config_value: every distinct `key=value` line of those files
+    lines = set()
+    for p in sorted((HERE / "config").iterdir()):
+        for line in p.read_text().splitlines():
+            m = re.match(r"^([A-Za-z_.]+)\s*[=:]\s*(.+)$", line)
+            if m:
+                lines.add("%s=%s" % m.groups())
+    for line in sorted(lines):
+        write("config_value", line.split("=")[0], line)
 
 
 # ------------------------------------------------------------------ Authorization
@@ -235,14 +248,17 @@ def web_form_seeds():
         write("web_form", name, "%s\n%s" % (query, body))
 
 
+TARGETS = ("xmlrpc_call", "config", "config_value", "authorization", "web_form")
+
+
 def main():
-    for target in ("xmlrpc_call", "config", "authorization", "web_form"):
+    for target in TARGETS:
         shutil.rmtree(HERE / target, ignore_errors=True)
     xmlrpc_seeds()
     authorization_seeds()
     web_form_seeds()
     config_seeds()
-    for target in ("xmlrpc_call", "config", "authorization", "web_form"):
+    for target in TARGETS:
         files = list((HERE / target).iterdir())
         print("%-14s %4d files %8d bytes" % (target, len(files), sum(f.stat().st_size for f in files)))
 
