@@ -230,6 +230,44 @@ fn here_of(file: &Path) -> String {
     dirname(&file.to_string_lossy()).to_string()
 }
 
+/// The `%(name)` names a value refers to, scanned as `expand` reads them (`%%` is a literal,
+/// parentheses nest), in one pass. Extra names only cost a look-up; a missed one makes
+/// `expand_in` expand again with every name.
+fn mentioned_names(value: &str) -> Vec<&str> {
+    let b = value.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'%') => i += 2,
+            Some(b'(') => {
+                let start = i + 2;
+                let mut depth = 1;
+                let mut j = start;
+                while j < b.len() && depth > 0 {
+                    match b[j] {
+                        b'(' => depth += 1,
+                        b')' => depth -= 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if depth > 0 {
+                    break;
+                }
+                names.push(&value[start..j - 1]);
+                i = j;
+            }
+            _ => i += 1,
+        }
+    }
+    names
+}
+
 impl Loader<'_> {
     /// The file a section came from (the main file for defaults or unknown sections).
     fn file_of(&self, section: &str) -> PathBuf {
@@ -254,10 +292,39 @@ impl Loader<'_> {
 
     /// The names for a value written in `entry`'s file: `ENV_*`, `here`, then `extra`.
     fn names_for(&self, entry: &Entry, extra: &Expansions) -> Expansions {
+        self.all_names(&here_of(&entry.file), extra)
+    }
+
+    fn all_names(&self, here: &str, extra: &Expansions) -> Expansions {
         let mut names = self.env.clone();
         names.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        names.insert("here".into(), Value::Str(here_of(&entry.file)));
+        names.insert("here".into(), Value::Str(here.to_string()));
         names
+    }
+
+    /// `expand(value, all_names(here, extra), what)` without copying every name for each value:
+    /// a copy per value made thousands of `environment=` pairs times thousands of processes
+    /// quadratic. Only the names the value mentions are looked up; when that fails, the value
+    /// is expanded again with all of them, for the error's list of available names.
+    fn expand_in(
+        &self,
+        value: &str,
+        here: &str,
+        extra: &Expansions,
+        what: &str,
+    ) -> Result<String, String> {
+        let mut names = Expansions::new();
+        for key in mentioned_names(value) {
+            let found = if key == "here" {
+                Some(Value::Str(here.to_string()))
+            } else {
+                extra.get(key).or_else(|| self.env.get(key)).cloned()
+            };
+            if let Some(v) = found {
+                names.insert(key.to_string(), v);
+            }
+        }
+        expand(value, &names, what).or_else(|_| expand(value, &self.all_names(here, extra), what))
     }
 
     /// The expanded value of `section.key`, if written.
@@ -270,8 +337,7 @@ impl Loader<'_> {
         let Some(entry) = self.raw(section, key) else {
             return Ok(None);
         };
-        let names = self.names_for(entry, extra);
-        expand(&entry.value, &names, &format!("{}.{}", section, key))
+        self.expand_in(&entry.value, &here_of(&entry.file), extra, &format!("{}.{}", section, key))
             .map(Some)
             .map_err(|m| self.err(section, Some(key), m))
     }
@@ -901,8 +967,8 @@ impl Loader<'_> {
 
             let environment = match &environment_raw {
                 Some(entry) => {
-                    let names = self.names_for(entry, &exp);
-                    let text = expand(&entry.value, &names, "environment")
+                    let text = self
+                        .expand_in(&entry.value, &here_of(&entry.file), &exp, "environment")
                         .map_err(|m| self.err(s, Some("environment"), m))?;
                     dict_of_key_value_pairs(&text)
                         .map_err(|m| self.bad_value(s, "environment", m))?
@@ -920,12 +986,12 @@ impl Loader<'_> {
                 // the reference expands a written log file name a second time
                 let logfile = match self.get(s, &lf_key, &exp)? {
                     Some(first) => {
-                        let entry = self.raw(s, &lf_key).cloned();
-                        let names = match &entry {
-                            Some(e) => self.names_for(e, &exp),
-                            None => exp.clone(),
+                        let here = match self.raw(s, &lf_key) {
+                            Some(e) => here_of(&e.file),
+                            None => here_of(&self.file_of(s)),
                         };
-                        let second = expand(&first, &names, &lf_key)
+                        let second = self
+                            .expand_in(&first, &here, &exp, &lf_key)
                             .map_err(|m| self.err(s, Some(&lf_key), m))?;
                         logfile_name(&second).map_err(|m| self.bad_value(s, &lf_key, m))?
                     }
@@ -995,14 +1061,11 @@ impl Loader<'_> {
                 ));
             };
             let name = {
-                let mut names = self.env.clone();
-                names.extend(exp.iter().map(|(k, v)| (k.clone(), v.clone())));
                 let here = process_name_raw
                     .as_ref()
                     .map(|e| here_of(&e.file))
                     .unwrap_or_else(|| here_of(&self.file_of(s)));
-                names.insert("here".into(), Value::Str(here));
-                expand(&process_name, &names, "process_name")
+                self.expand_in(&process_name, &here, &exp, "process_name")
                     .map_err(|m| self.err(s, Some("process_name"), m))?
             };
             processes.push(Arc::new(ProcessConfig {
