@@ -128,7 +128,10 @@ pub fn config(text: &[u8]) {
 pub fn config_value(line: &[u8]) {
     use crate::config::expand::{Expansions, Value, expand};
     use crate::config::values::*;
-    let Some((key, value)) = std::str::from_utf8(line).ok().and_then(|l| l.split_once('=')) else {
+    let Some((key, value)) = std::str::from_utf8(line)
+        .ok()
+        .and_then(|l| l.split_once('='))
+    else {
         return;
     };
     let mut names = Expansions::new();
@@ -198,9 +201,5 @@ pub fn web_form(data: &[u8]) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
     };
-    crate::http::web::read_form_fields(
-        "localhost:9001",
-        &String::from_utf8_lossy(query),
-        body,
-    );
+    crate::http::web::read_form_fields("localhost:9001", &String::from_utf8_lossy(query), body);
 }

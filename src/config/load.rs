@@ -337,9 +337,14 @@ impl Loader<'_> {
         let Some(entry) = self.raw(section, key) else {
             return Ok(None);
         };
-        self.expand_in(&entry.value, &here_of(&entry.file), extra, &format!("{}.{}", section, key))
-            .map(Some)
-            .map_err(|m| self.err(section, Some(key), m))
+        self.expand_in(
+            &entry.value,
+            &here_of(&entry.file),
+            extra,
+            &format!("{}.{}", section, key),
+        )
+        .map(Some)
+        .map_err(|m| self.err(section, Some(key), m))
     }
 
     /// `get`, falling back to `default`, then parsed by `parse`.
