@@ -1,7 +1,8 @@
 //! Entry points for the fuzz targets in `fuzz/` (`cargo fuzz`, see the README's "Fuzzing"):
 //! each takes the raw bytes a client or a config file could hand the daemon and runs the
-//! parser that owns them, exactly as the daemon does, with nothing started and no file read
-//! or written. A panic is a finding; so is an input that takes too long or too much memory
+//! parser that owns them, exactly as the daemon does, with nothing started or written (the
+//! config loader still looks up `user=` accounts and checks that log directories exist, as
+//! it must; it reads no config file and no `[include]`). A panic is a finding; so is an input that takes too long or too much memory
 //! (libFuzzer's `-timeout` and `-rss_limit_mb`). They return nothing: the targets only look
 //! for crashes, hangs and blow-ups, plus the few invariants asserted here.
 //!
