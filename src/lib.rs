@@ -7,6 +7,7 @@ mod config;
 mod ctl;
 mod daemon;
 mod events;
+pub mod fuzzing;
 mod http;
 mod logs;
 mod rpc;

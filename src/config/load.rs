@@ -212,7 +212,21 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
             given
         ))
     })?;
+    load_text(&text, &main_file, &given, ctx, true)
+}
 
+/// `load_with` on the main file's text, already read (`given` is its name as given with
+/// `-c`); with `includes` false, the files an `[include]` names are neither looked for nor
+/// read (the fuzz target: no file system).
+pub(crate) fn load_text(
+    text: &str,
+    main_file: &Path,
+    given: &str,
+    ctx: &Context,
+    includes: bool,
+) -> Result<Config, ConfigError> {
+    let main_file = main_file.to_path_buf();
+    let given = given.to_string();
     let mut env = Expansions::new();
     for (k, v) in &ctx.environ {
         env.insert(format!("ENV_{}", k), Value::Str(v.clone()));
@@ -233,10 +247,12 @@ pub fn load_with(path: &Path, ctx: &Context) -> Result<Config, ConfigError> {
     };
     loader
         .doc
-        .read_str(&text, &main_file, &given)
+        .read_str(text, &main_file, &given)
         .map_err(|e| ConfigError::new(Path::new(&given), None, None, e.message))?;
     loader.here_textual = loader.doc.has_section("include");
-    loader.read_includes()?;
+    if includes {
+        loader.read_includes()?;
+    }
     loader.build()
 }
 

@@ -816,3 +816,37 @@ fn large_configs_load() {
         .unwrap();
     assert_eq!(c.groups[0].processes[0].environment.len(), 20000);
 }
+
+/// A large environment and thousands of processes: each value of each process used to copy
+/// every name before expanding (100 000 variables x 3 000 processes: minutes). The deadline
+/// only turns that into a failure.
+#[test]
+fn names_are_not_copied_for_each_value() {
+    let t = Scratch::new();
+    let path = t.write(
+        "supervisord.conf",
+        "[supervisord]\nenvironment=K1=v1\n[program:x]\ncommand=/bin/echo %(ENV_V99999)s \
+         %(process_num)d\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs=3000\n\
+         environment=A=\"%(ENV_K1)s\"\n",
+    );
+    let mut ctx = t.ctx();
+    ctx.environ.extend((0..100_000).map(|i| (format!("V{i}"), format!("w{i}"))));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load_with(&path, &ctx));
+    });
+    let c = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("still loading after 30 s")
+        .unwrap();
+    let processes = &group(&c, "x").processes;
+    assert_eq!(processes.len(), 3000);
+    let x7 = processes.iter().find(|p| p.name == "x_7").expect("x_7");
+    assert_eq!(x7.command, "/bin/echo w99999 7");
+    assert_eq!(x7.environment, vec![("A".into(), "v1".into())]);
+    // a name that is not there still lists every name
+    let e = t
+        .load("[supervisord]\nenvironment=A=1\n[program:x]\ncommand=%(ENV_B)s\n")
+        .unwrap_err();
+    assert!(e.message.contains("'ENV_B'") && e.message.contains("ENV_A, ENV_FOO, ENV_HOME"), "{e}");
+}
