@@ -329,3 +329,25 @@ def test_shell_on_a_pipe(daemon, oracle):
     assert out.startswith("a                                RUNNING   pid N, uptime T\n")
     assert "supervisor> *** Unknown syntax: foo\nsupervisor> supervisor> supervisor> " in out
     assert res[4] == (7, "0\n", "")
+
+
+def scenario_completion(d):
+    """Tab completes a command, a process name, a group spec."""
+    started(d)
+    sh = Shell(d)
+    sh.wait()
+    sh.child.send("versi\t")
+    sh.line("")
+    sh.child.send("pid ec\t")
+    sh.line("")
+    sh.child.send("status id\t")
+    sh.line("")
+    sh.line("exit")
+    return sh.finish()
+
+
+def test_shell_tab_completion(daemon, oracle):
+    rc, sig, text = compare(daemon, oracle, scenario_completion)
+    assert "supervisor> version\n4.2.5\n" in text
+    assert "supervisor> pid echo\nN\n" in text
+    assert "supervisor> status idle\nidle                             STOPPED" in text
