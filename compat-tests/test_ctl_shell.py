@@ -336,12 +336,16 @@ def scenario_completion(d):
     started(d)
     sh = Shell(d)
     sh.wait()
+    # (rustyline redraws the prompt with the completed line: wait for each command's output)
     sh.child.send("versi\t")
-    sh.line("")
-    sh.child.send("pid ec\t")
-    sh.line("")
+    sh.line("", "4.2.5\r\n")
+    sh.wait()
+    sh.child.send("pid id\t")
+    sh.line("", "\r\n0\r\n")
+    sh.wait()
     sh.child.send("status id\t")
-    sh.line("")
+    sh.line("", "Not started")
+    sh.wait()
     sh.line("exit")
     return sh.finish()
 
@@ -349,5 +353,5 @@ def scenario_completion(d):
 def test_shell_tab_completion(daemon, oracle):
     rc, sig, text = compare(daemon, oracle, scenario_completion)
     assert "supervisor> version\n4.2.5\n" in text
-    assert "supervisor> pid echo\nN\n" in text
+    assert "supervisor> pid idle\n0\n" in text
     assert "supervisor> status idle\nidle                             STOPPED" in text
