@@ -329,3 +329,29 @@ def test_shell_on_a_pipe(daemon, oracle):
     assert out.startswith("a                                RUNNING   pid N, uptime T\n")
     assert "supervisor> *** Unknown syntax: foo\nsupervisor> supervisor> supervisor> " in out
     assert res[4] == (7, "0\n", "")
+
+
+def scenario_completion(d):
+    """Tab completes a command, a process name, a group spec."""
+    started(d)
+    sh = Shell(d)
+    sh.wait()
+    # (rustyline redraws the prompt with the completed line: wait for each command's output)
+    sh.child.send("versi\t")
+    sh.line("", "4.2.5\r\n")
+    sh.wait()
+    sh.child.send("pid id\t")
+    sh.line("", "\r\n0\r\n")
+    sh.wait()
+    sh.child.send("status id\t")
+    sh.line("", "Not started")
+    sh.wait()
+    sh.line("exit")
+    return sh.finish()
+
+
+def test_shell_tab_completion(daemon, oracle):
+    rc, sig, text = compare(daemon, oracle, scenario_completion)
+    assert "supervisor> version\n4.2.5\n" in text
+    assert "supervisor> pid idle\n0\n" in text
+    assert "supervisor> status idle\nidle                             STOPPED" in text

@@ -11,11 +11,14 @@ use rustyline::error::ReadlineError;
 
 use super::interrupt::{self, Interrupted};
 
+/// The shell's line editor, with its completer.
+pub type Editor = rustyline::Editor<super::complete::Completion, rustyline::history::DefaultHistory>;
+
 /// Standard input and, on a terminal, its line editor.
 pub struct Input {
     buf: Vec<u8>,
     eof: bool,
-    pub editor: Option<rustyline::DefaultEditor>,
+    pub editor: Option<Editor>,
 }
 
 impl Default for Input {

@@ -7,13 +7,15 @@
 //!   the daemon's codec (`crate::rpc::xml`); `stream`: the `/logtail` streams;
 //! - `controller`: one command line → the stock output and exit status; `commands`: each
 //!   command; `error`: what Python would have raised, printed as the stock client prints it;
-//! - `shell`, `input`, `interrupt`: the interactive shell, standard input, Ctrl-C;
+//! - `shell`, `input`, `interrupt`, `complete`: the interactive shell, standard input,
+//!   Ctrl-C, Tab completion;
 //! - `encoding`: the stock warning about a non-UTF-8 stdout before tail output.
 //!
 //! `[ctlplugin:x]` sections name Python plugins: their commands are not available here, and
 //! a one-line notice on stderr says so; every stock command still works.
 
 mod commands;
+mod complete;
 mod config;
 mod controller;
 mod encoding;

@@ -18,7 +18,14 @@ use super::interrupt;
 pub fn run(ctl: &mut Controller) {
     interrupt::arm();
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        if let Ok(mut ed) = rustyline::DefaultEditor::new() {
+        if let Ok(mut ed) = super::input::Editor::new() {
+            ed.set_helper(Some(super::complete::Completion::new(
+                &ctl.opts.serverurl,
+                ctl.opts.username.as_deref(),
+                ctl.opts.password.as_deref(),
+            )));
+            // readline's way: Tab completes the common prefix, a second Tab lists
+            ed.set_completion_type(rustyline::CompletionType::List);
             let _ = ed.set_max_history_size(1 << 20);
             let _ = ed.set_history_ignore_dups(false);
             ed.set_auto_add_history(false);
@@ -67,7 +74,7 @@ pub fn run(ctl: &mut Controller) {
 }
 
 /// GNU readline's `read_history`: one entry per line; a missing file is no history.
-fn load_history(ed: &mut rustyline::DefaultEditor, path: &Path) {
+fn load_history(ed: &mut super::input::Editor, path: &Path) {
     if let Ok(text) = std::fs::read(path) {
         for line in String::from_utf8_lossy(&text).lines() {
             let _ = ed.add_history_entry(line);
@@ -77,7 +84,7 @@ fn load_history(ed: &mut rustyline::DefaultEditor, path: &Path) {
 
 /// GNU readline's `write_history`: every entry, one per line (errors ignored, as the stock
 /// client ignores them).
-fn save_history(ed: &rustyline::DefaultEditor, path: &Path) {
+fn save_history(ed: &super::input::Editor, path: &Path) {
     use rustyline::history::{History, SearchDirection};
     let history = ed.history();
     let mut text = String::new();
