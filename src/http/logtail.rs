@@ -91,13 +91,8 @@ impl Source {
                 let (g, n, out) = (group.clone(), name.clone(), *stdout);
                 let sink = handle
                     .call(move |s| {
-                        let (gi, pi) = s.find_process(&g, &n)?;
-                        let p = &s.groups[gi].processes[pi];
-                        if out {
-                            p.stdout_sink.clone()
-                        } else {
-                            p.stderr_sink.clone()
-                        }
+                        let key = s.find(&g, &n)?;
+                        s.output_sink(key, out)
                     })
                     .await
                     .ok()
@@ -144,12 +139,11 @@ pub async fn logtail<B>(ctx: &Ctx, req: Request<B>, rest: &str) -> Response<Body
     let logfile = ctx
         .handle
         .call(move |s| {
-            let (gi, pi) = s.find_process(&g, &n)?;
-            let p = &s.groups[gi].processes[pi];
+            let p = s.view(s.find(&g, &n)?, 0);
             Some(if stdout {
-                p.stdout_logfile.clone()
+                p.stdout_logfile
             } else {
-                p.stderr_logfile.clone()
+                p.stderr_logfile
             })
         })
         .await

@@ -9,6 +9,7 @@
 //! Process transitions themselves are computed by the pure [`process::step`]; this module carries
 //! out the resulting actions (fork, signal, log, resolve waiters).
 
+pub mod control;
 pub mod daemonize;
 pub mod group;
 pub mod memory;
@@ -27,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, GroupConfig, LogLevel};
-use crate::rpc::faults::{self, Fault};
+pub use control::{ControlError, GroupError, Outcome, ProcessKey, ProcessView, Selection, Verb};
 pub use group::{Group, Process};
 use process::{Action, Context, Event, ExitKind, ProcessState};
 
@@ -123,18 +124,19 @@ impl SupervisorHandle {
 /// What a waiting RPC call is waiting for.
 #[derive(Debug)]
 enum WaitFor {
-    /// `startProcess(wait=True)`: RUNNING, or a fault.
-    Running { key: (usize, usize), name: String },
+    /// `startProcess(wait=True)`: RUNNING, or an error.
+    Running { key: ProcessKey },
     /// `stopProcess(wait=True)`: a stopped state.
-    Stopped { key: (usize, usize) },
+    Stopped { key: ProcessKey },
 }
 
 struct Waiter {
     what: WaitFor,
-    /// The group's generation, so a removed group's waiters resolve instead of dangling.
+    /// The names of the process waited on: keys are indices, so a removed group's waiters
+    /// are found (or not) again by name instead of dangling.
     group_name: String,
     proc_name: String,
-    tx: oneshot::Sender<Result<(), Fault>>,
+    tx: oneshot::Sender<Result<(), ControlError>>,
 }
 
 /// The state owned by the actor.
@@ -186,6 +188,21 @@ impl Supervisor {
         s
     }
 
+    /// The daemon's state.
+    pub fn mood(&self) -> Mood {
+        self.mood
+    }
+
+    /// The configuration as last read (`reloadConfig` replaces its groups).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The command-line overrides, re-applied when the config is re-read.
+    pub fn cli(&self) -> &crate::cli::Cli {
+        &self.cli
+    }
+
     fn ctx(&self) -> Context {
         Context { now: now(), may_autostart: self.mood > Mood::Restarting }
     }
@@ -211,12 +228,12 @@ impl Supervisor {
     }
 
     /// Remove a group whose processes are all stopped (`remove_process_group`).
-    pub fn remove_group(&mut self, name: &str) -> Result<(), Fault> {
+    pub fn remove_group(&mut self, name: &str) -> Result<(), GroupError> {
         let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
-            return Err(Fault::with(faults::BAD_NAME, name));
+            return Err(GroupError::BadName);
         };
         if self.groups[i].processes.iter().any(|p| !p.rec.state.is_stopped()) {
-            return Err(Fault::with(faults::STILL_RUNNING, name));
+            return Err(GroupError::StillRunning);
         }
         self.groups.remove(i);
         self.events_group_removed(name);
@@ -225,18 +242,21 @@ impl Supervisor {
         Ok(())
     }
 
-    pub fn find_group(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find_group(&self, name: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.config.name == name)
     }
 
-    pub fn find_process(&self, group: &str, name: &str) -> Option<(usize, usize)> {
-        let gi = self.find_group(group)?;
-        let pi = self.groups[gi].processes.iter().position(|p| p.config.name == name)?;
-        Some((gi, pi))
+    pub(crate) fn find_process(&self, group: &str, name: &str) -> Option<(usize, usize)> {
+        self.find(group, name).map(|k| (k.group, k.process))
+    }
+
+    /// Feed one event to the process at `key` and carry out the actions.
+    pub(crate) fn apply_key(&mut self, key: ProcessKey, event: Event) {
+        self.apply(key.group, key.process, event);
     }
 
     /// Feed one event to one process and carry out the actions.
-    pub fn apply(&mut self, gi: usize, pi: usize, event: Event) {
+    pub(crate) fn apply(&mut self, gi: usize, pi: usize, event: Event) {
         let mut queue = vec![event];
         while let Some(ev) = queue.pop() {
             let ctx = self.ctx();
@@ -389,24 +409,24 @@ impl Supervisor {
     fn resolve_waiters(&mut self) {
         let waiters = std::mem::take(&mut self.waiters);
         for w in waiters {
-            let found = self.find_process(&w.group_name, &w.proc_name);
+            let found = self.find(&w.group_name, &w.proc_name);
             let outcome = match (&w.what, found) {
-                (WaitFor::Running { name, .. }, None) => Some(Err(Fault::with(faults::ABNORMAL_TERMINATION, name))),
+                (WaitFor::Running { .. }, None) => Some(Err(ControlError::AbnormalTermination)),
                 (WaitFor::Stopped { .. }, None) => Some(Ok(())),
-                (WaitFor::Running { name, .. }, Some((gi, pi))) => {
-                    let p = &self.groups[gi].processes[pi];
+                (WaitFor::Running { .. }, Some(key)) => {
+                    let p = self.proc(key);
                     if p.rec.spawnerr.is_some() {
-                        Some(Err(Fault::with(faults::SPAWN_ERROR, name)))
+                        Some(Err(ControlError::SpawnError))
                     } else {
                         match p.rec.state {
                             ProcessState::Running => Some(Ok(())),
                             ProcessState::Starting => None,
-                            _ => Some(Err(Fault::with(faults::ABNORMAL_TERMINATION, name))),
+                            _ => Some(Err(ControlError::AbnormalTermination)),
                         }
                     }
                 }
-                (WaitFor::Stopped { .. }, Some((gi, pi))) => {
-                    if self.groups[gi].processes[pi].rec.state.is_stopped() {
+                (WaitFor::Stopped { .. }, Some(key)) => {
+                    if self.proc(key).rec.state.is_stopped() {
                         Some(Ok(()))
                     } else {
                         None
@@ -423,20 +443,20 @@ impl Supervisor {
     }
 
     /// Wait until the process at `key` is RUNNING (or fails).
-    pub fn wait_running(&mut self, key: (usize, usize), name: String) -> oneshot::Receiver<Result<(), Fault>> {
-        self.add_waiter(WaitFor::Running { key, name })
+    fn wait_running(&mut self, key: ProcessKey) -> oneshot::Receiver<Result<(), ControlError>> {
+        self.add_waiter(WaitFor::Running { key })
     }
 
     /// Wait until the process at `key` is in a stopped state, logging `waiting for x to stop`
     /// now and every 2 seconds meanwhile (the reference's `stop_report`).
-    pub fn wait_stopped(&mut self, key: (usize, usize)) -> oneshot::Receiver<Result<(), Fault>> {
+    fn wait_stopped(&mut self, key: ProcessKey) -> oneshot::Receiver<Result<(), ControlError>> {
         self.stop_report(key);
         self.add_waiter(WaitFor::Stopped { key })
     }
 
-    fn stop_report(&mut self, key: (usize, usize)) {
+    fn stop_report(&mut self, key: ProcessKey) {
         let t = now();
-        let p = &mut self.groups[key.0].processes[key.1];
+        let p = self.proc_mut(key);
         if p.rec.state == ProcessState::Stopping && t > p.rec.laststopreport + 2.0 {
             p.rec.laststopreport = t;
             log(LogLevel::Info, &format!("waiting for {} to stop", p.config.name));
@@ -445,24 +465,24 @@ impl Supervisor {
 
     /// Stop reports that are due for processes someone waits on.
     fn stop_reports(&mut self) {
-        let keys: Vec<(usize, usize)> = self
+        let keys: Vec<ProcessKey> = self
             .waiters
             .iter()
             .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
-            .filter_map(|w| self.find_process(&w.group_name, &w.proc_name))
+            .filter_map(|w| self.find(&w.group_name, &w.proc_name))
             .collect();
         for k in keys {
             self.stop_report(k);
         }
     }
 
-    fn add_waiter(&mut self, what: WaitFor) -> oneshot::Receiver<Result<(), Fault>> {
+    fn add_waiter(&mut self, what: WaitFor) -> oneshot::Receiver<Result<(), ControlError>> {
         let (tx, rx) = oneshot::channel();
         let key = match &what {
-            WaitFor::Running { key, .. } | WaitFor::Stopped { key } => *key,
+            WaitFor::Running { key } | WaitFor::Stopped { key } => *key,
         };
-        let group_name = self.groups[key.0].config.name.clone();
-        let proc_name = self.groups[key.0].processes[key.1].config.name.clone();
+        let group_name = self.groups[key.group].config.name.clone();
+        let proc_name = self.proc(key).config.name.clone();
         self.waiters.push(Waiter { what, group_name, proc_name, tx });
         self.resolve_waiters();
         rx
@@ -623,8 +643,8 @@ impl Supervisor {
         }
         for w in &self.waiters {
             if let WaitFor::Stopped { .. } = w.what {
-                if let Some((gi, pi)) = self.find_process(&w.group_name, &w.proc_name) {
-                    let p = &self.groups[gi].processes[pi];
+                if let Some(key) = self.find(&w.group_name, &w.proc_name) {
+                    let p = self.proc(key);
                     if p.rec.state == ProcessState::Stopping {
                         let d = p.rec.laststopreport + 2.0 + 0.001;
                         best = Some(best.map_or(d, |b| b.min(d)));
@@ -710,7 +730,7 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
     }
     // Answer every waiting call.
     for w in std::mem::take(&mut sup.waiters) {
-        let _ = w.tx.send(Err(Fault::new(faults::SHUTDOWN_STATE)));
+        let _ = w.tx.send(Err(ControlError::Shutdown));
     }
     (sup.mood, sup.exit_code)
 }
