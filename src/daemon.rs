@@ -151,7 +151,7 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
     let _reaper = spawn_reaper_forwarder(tx.clone());
     let _signals = supervisor::signals::spawn_signal_task(tx.clone());
     let pidfile = cfg.supervisord.pidfile.clone();
-    sup.cli = cli.clone();
+    sup.set_cli(cli.clone());
     // The actor owns its own copy from here on.
     drop(cfg);
     let outcome = supervisor::run(sup, tx, rx).await;

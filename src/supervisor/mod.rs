@@ -12,6 +12,7 @@
 pub mod control;
 pub mod daemonize;
 pub mod group;
+pub mod hooks;
 pub mod memory;
 pub mod privileges;
 pub mod process;
@@ -142,26 +143,26 @@ struct Waiter {
 /// The state owned by the actor.
 pub struct Supervisor {
     /// The configuration as last read (the reference's `options`): `reloadConfig` replaces it.
-    pub config: Config,
-    pub mood: Mood,
+    config: Config,
+    mood: Mood,
     /// Active groups by group priority, ties in the order they were added: (priority, name) from
     /// the config at start, then `addProcessGroup` after those of its priority (the reference
     /// sorts its dict of groups by priority alone, a stable sort).
-    pub groups: Vec<Group>,
+    groups: Vec<Group>,
     pids: HashMap<i32, (String, String)>,
     waiters: Vec<Waiter>,
     stop_groups: Option<Vec<String>>,
     last_shutdown_report: f64,
     dirty: bool,
-    pub handle: Option<SupervisorHandle>,
+    handle: Option<SupervisorHandle>,
     /// The command-line overrides, re-applied when the config is re-read.
-    pub cli: crate::cli::Cli,
+    cli: crate::cli::Cli,
     /// The daemon's exit status once it stops (non-zero only through `exit_on_fatal`).
-    pub exit_code: i32,
+    exit_code: i32,
     /// When the next `memory_limit` check is due (0.0: none scheduled).
     next_memory_check: f64,
     /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
-    pub events: crate::events::hooks::Events,
+    events: hooks::Events,
 }
 
 impl Supervisor {
@@ -201,6 +202,11 @@ impl Supervisor {
     /// The command-line overrides, re-applied when the config is re-read.
     pub fn cli(&self) -> &crate::cli::Cli {
         &self.cli
+    }
+
+    /// Keep the command-line overrides for the re-reads of the config.
+    pub fn set_cli(&mut self, cli: crate::cli::Cli) {
+        self.cli = cli;
     }
 
     fn ctx(&self) -> Context {
@@ -262,20 +268,17 @@ impl Supervisor {
             let ctx = self.ctx();
             let proc = &mut self.groups[gi].processes[pi];
             let rec = std::mem::take(&mut proc.rec);
-            let before = rec.clone();
             let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
             proc.rec = rec;
             if let Some(cause) = restarts::automatic(&ev, &actions) {
                 proc.restarts.count(cause);
             }
-            let changes: Vec<_> = actions
-                .iter()
-                .filter_map(|a| match a {
-                    Action::StateChanged { from, to, expected } => Some((*from, *to, *expected)),
-                    _ => None,
-                })
-                .collect();
-            self.state_events(gi, pi, &before, &changes);
+            // Every change of the step is announced before its actions are carried out.
+            for a in &actions {
+                if let Action::StateChanged { from, to, expected, pid, tries } = *a {
+                    self.state_event(gi, pi, (from, to), expected, pid, tries);
+                }
+            }
             for action in actions {
                 match action {
                     Action::Log(level, msg) => log(level, &msg),

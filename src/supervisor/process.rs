@@ -158,8 +158,9 @@ pub enum Action {
     Kill { pid: i32, sig: i32, as_group: bool },
     /// A line for the main log.
     Log(Level, String),
-    /// The state changed: for events, waiters and listeners.
-    StateChanged { from: ProcessState, to: ProcessState, expected: bool },
+    /// The state changed: for events, waiters and listeners. `pid` is the child's pid at the
+    /// change (a reap clears it only after its changes), `tries` the backoff counter after it.
+    StateChanged { from: ProcessState, to: ProcessState, expected: bool, pid: i32, tries: u32 },
 }
 
 /// What the rest of the daemon tells the state machine.
@@ -196,7 +197,8 @@ impl Step<'_> {
             };
             self.rec.delay = self.ctx.now + wait as f64;
         }
-        self.actions.push(Action::StateChanged { from, to, expected });
+        let (pid, tries) = (self.rec.pid, self.rec.backoff);
+        self.actions.push(Action::StateChanged { from, to, expected, pid, tries });
     }
 
     /// The reference's `spawn()` up to the fork: the actor forks on `Action::Spawn`.
@@ -614,9 +616,42 @@ mod tests {
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
         let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(3) }, ctx(103.0));
         assert_eq!(states(&a), vec![(Running, Exited), (Exited, Starting)]);
-        assert!(a.contains(&Action::StateChanged { from: Running, to: Exited, expected: false }));
+        assert!(a.contains(&Action::StateChanged { from: Running, to: Exited, expected: false, pid: 42, tries: 0 }));
         assert_eq!(r.state, Starting);
         assert_eq!(a.last(), Some(&Action::Spawn));
+    }
+
+    /// A state change carries what its PROCESS_STATE event reports: the child's pid as it was
+    /// at the change (a reap clears it only after its changes), and the backoff count after it.
+    #[test]
+    fn state_changes_carry_pid_and_tries() {
+        let changes = |a: &[Action]| -> Vec<(ProcessState, i32, u32)> {
+            a.iter()
+                .filter_map(|x| match x {
+                    Action::StateChanged { to, pid, tries, .. } => Some((*to, *pid, *tries)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut c = cfg();
+        c.startsecs = 10;
+        c.startretries = 1;
+        // Reaped too quickly: BACKOFF with the dead child's pid and the first try counted.
+        let (r, a) = step(&c, started(&c), Event::Reaped { how: ExitKind::Exited(1) }, ctx(101.0));
+        assert_eq!(changes(&a), vec![(Backoff, 42, 1)]);
+        // The retry keeps the count; no child yet.
+        let (r, a) = step(&c, r, Event::Tick, ctx(102.0));
+        assert_eq!(changes(&a), vec![(Starting, 0, 1)]);
+        let (r, _) = step(&c, r, Event::Spawned { pid: 43 }, ctx(102.0));
+        // Too many tries: FATAL, in the same step, clears the count.
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(103.0));
+        assert_eq!(changes(&a), vec![(Backoff, 43, 2), (Fatal, 0, 0)]);
+        assert_eq!(r.backoff, 0);
+        // An exit while RUNNING, then the automatic restart.
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (_, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(3) }, ctx(103.0));
+        assert_eq!(changes(&a), vec![(Exited, 42, 0), (Starting, 0, 0)]);
     }
 
     #[test]
