@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{Config, GroupConfig, LogLevel};
 pub use control::{ControlError, GroupError, Outcome, ProcessKey, ProcessView, Selection, Verb};
 pub use group::{Group, Process};
-use process::{Action, Context, Event, ExitKind, ProcessState};
+use process::{Action, Context, Event, ExitStatus, ProcessState};
 
 /// The daemon's own state (`SupervisorStates`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,7 +76,7 @@ pub enum Msg {
     /// Run a closure on the actor (what RPC handlers send).
     Call(Job),
     /// The reaper collected a child.
-    Reaped(i32, ExitKind),
+    Reaped(i32, ExitStatus),
     /// A signal was delivered to the daemon.
     Signal(i32),
 }
@@ -349,7 +349,7 @@ impl Supervisor {
     }
 
     /// A child was reaped by the reaper.
-    pub fn reaped(&mut self, pid: i32, how: ExitKind) {
+    pub fn reaped(&mut self, pid: i32, how: ExitStatus) {
         match self.pids.remove(&pid) {
             Some((g, p)) => match self.find_process(&g, &p) {
                 Some((gi, pi)) => {

@@ -1255,7 +1255,7 @@ mod tests {
         let pgid = unsafe { libc::getpgid(s.pid) };
         let mine = unsafe { libc::getpgid(0) };
         crate::supervisor::reaper::send_signal(s.pid, libc::SIGKILL, true).unwrap();
-        assert_eq!(wait_pid(s.pid), Ok(ExitStatus::Signaled(libc::SIGKILL, false)));
+        assert_eq!(wait_pid(s.pid), Ok(ExitStatus::Signaled { signal: libc::SIGKILL, core: false }));
         assert_eq!(pgid, s.pid);
         assert_ne!(pgid, mine);
     }
