@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 
-use super::routes::{full, Body, Ctx};
+use super::body::{full, Body};
+use super::Ctx;
 use crate::supervisor::memory::ProcTable;
 use crate::supervisor::process::ProcessState;
 use crate::supervisor::restarts::{Cause, Restarts};

@@ -17,8 +17,8 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::form::{self, Form};
-use super::logtail::http_date;
-use super::routes::{Body, Ctx, error_response, full};
+use super::Ctx;
+use super::body::{Body, error_response, full, http_date};
 use crate::rpc::dispatch::{self, v};
 use crate::rpc::faults::{self, Fault};
 use crate::rpc::{Value, supervisor_ns};
