@@ -14,7 +14,7 @@ use super::process::{Event, ProcessState};
 use super::restarts::Restarts;
 use super::spawn::{self, CommandError};
 use super::stdin::StdinError;
-use super::{now, Supervisor};
+use super::Supervisor;
 use crate::config::GroupConfig;
 use crate::logs::capture::OutputSink;
 
@@ -242,7 +242,7 @@ impl Supervisor {
 
     /// Snapshots of every process in lexical order, all described at the same second.
     pub fn snapshot(&self) -> Vec<ProcessView> {
-        let t = now() as i64;
+        let t = self.host.now() as i64;
         self.all_lexical().into_iter().map(|k| self.view(k, t)).collect()
     }
 

@@ -125,7 +125,7 @@ impl Supervisor {
                 let procs: Vec<String> = cfg.processes.iter().map(|p| p.name.clone()).collect();
                 self.events
                     .bus
-                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, now());
+                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, self.host.now());
             }
             GroupKind::Fcgi(sock) => {
                 self.events
@@ -248,7 +248,7 @@ impl Supervisor {
 
     /// Send due ticks (only pools that subscribe get any; without them no timer runs).
     pub(crate) fn events_tick(&mut self) {
-        self.events.bus.tick(now());
+        self.events.bus.tick(self.host.now());
     }
 
     /// When the next tick is due, if any pool wants ticks.

@@ -13,6 +13,7 @@ pub mod control;
 pub mod daemonize;
 pub mod group;
 pub mod hooks;
+pub mod host;
 pub mod memory;
 pub mod privileges;
 pub mod process;
@@ -22,6 +23,9 @@ pub mod rlimits;
 pub mod signals;
 pub mod spawn;
 pub mod stdin;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -163,11 +167,19 @@ pub struct Supervisor {
     next_memory_check: f64,
     /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
     events: hooks::Events,
+    /// Fork/exec, kill, memory and clock: the operating system, or a fake one in tests.
+    host: Box<dyn host::Host>,
 }
 
 impl Supervisor {
     pub fn new(config: Config) -> Supervisor {
+        Supervisor::with_host(config, Box::new(host::Os))
+    }
+
+    /// A supervisor whose side effects on the system go through `host` (a fake one in tests).
+    pub fn with_host(config: Config, host: Box<dyn host::Host>) -> Supervisor {
         let mut s = Supervisor {
+            host,
             config,
             mood: Mood::Running,
             groups: Vec::new(),
@@ -210,7 +222,7 @@ impl Supervisor {
     }
 
     fn ctx(&self) -> Context {
-        Context { now: now(), may_autostart: self.mood > Mood::Restarting }
+        Context { now: self.host.now(), may_autostart: self.mood > Mood::Restarting }
     }
 
     /// Add a group from its config (`add_process_group`); false when one of that name exists.
@@ -303,7 +315,7 @@ impl Supervisor {
     }
 
     fn kill(&mut self, gi: usize, pi: usize, pid: i32, sig: i32, as_group: bool) {
-        if let Err(e) = reaper::send_signal(pid, sig, as_group) {
+        if let Err(e) = self.host.kill(pid, sig, as_group) {
             let name = &self.groups[gi].processes[pi].config.name;
             if e == nix::errno::Errno::ESRCH {
                 log(
@@ -319,9 +331,8 @@ impl Supervisor {
     /// Fork/exec a process; returns the pid or the `spawnerr` text.
     fn spawn(&mut self, gi: usize, pi: usize) -> Result<i32, String> {
         let extras = self.spawn_extras(gi, pi)?;
-        let group = &mut self.groups[gi];
-        let proc = &mut group.processes[pi];
-        let result = proc.spawn(&self.config, &extras);
+        let proc = &mut self.groups[gi].processes[pi];
+        let result = self.host.spawn(proc, &self.config, &extras);
         self.events_spawned(gi, pi, result.as_ref().ok().copied());
         let pid = result?;
         let group = &self.groups[gi];
@@ -458,7 +469,7 @@ impl Supervisor {
     }
 
     fn stop_report(&mut self, key: ProcessKey) {
-        let t = now();
+        let t = self.host.now();
         let p = self.proc_mut(key);
         if p.rec.state == ProcessState::Stopping && t > p.rec.laststopreport + 2.0 {
             p.rec.laststopreport = t;
@@ -502,7 +513,7 @@ impl Supervisor {
             if self.mood < Mood::Running {
                 self.shutdown_step();
             }
-            let t = now();
+            let t = self.host.now();
             for gi in 0..self.groups.len() {
                 for pi in 0..self.groups[gi].processes.len() {
                     let p = &self.groups[gi].processes[pi];
@@ -547,7 +558,7 @@ impl Supervisor {
             self.next_memory_check = 0.0;
             return;
         }
-        let t = now();
+        let t = self.host.now();
         if self.next_memory_check == 0.0 {
             self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
             return;
@@ -556,11 +567,12 @@ impl Supervisor {
             return;
         }
         self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
-        let table = memory::ProcTable::scan();
-        for (gi, pi) in limited {
+        let pids: Vec<i32> = limited.iter().map(|&(gi, pi)| self.groups[gi].processes[pi].rec.pid).collect();
+        let rss = self.host.tree_rss(&pids);
+        for ((gi, pi), rss) in limited.into_iter().zip(rss) {
             let p = &mut self.groups[gi].processes[pi];
             let Some(limit) = p.config.memory_limit else { continue };
-            p.rss = table.tree_rss(p.rec.pid);
+            p.rss = rss;
             let running = matches!(p.rec.state, ProcessState::Running | ProcessState::Starting);
             if running && p.rss > limit && !p.restart_pending {
                 log(
@@ -616,7 +628,7 @@ impl Supervisor {
 
     /// Log `waiting for x, y to die` every 3 seconds while shutting down.
     fn shutdown_report(&mut self) {
-        let t = now();
+        let t = self.host.now();
         if t > self.last_shutdown_report + 3.0 {
             let names: Vec<String> = self.unstopped().iter().map(|p| p.config.name.clone()).collect();
             if names.is_empty() {
@@ -635,7 +647,7 @@ impl Supervisor {
         let may = self.mood > Mood::Restarting;
         let mut best: Option<f64> = None;
         if self.mood == Mood::Running && self.memory_limited().next().is_some() {
-            best = Some(if self.next_memory_check == 0.0 { now() } else { self.next_memory_check });
+            best = Some(if self.next_memory_check == 0.0 { self.host.now() } else { self.next_memory_check });
         }
         for g in &self.groups {
             for p in &g.processes {
@@ -698,7 +710,7 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
             break;
         }
         let sleep = sup.next_deadline().map(|d| {
-            let secs = (d - now()).max(0.0);
+            let secs = (d - sup.host.now()).max(0.0);
             tokio::time::sleep(Duration::from_secs_f64(secs.min(1e6)))
         });
         let msg = match sleep {
