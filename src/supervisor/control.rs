@@ -179,7 +179,7 @@ impl Supervisor {
         self.find_group(name).map(|gi| self.members(gi))
     }
 
-    fn members(&self, gi: usize) -> Vec<ProcessKey> {
+    pub(super) fn members(&self, gi: usize) -> Vec<ProcessKey> {
         self.groups[gi].by_priority().into_iter().map(|pi| ProcessKey { group: gi, process: pi }).collect()
     }
 
@@ -267,7 +267,7 @@ impl Supervisor {
         if p.rec.laststart != 0.0 {
             self.proc_mut(key).restarts.manual += 1;
         }
-        self.apply_key(key, Event::Start);
+        self.apply(key, Event::Start);
         let p = self.proc(key);
         if p.rec.spawnerr.is_some() {
             return Outcome::Done(Err(ControlError::SpawnError));
@@ -275,7 +275,7 @@ impl Supervisor {
         // As the reference calls `transition()` here: with startsecs=0 the process is RUNNING now,
         // so the call does not wait (and a group call lists it in process order).
         if p.rec.state == ProcessState::Starting && p.config.startsecs == 0 {
-            self.apply_key(key, Event::Tick);
+            self.apply(key, Event::Tick);
         }
         if wait && self.proc(key).rec.state != ProcessState::Running {
             return Outcome::Wait(self.wait_running(key));
@@ -288,7 +288,7 @@ impl Supervisor {
         if !self.proc(key).rec.state.is_running() {
             return Outcome::Done(Err(ControlError::NotRunning));
         }
-        self.apply_key(key, Event::Stop);
+        self.apply(key, Event::Stop);
         if wait && !self.proc(key).rec.state.is_stopped() {
             return Outcome::Wait(self.wait_stopped(key));
         }
@@ -321,7 +321,7 @@ impl Supervisor {
         if !self.proc(key).rec.state.is_signallable() {
             return Err(ControlError::NotRunning);
         }
-        self.apply_key(key, Event::Signal { sig: signo });
+        self.apply(key, Event::Signal { sig: signo });
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::os::fd::RawFd;
 
 use super::process::ProcessState;
-use super::{Msg, Process, Supervisor, SupervisorHandle, log, now};
+use super::{Msg, Process, ProcessKey, Supervisor, SupervisorHandle, log, now};
 use crate::config::{GroupKind, LogLevel};
 use crate::events::bus::{Bus, Pool, Queued};
 use crate::events::fcgi::FcgiSocket;
@@ -144,25 +144,24 @@ impl Supervisor {
         self.notify(Event::group(false, name));
     }
 
-    /// The PROCESS_STATE event of one state change of process `(gi, pi)`.
+    /// The PROCESS_STATE event of one state change of the process at `key`.
     pub(crate) fn state_event(
         &mut self,
-        gi: usize,
-        pi: usize,
+        key: ProcessKey,
         (from, to): (ProcessState, ProcessState),
         expected: bool,
         pid: i32,
         tries: u32,
     ) {
-        let c = &self.groups[gi].processes[pi].config;
+        let c = &self.proc(key).config;
         let ev = Event::process_state(&c.name, &c.group, from.name(), state_event_type(to), expected, pid, tries);
         self.notify(ev);
     }
 
-    /// What a spawn of `(gi, pi)` needs: its fcgi socket (opened now if no child holds it),
-    /// the actor's handle, whether it is a listener.
-    pub(crate) fn spawn_extras(&mut self, gi: usize, _pi: usize) -> Result<SpawnExtras, String> {
-        let g = &self.groups[gi];
+    /// What a spawn of the process at `key` needs: its fcgi socket (opened now if no child
+    /// holds it), the actor's handle, whether it is a listener.
+    pub(crate) fn spawn_extras(&mut self, key: ProcessKey) -> Result<SpawnExtras, String> {
+        let g = &self.groups[key.group];
         let stdin_socket = match self.events.sockets.get_mut(&g.config.name) {
             Some(sock) => Some(sock.acquire()?),
             None => None,
@@ -174,11 +173,11 @@ impl Supervisor {
         })
     }
 
-    /// A spawn of `(gi, pi)` ended: `pid` of the child, `None` when it failed. An fcgi child
-    /// holds the socket; a listener starts ACKNOWLEDGED.
-    pub(crate) fn events_spawned(&mut self, gi: usize, pi: usize, pid: Option<i32>) {
-        let g = &self.groups[gi];
-        let pname = g.processes[pi].config.name.clone();
+    /// A spawn of the process at `key` ended: `pid` of the child, `None` when it failed. An
+    /// fcgi child holds the socket; a listener starts ACKNOWLEDGED.
+    pub(crate) fn events_spawned(&mut self, key: ProcessKey, pid: Option<i32>) {
+        let g = &self.groups[key.group];
+        let pname = g.processes[key.process].config.name.clone();
         if let Some(sock) = self.events.sockets.get_mut(&g.config.name) {
             match pid {
                 Some(pid) => sock.hold(pid),
@@ -195,11 +194,11 @@ impl Supervisor {
         }
     }
 
-    /// The event a listener `(gi, pi)` was working on, taken when it is reaped (before its
+    /// The event the listener at `key` was working on, taken when it is reaped (before its
     /// state changes, which may respawn it), for [`Supervisor::events_reaped`].
-    pub(crate) fn events_reaping(&mut self, gi: usize, pi: usize) -> Option<Queued> {
-        let gname = &self.groups[gi].config.name;
-        let pname = &self.groups[gi].processes[pi].config.name;
+    pub(crate) fn events_reaping(&mut self, key: ProcessKey) -> Option<Queued> {
+        let gname = &self.groups[key.group].config.name;
+        let pname = &self.groups[key.group].processes[key.process].config.name;
         self.events.bus.pool_mut(gname)?.listeners.get_mut(pname)?.event.take()
     }
 
@@ -220,10 +219,10 @@ impl Supervisor {
     pub fn listener_output(&mut self, group: &str, name: &str, pid: i32, data: &[u8]) {
         log(LogLevel::Debug, &listener::output_log_line(name, data));
         // Output of an earlier incarnation (already reaped) no longer counts.
-        let Some((gi, pi)) = self.find_process(group, name) else {
+        let Some(key) = self.find(group, name) else {
             return;
         };
-        if self.groups[gi].processes[pi].rec.pid != pid {
+        if self.proc(key).rec.pid != pid {
             return;
         }
         let Some(pool) = self.events.bus.pool_mut(group) else {

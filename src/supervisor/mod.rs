@@ -264,21 +264,12 @@ impl Supervisor {
         self.groups.iter().position(|g| g.config.name == name)
     }
 
-    pub(crate) fn find_process(&self, group: &str, name: &str) -> Option<(usize, usize)> {
-        self.find(group, name).map(|k| (k.group, k.process))
-    }
-
     /// Feed one event to the process at `key` and carry out the actions.
-    pub(crate) fn apply_key(&mut self, key: ProcessKey, event: Event) {
-        self.apply(key.group, key.process, event);
-    }
-
-    /// Feed one event to one process and carry out the actions.
-    pub(crate) fn apply(&mut self, gi: usize, pi: usize, event: Event) {
+    fn apply(&mut self, key: ProcessKey, event: Event) {
         let mut queue = vec![event];
         while let Some(ev) = queue.pop() {
             let ctx = self.ctx();
-            let proc = &mut self.groups[gi].processes[pi];
+            let proc = self.proc_mut(key);
             let rec = std::mem::take(&mut proc.rec);
             let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
             proc.rec = rec;
@@ -288,7 +279,7 @@ impl Supervisor {
             // Every change of the step is announced before its actions are carried out.
             for a in &actions {
                 if let Action::StateChanged { from, to, expected, pid, tries } = *a {
-                    self.state_event(gi, pi, (from, to), expected, pid, tries);
+                    self.state_event(key, (from, to), expected, pid, tries);
                 }
             }
             for action in actions {
@@ -298,12 +289,12 @@ impl Supervisor {
                         self.dirty = true;
                         self.resolve_waiters();
                         if to == ProcessState::Fatal {
-                            self.on_fatal(gi, pi);
+                            self.on_fatal(key);
                         }
                     }
-                    Action::Kill { pid, sig, as_group } => self.kill(gi, pi, pid, sig, as_group),
+                    Action::Kill { pid, sig, as_group } => self.kill(key, pid, sig, as_group),
                     Action::Spawn => {
-                        let result = self.spawn(gi, pi);
+                        let result = self.spawn(key);
                         queue.push(match result {
                             Ok(pid) => Event::Spawned { pid },
                             Err(msg) => Event::SpawnFailed { msg },
@@ -314,9 +305,9 @@ impl Supervisor {
         }
     }
 
-    fn kill(&mut self, gi: usize, pi: usize, pid: i32, sig: i32, as_group: bool) {
+    fn kill(&mut self, key: ProcessKey, pid: i32, sig: i32, as_group: bool) {
         if let Err(e) = self.host.kill(pid, sig, as_group) {
-            let name = &self.groups[gi].processes[pi].config.name;
+            let name = &self.proc(key).config.name;
             if e == nix::errno::Errno::ESRCH {
                 log(
                     LogLevel::Debug,
@@ -329,24 +320,24 @@ impl Supervisor {
     }
 
     /// Fork/exec a process; returns the pid or the `spawnerr` text.
-    fn spawn(&mut self, gi: usize, pi: usize) -> Result<i32, String> {
-        let extras = self.spawn_extras(gi, pi)?;
-        let proc = &mut self.groups[gi].processes[pi];
+    fn spawn(&mut self, key: ProcessKey) -> Result<i32, String> {
+        let extras = self.spawn_extras(key)?;
+        let proc = &mut self.groups[key.group].processes[key.process];
         let result = self.host.spawn(proc, &self.config, &extras);
-        self.events_spawned(gi, pi, result.as_ref().ok().copied());
+        self.events_spawned(key, result.as_ref().ok().copied());
         let pid = result?;
-        let group = &self.groups[gi];
-        self.pids.insert(pid, (group.config.name.clone(), group.processes[pi].config.name.clone()));
+        let id = self.id(key);
+        self.pids.insert(pid, (id.group, id.name));
         Ok(pid)
     }
 
     /// `exit_on_fatal` (beyond the reference): a program gave up, so the whole daemon stops and
     /// exits with that program's last exit status (1 when it never exited on its own).
-    fn on_fatal(&mut self, gi: usize, pi: usize) {
+    fn on_fatal(&mut self, key: ProcessKey) {
         if !self.config.supervisord.exit_on_fatal || self.mood != Mood::Running {
             return;
         }
-        let p = &self.groups[gi].processes[pi];
+        let p = self.proc(key);
         let code = match p.last_exit_code {
             Some(c) if (1..=255).contains(&c) => c,
             _ => 1,
@@ -362,13 +353,14 @@ impl Supervisor {
     /// A child was reaped by the reaper.
     pub fn reaped(&mut self, pid: i32, how: ExitStatus) {
         match self.pids.remove(&pid) {
-            Some((g, p)) => match self.find_process(&g, &p) {
-                Some((gi, pi)) => {
-                    self.groups[gi].processes[pi].closed();
-                    self.groups[gi].processes[pi].last_exit_code = Some(how.describe().0);
-                    let in_flight = self.events_reaping(gi, pi);
-                    self.apply(gi, pi, Event::Reaped { how });
-                    self.events_reaped(gi, pid, in_flight);
+            Some((g, p)) => match self.find(&g, &p) {
+                Some(key) => {
+                    let proc = self.proc_mut(key);
+                    proc.closed();
+                    proc.last_exit_code = Some(how.describe().0);
+                    let in_flight = self.events_reaping(key);
+                    self.apply(key, Event::Reaped { how });
+                    self.events_reaped(key.group, pid, in_flight);
                 }
                 None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
             },
@@ -516,17 +508,18 @@ impl Supervisor {
             let t = self.host.now();
             for gi in 0..self.groups.len() {
                 for pi in 0..self.groups[gi].processes.len() {
-                    let p = &self.groups[gi].processes[pi];
+                    let key = ProcessKey { group: gi, process: pi };
+                    let p = self.proc(key);
                     let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
                         .is_some_and(|d| d <= t);
                     let restart = p.restart_pending && p.rec.state.is_stopped();
                     if p.dirty || due {
-                        self.groups[gi].processes[pi].dirty = false;
-                        self.apply(gi, pi, Event::Tick);
+                        self.proc_mut(key).dirty = false;
+                        self.apply(key, Event::Tick);
                     }
                     if restart && self.mood == Mood::Running {
-                        self.groups[gi].processes[pi].restart_pending = false;
-                        self.apply(gi, pi, Event::Start);
+                        self.proc_mut(key).restart_pending = false;
+                        self.apply(key, Event::Start);
                     }
                 }
                 // A pool dispatches after its own processes' transitions, as the reference's.
@@ -539,13 +532,13 @@ impl Supervisor {
     }
 
     /// Processes that have a `memory_limit` and a live child.
-    fn memory_limited(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+    fn memory_limited(&self) -> impl Iterator<Item = ProcessKey> + '_ {
         self.groups.iter().enumerate().flat_map(|(gi, g)| {
             g.processes
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.config.memory_limit.is_some() && p.rec.pid != 0)
-                .map(move |(pi, _)| (gi, pi))
+                .map(move |(pi, _)| ProcessKey { group: gi, process: pi })
         })
     }
 
@@ -553,7 +546,7 @@ impl Supervisor {
     /// limited process runs, read the resident memory of each such process tree; one over its
     /// limit is restarted gracefully (stopsignal, stopwaitsecs, then started again).
     fn check_memory(&mut self) {
-        let limited: Vec<(usize, usize)> = self.memory_limited().collect();
+        let limited: Vec<ProcessKey> = self.memory_limited().collect();
         if limited.is_empty() || self.mood != Mood::Running {
             self.next_memory_check = 0.0;
             return;
@@ -567,10 +560,10 @@ impl Supervisor {
             return;
         }
         self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
-        let pids: Vec<i32> = limited.iter().map(|&(gi, pi)| self.groups[gi].processes[pi].rec.pid).collect();
+        let pids: Vec<i32> = limited.iter().map(|&key| self.proc(key).rec.pid).collect();
         let rss = self.host.tree_rss(&pids);
-        for ((gi, pi), rss) in limited.into_iter().zip(rss) {
-            let p = &mut self.groups[gi].processes[pi];
+        for (key, rss) in limited.into_iter().zip(rss) {
+            let p = self.proc_mut(key);
             let Some(limit) = p.config.memory_limit else { continue };
             p.rss = rss;
             let running = matches!(p.rec.state, ProcessState::Running | ProcessState::Starting);
@@ -587,7 +580,7 @@ impl Supervisor {
                 );
                 p.restarts.count(restarts::Cause::Memory);
                 p.restart_pending = true;
-                self.apply(gi, pi, Event::Stop);
+                self.apply(key, Event::Stop);
                 self.dirty = true;
             }
         }
@@ -608,10 +601,10 @@ impl Supervisor {
                 continue;
             };
             // stop_all: reverse priority order within the group.
-            for pi in self.groups[gi].by_priority().into_iter().rev() {
-                match self.groups[gi].processes[pi].rec.state {
-                    ProcessState::Running | ProcessState::Starting => self.apply(gi, pi, Event::Stop),
-                    ProcessState::Backoff => self.apply(gi, pi, Event::GiveUp),
+            for key in self.members(gi).into_iter().rev() {
+                match self.proc(key).rec.state {
+                    ProcessState::Running | ProcessState::Starting => self.apply(key, Event::Stop),
+                    ProcessState::Backoff => self.apply(key, Event::GiveUp),
                     _ => {}
                 }
             }
