@@ -7,7 +7,12 @@
 //! deadline pending the actor sleeps until a message arrives.
 //!
 //! Process transitions themselves are computed by the pure [`process::step`]; this module carries
-//! out the resulting actions (fork, signal, log, resolve waiters).
+//! out the resulting actions (fork, signal, log, resolve waiters) through a [`host::Host`] (the
+//! operating system, or a fake one in the unit tests).
+//!
+//! Beside the loop: [`control`] is the actor's domain API (what RPC, the web page, `/metrics`
+//! and the log tails may ask, by [`ProcessKey`]); `waiters` resolves calls that wait for a
+//! state; `shutdown` stops the groups in order; [`hooks`] drives the events (`crate::events`).
 
 pub mod control;
 pub mod daemonize;
@@ -23,6 +28,8 @@ pub mod rlimits;
 pub mod signals;
 pub mod spawn;
 pub mod stdin;
+mod shutdown;
+mod waiters;
 
 #[cfg(test)]
 mod tests;
@@ -126,24 +133,6 @@ impl SupervisorHandle {
     }
 }
 
-/// What a waiting RPC call is waiting for.
-#[derive(Debug)]
-enum WaitFor {
-    /// `startProcess(wait=True)`: RUNNING, or an error.
-    Running { key: ProcessKey },
-    /// `stopProcess(wait=True)`: a stopped state.
-    Stopped { key: ProcessKey },
-}
-
-struct Waiter {
-    what: WaitFor,
-    /// The names of the process waited on: keys are indices, so a removed group's waiters
-    /// are found (or not) again by name instead of dangling.
-    group_name: String,
-    proc_name: String,
-    tx: oneshot::Sender<Result<(), ControlError>>,
-}
-
 /// The state owned by the actor.
 pub struct Supervisor {
     /// The configuration as last read (the reference's `options`): `reloadConfig` replaces it.
@@ -154,7 +143,7 @@ pub struct Supervisor {
     /// sorts its dict of groups by priority alone, a stable sort).
     groups: Vec<Group>,
     pids: HashMap<i32, (String, String)>,
-    waiters: Vec<Waiter>,
+    waiters: Vec<waiters::Waiter>,
     stop_groups: Option<Vec<String>>,
     last_shutdown_report: f64,
     dirty: bool,
@@ -411,89 +400,6 @@ impl Supervisor {
         self.dirty = true;
     }
 
-    /// Resolve the RPC calls that wait for a state.
-    fn resolve_waiters(&mut self) {
-        let waiters = std::mem::take(&mut self.waiters);
-        for w in waiters {
-            let found = self.find(&w.group_name, &w.proc_name);
-            let outcome = match (&w.what, found) {
-                (WaitFor::Running { .. }, None) => Some(Err(ControlError::AbnormalTermination)),
-                (WaitFor::Stopped { .. }, None) => Some(Ok(())),
-                (WaitFor::Running { .. }, Some(key)) => {
-                    let p = self.proc(key);
-                    if p.rec.spawnerr.is_some() {
-                        Some(Err(ControlError::SpawnError))
-                    } else {
-                        match p.rec.state {
-                            ProcessState::Running => Some(Ok(())),
-                            ProcessState::Starting => None,
-                            _ => Some(Err(ControlError::AbnormalTermination)),
-                        }
-                    }
-                }
-                (WaitFor::Stopped { .. }, Some(key)) => {
-                    if self.proc(key).rec.state.is_stopped() {
-                        Some(Ok(()))
-                    } else {
-                        None
-                    }
-                }
-            };
-            match outcome {
-                Some(r) => {
-                    let _ = w.tx.send(r);
-                }
-                None => self.waiters.push(w),
-            }
-        }
-    }
-
-    /// Wait until the process at `key` is RUNNING (or fails).
-    fn wait_running(&mut self, key: ProcessKey) -> oneshot::Receiver<Result<(), ControlError>> {
-        self.add_waiter(WaitFor::Running { key })
-    }
-
-    /// Wait until the process at `key` is in a stopped state, logging `waiting for x to stop`
-    /// now and every 2 seconds meanwhile (the reference's `stop_report`).
-    fn wait_stopped(&mut self, key: ProcessKey) -> oneshot::Receiver<Result<(), ControlError>> {
-        self.stop_report(key);
-        self.add_waiter(WaitFor::Stopped { key })
-    }
-
-    fn stop_report(&mut self, key: ProcessKey) {
-        let t = self.host.now();
-        let p = self.proc_mut(key);
-        if p.rec.state == ProcessState::Stopping && t > p.rec.laststopreport + 2.0 {
-            p.rec.laststopreport = t;
-            log(LogLevel::Info, &format!("waiting for {} to stop", p.config.name));
-        }
-    }
-
-    /// Stop reports that are due for processes someone waits on.
-    fn stop_reports(&mut self) {
-        let keys: Vec<ProcessKey> = self
-            .waiters
-            .iter()
-            .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
-            .filter_map(|w| self.find(&w.group_name, &w.proc_name))
-            .collect();
-        for k in keys {
-            self.stop_report(k);
-        }
-    }
-
-    fn add_waiter(&mut self, what: WaitFor) -> oneshot::Receiver<Result<(), ControlError>> {
-        let (tx, rx) = oneshot::channel();
-        let key = match &what {
-            WaitFor::Running { key } | WaitFor::Stopped { key } => *key,
-        };
-        let group_name = self.groups[key.group].config.name.clone();
-        let proc_name = self.proc(key).config.name.clone();
-        self.waiters.push(Waiter { what, group_name, proc_name, tx });
-        self.resolve_waiters();
-        rx
-    }
-
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
     fn settle(&mut self) {
         self.events_tick();
@@ -586,55 +492,6 @@ impl Supervisor {
         }
     }
 
-    /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
-    fn shutdown_step(&mut self) {
-        if self.stop_groups.is_none() {
-            self.stop_groups = Some(self.groups.iter().map(|g| g.config.name.clone()).collect());
-            self.notify(crate::events::Event::supervisor_state(false));
-        }
-        loop {
-            let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) else {
-                return;
-            };
-            let Some(gi) = self.find_group(&last) else {
-                self.stop_groups.as_mut().map(|s| s.pop());
-                continue;
-            };
-            // stop_all: reverse priority order within the group.
-            for key in self.members(gi).into_iter().rev() {
-                match self.proc(key).rec.state {
-                    ProcessState::Running | ProcessState::Starting => self.apply(key, Event::Stop),
-                    ProcessState::Backoff => self.apply(key, Event::GiveUp),
-                    _ => {}
-                }
-            }
-            if self.groups[gi].processes.iter().any(|p| !p.rec.state.is_stopped()) {
-                return;
-            }
-            self.stop_groups.as_mut().map(|s| s.pop());
-        }
-    }
-
-    fn unstopped(&self) -> Vec<&Process> {
-        self.groups.iter().flat_map(|g| g.processes.iter()).filter(|p| !p.rec.state.is_stopped()).collect()
-    }
-
-    /// Log `waiting for x, y to die` every 3 seconds while shutting down.
-    fn shutdown_report(&mut self) {
-        let t = self.host.now();
-        if t > self.last_shutdown_report + 3.0 {
-            let names: Vec<String> = self.unstopped().iter().map(|p| p.config.name.clone()).collect();
-            if names.is_empty() {
-                return;
-            }
-            log(LogLevel::Info, &format!("waiting for {} to die", names.join(", ")));
-            self.last_shutdown_report = t;
-            for p in self.unstopped() {
-                log(LogLevel::Blather, &format!("{} state: {}", p.config.name, p.rec.state.name()));
-            }
-        }
-    }
-
     /// The earliest wall-clock time something is due.
     fn next_deadline(&self) -> Option<f64> {
         let may = self.mood > Mood::Restarting;
@@ -649,16 +506,8 @@ impl Supervisor {
                 }
             }
         }
-        for w in &self.waiters {
-            if let WaitFor::Stopped { .. } = w.what {
-                if let Some(key) = self.find(&w.group_name, &w.proc_name) {
-                    let p = self.proc(key);
-                    if p.rec.state == ProcessState::Stopping {
-                        let d = p.rec.laststopreport + 2.0 + 0.001;
-                        best = Some(best.map_or(d, |b| b.min(d)));
-                    }
-                }
-            }
+        if let Some(d) = self.next_stop_report() {
+            best = Some(best.map_or(d, |b| b.min(d)));
         }
         if self.mood < Mood::Running && !self.unstopped().is_empty() {
             let d = self.last_shutdown_report + 3.0 + 0.001;
@@ -668,10 +517,6 @@ impl Supervisor {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         best
-    }
-
-    fn finished(&self) -> bool {
-        self.mood < Mood::Running && self.unstopped().is_empty()
     }
 
     /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners.
@@ -736,9 +581,6 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
         }
         sup.dirty = true;
     }
-    // Answer every waiting call.
-    for w in std::mem::take(&mut sup.waiters) {
-        let _ = w.tx.send(Err(ControlError::Shutdown));
-    }
+    sup.answer_waiters_at_exit();
     (sup.mood, sup.exit_code)
 }
