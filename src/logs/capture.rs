@@ -913,8 +913,9 @@ pub(crate) mod tests {
 
     /// Pump 3 MB through `spawn_reader` into a sink on a rotating file (1 MB × 5 backups),
     /// with events on or off; return the files' bytes in order, the bytes the sink counted,
-    /// what the PROCESS_LOG hook saw, and whether the sink could splice.
-    fn pump(tag: &str, events: bool) -> (Vec<u8>, u64, Vec<u8>, bool) {
+    /// what the PROCESS_LOG hook saw, and whether the sink could splice. With `chunks`, the
+    /// reader gets an `on_chunk` hook that collects what it is handed there.
+    fn pump_with(tag: &str, events: bool, chunks: Option<Arc<Mutex<Vec<u8>>>>) -> (Vec<u8>, u64, Vec<u8>, bool) {
         let d = tempdir(tag);
         let s = sup(&d, LogLevel::Info, false);
         let p = d.join("r.log");
@@ -930,7 +931,8 @@ pub(crate) mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let total = rt.block_on(async {
             let (rd, wr) = crate::logs::rotate::tests::nonblocking_pipe();
-            let task = spawn_reader(rd, sink.clone(), None);
+            let on_chunk = chunks.map(|c| -> OnChunk { Box::new(move |v: &[u8]| c.lock().unwrap().extend_from_slice(v)) });
+            let task = spawn_reader(rd, sink.clone(), on_chunk);
             let writer = std::thread::spawn(move || {
                 let mut wr = wr;
                 for i in 0..30u8 {
@@ -953,6 +955,10 @@ pub(crate) mod tests {
         (data, total, logged, spliced)
     }
 
+    fn pump(tag: &str, events: bool) -> (Vec<u8>, u64, Vec<u8>, bool) {
+        pump_with(tag, events, None)
+    }
+
     fn pumped_bytes() -> Vec<u8> {
         let mut v: Vec<u8> = (0..30u8).flat_map(|i| vec![b'a' + i % 26; 100_000]).collect();
         v.extend_from_slice(b"\xff end");
@@ -966,6 +972,18 @@ pub(crate) mod tests {
         assert_eq!(total, 3_000_005);
         assert!(data == pumped_bytes());
         assert!(logged.is_empty());
+    }
+
+    /// With an `on_chunk` hook (an event listener's stdout), nothing is spliced past it: the
+    /// hook is handed every byte, in order, and the log file still gets them all.
+    #[test]
+    fn reader_task_hands_every_chunk_to_on_chunk() {
+        let chunks = Arc::new(Mutex::new(Vec::new()));
+        let (data, total, _, spliced) = pump_with("reader-hook", false, Some(chunks.clone()));
+        assert!(spliced, "the sink alone could splice");
+        assert_eq!(total, 3_000_005);
+        assert!(data == pumped_bytes());
+        assert!(*chunks.lock().unwrap() == pumped_bytes());
     }
 
     /// The end of a child's output closes its log file once the last bytes are in, whichever
