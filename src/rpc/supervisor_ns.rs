@@ -579,7 +579,7 @@ async fn signal_process(h: SupervisorHandle, a: Args) -> Reply {
     let spec = a.string(0)?;
     let sig = a.text(1)?;
     on_actor(&h, move |s| match lookup(s, &spec)? {
-        Selection::One(key) => s.signal_process(key, &sig).map(|_| v::b(true)).map_err(|e| fault(e, &spec)),
+        Selection::One(key) => s.signal(key, &sig).map(|_| v::b(true)).map_err(|e| fault(e, &spec)),
         Selection::Group(keys) => Ok(signal_many(s, keys, &sig)),
     })
     .await
@@ -662,14 +662,14 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
 }
 
 /// getProcessInfo's struct for one process.
-pub fn process_info(p: &ProcessView, now_i: i64) -> Value {
+pub fn process_info(p: &ProcessView) -> Value {
     let path = |x: &Option<std::path::PathBuf>| v::s(x.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
     v::st(vec![
         ("name", v::s(p.id.name.clone())),
         ("group", v::s(p.id.group.clone())),
         ("start", v::i(p.start as i64)),
         ("stop", v::i(p.stop as i64)),
-        ("now", v::i(now_i)),
+        ("now", v::i(p.at)),
         ("state", v::i(p.state.code() as i64)),
         ("statename", v::s(p.state.name())),
         ("spawnerr", v::s(p.spawnerr.clone().unwrap_or_default())),
@@ -686,16 +686,14 @@ async fn get_process_info(h: SupervisorHandle, a: Args) -> Reply {
     let spec = a.string(0)?;
     on_actor(&h, move |s| {
         let key = lookup_one(s, &spec)?;
-        let t = now() as i64;
-        Ok(process_info(&s.view(key, t), t))
+        Ok(process_info(&s.view(key, now() as i64)))
     })
     .await
 }
 
 async fn get_all_process_info(h: SupervisorHandle, _a: Args) -> Reply {
     on_actor(&h, |s| {
-        let t = now() as i64;
-        Ok(v::arr(s.all_lexical().into_iter().map(|k| process_info(&s.view(k, t), t)).collect()))
+        Ok(v::arr(s.snapshot().iter().map(process_info).collect()))
     })
     .await
 }

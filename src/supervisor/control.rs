@@ -123,8 +123,10 @@ pub struct ProcessView {
     pub exitstatus: Option<i32>,
     pub stdout_logfile: Option<PathBuf>,
     pub stderr_logfile: Option<PathBuf>,
-    /// The reference's `description` at the time the view was taken.
+    /// The reference's `description` as of `at`.
     pub description: String,
+    /// When the view was taken (whole seconds since the epoch).
+    pub at: i64,
     pub restarts: Restarts,
     pub autostart: bool,
     /// The last exit status is one of the program's `exitcodes`.
@@ -230,6 +232,7 @@ impl Supervisor {
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
             description: describe(p, now_i),
+            at: now_i,
             restarts: p.restarts,
             autostart: p.config.autostart,
             expected_exit: p.rec.exitstatus.is_some_and(|e| p.config.exitcodes.contains(&e)),
@@ -316,7 +319,7 @@ impl Supervisor {
     }
 
     /// `signalProcess` for one process; `sig` is a name (`HUP`, `SIGHUP`) or a number.
-    pub fn signal_process(&mut self, key: ProcessKey, sig: &str) -> Result<(), ControlError> {
+    pub fn signal(&mut self, key: ProcessKey, sig: &str) -> Result<(), ControlError> {
         let signo = crate::config::values::signal_number(sig).map_err(|_| ControlError::BadSignal(sig.to_string()))?;
         if !self.proc(key).rec.state.is_signallable() {
             return Err(ControlError::NotRunning);
@@ -330,7 +333,7 @@ impl Supervisor {
         let mut out = Vec::new();
         for key in keys {
             if self.proc(key).rec.state.is_signallable() {
-                let r = self.signal_process(key, sig);
+                let r = self.signal(key, sig);
                 out.push((key, r));
             }
         }

@@ -358,7 +358,7 @@ impl Supervisor {
     }
 
     /// A signal to the daemon, as the reference's `handle_signal`.
-    pub fn signal(&mut self, sig: i32) {
+    pub fn daemon_signal(&mut self, sig: i32) {
         let name = process::signal_name(sig);
         match sig {
             libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
@@ -572,7 +572,7 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
                     reaped = true;
                     sup.reaped(pid, how);
                 }
-                Msg::Signal(sig) => sup.signal(sig),
+                Msg::Signal(sig) => sup.daemon_signal(sig),
             }
             next = rx.try_recv().ok();
         }
