@@ -589,10 +589,10 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>, on_chunk: Option<
                     let raw = inner.as_raw_fd();
                     let len = {
                         let mut s = lock_sink(&sink);
-                        if on_chunk.is_none() {
-                            if let Some(spliced) = s.splice_from(raw, pipe.splice_len()) {
-                                return spliced;
-                            }
+                        if on_chunk.is_none()
+                            && let Some(spliced) = s.splice_from(raw, pipe.splice_len())
+                        {
+                            return spliced;
                         }
                         s.chunk_len(CHUNK)
                     };

@@ -113,19 +113,14 @@ impl Supervisor {
 
     /// When the next stop report is due for a process someone waits on, if any.
     pub(super) fn next_stop_report(&self) -> Option<f64> {
-        let mut best: Option<f64> = None;
-        for w in &self.waiters {
-            if let WaitFor::Stopped { .. } = w.what {
-                if let Some(key) = self.find(&w.group_name, &w.proc_name) {
-                    let p = self.proc(key);
-                    if p.rec.state == ProcessState::Stopping {
-                        let d = p.rec.laststopreport + 2.0 + 0.001;
-                        best = Some(best.map_or(d, |b| b.min(d)));
-                    }
-                }
-            }
-        }
-        best
+        self.waiters
+            .iter()
+            .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
+            .filter_map(|w| self.find(&w.group_name, &w.proc_name))
+            .map(|key| self.proc(key))
+            .filter(|p| p.rec.state == ProcessState::Stopping)
+            .map(|p| p.rec.laststopreport + 2.0 + 0.001)
+            .reduce(f64::min)
     }
 
     /// The actor stops: every waiting call is answered.
