@@ -50,7 +50,8 @@ impl From<ProcessView> for ProcRow {
 }
 
 fn snapshot(s: &Supervisor) -> (i32, String, Vec<ProcRow>) {
-    let rows = s.snapshot().into_iter().map(ProcRow::from).collect();
+    // In the order the actor keeps them: groups by priority, each group's in its own order.
+    let rows = s.views(s.all_in_order()).into_iter().map(ProcRow::from).collect();
     (s.mood().code(), s.mood().name().to_string(), rows)
 }
 

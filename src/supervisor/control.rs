@@ -191,6 +191,13 @@ impl Supervisor {
         (0..self.groups.len()).flat_map(|gi| self.members(gi)).collect()
     }
 
+    /// All processes in the order they are kept: groups by priority, each group's processes
+    /// in the group's own order (autostart's order).
+    pub fn all_in_order(&self) -> Vec<ProcessKey> {
+        let groups = self.groups.iter().enumerate();
+        groups.flat_map(|(gi, g)| (0..g.processes.len()).map(move |pi| ProcessKey { group: gi, process: pi })).collect()
+    }
+
     /// All processes in lexical order of (group, name) (`_getAllProcesses(lexical=True)`).
     pub fn all_lexical(&self) -> Vec<ProcessKey> {
         let mut groups: Vec<usize> = (0..self.groups.len()).collect();
@@ -245,8 +252,13 @@ impl Supervisor {
 
     /// Snapshots of every process in lexical order, all described at the same second.
     pub fn snapshot(&self) -> Vec<ProcessView> {
+        self.views(self.all_lexical())
+    }
+
+    /// Snapshots of the given processes, in that order, all described at the same second.
+    pub fn views(&self, keys: Vec<ProcessKey>) -> Vec<ProcessView> {
         let t = self.host.now() as i64;
-        self.all_lexical().into_iter().map(|k| self.view(k, t)).collect()
+        keys.into_iter().map(|k| self.view(k, t)).collect()
     }
 
     /// The output sink of a process's stdout (`true`) or stderr, while a child runs.

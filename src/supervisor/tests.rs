@@ -277,3 +277,21 @@ fn a_process_under_its_memory_limit_is_left_alone() {
     assert!(fake.world().kills.is_empty());
     assert_eq!(state(&s, "p"), ProcessState::Running);
 }
+
+#[test]
+fn the_three_orders_of_all_processes() {
+    let mut programs = String::from("[group:g]\nprograms=zeta,alpha,mid\npriority=200\n");
+    for (name, prio) in [("zeta", 10), ("alpha", 30), ("mid", 20)] {
+        programs += &program(name, &format!("priority={}\nautostart=false", prio));
+    }
+    programs += &program("b", "priority=100\nautostart=false");
+    let (s, _fake) = actor("", &programs);
+    let names = |keys: Vec<ProcessKey>| -> Vec<String> { keys.into_iter().map(|k| s.id(k).namespec).collect() };
+    assert_eq!(names(s.all_in_order()), ["b", "g:zeta", "g:alpha", "g:mid"]);
+    assert_eq!(names(s.all_by_priority()), ["b", "g:zeta", "g:mid", "g:alpha"]);
+    assert_eq!(names(s.all_lexical()), ["b", "g:alpha", "g:mid", "g:zeta"]);
+    assert_eq!(s.lookup("g:*"), Some(Selection::Group(s.group_members("g").unwrap())));
+    assert_eq!(s.lookup("g:mid"), s.find_spec("g:mid").map(Selection::One));
+    assert_eq!(s.lookup("g:nope"), None);
+    assert_eq!(s.find_spec("g:*"), None);
+}
