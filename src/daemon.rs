@@ -148,10 +148,10 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
         }
     }
     write_pidfile(&cfg);
-    let _reaper = spawn_reaper_forwarder(tx.clone());
+    let _reaper = supervisor::reaper::spawn_reaper(tx.clone());
     let _signals = supervisor::signals::spawn_signal_task(tx.clone());
     let pidfile = cfg.supervisord.pidfile.clone();
-    sup.cli = cli.clone();
+    sup.set_cli(cli.clone());
     // The actor owns its own copy from here on.
     drop(cfg);
     let outcome = supervisor::run(sup, tx, rx).await;
@@ -169,23 +169,4 @@ fn write_pidfile(cfg: &Config) {
             &format!("could not write pidfile {}", cfg.supervisord.pidfile.display()),
         ),
     }
-}
-
-/// The reaper reports `(pid, status)`; the actor takes them as messages.
-fn spawn_reaper_forwarder(tx: mpsc::UnboundedSender<Msg>) -> tokio::task::JoinHandle<()> {
-    use supervisor::process::ExitKind;
-    use supervisor::reaper::ExitStatus;
-    let (rtx, mut rrx) = mpsc::unbounded_channel();
-    let _reaper = supervisor::reaper::spawn_reaper(rtx);
-    tokio::spawn(async move {
-        while let Some((pid, status)) = rrx.recv().await {
-            let how = match status {
-                ExitStatus::Exited(code) => ExitKind::Exited(code),
-                ExitStatus::Signaled(signal, core) => ExitKind::Signaled { signal, core },
-            };
-            if tx.send(Msg::Reaped(pid, how)).is_err() {
-                break;
-            }
-        }
-    })
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::listener::Protocol;
 use super::{Event, EventType, TICKS, timeslice};
 use crate::config::LogLevel;
-use crate::supervisor::log;
+use crate::logs::mainlog::log;
 
 /// `GlobalSerial`: one counter for the life of the daemon process (a restart keeps counting,
 /// as the reference restarts in the same interpreter).
@@ -251,8 +251,8 @@ mod tests {
         b.notify(Event::process_state(
             "p",
             "p",
-            crate::supervisor::process::ProcessState::Stopped,
-            crate::supervisor::process::ProcessState::Starting,
+            "STOPPED",
+            EventType::ProcessStateStarting,
             true,
             0,
             0,

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::config::{FcgiSocketConfig, LogLevel};
-use crate::supervisor::log;
+use crate::logs::mainlog::log;
 
 #[derive(Debug)]
 pub struct FcgiSocket {

@@ -6,20 +6,12 @@
 //! sent an event), BUSY (an event was sent, waiting for its result), UNKNOWN (broke the
 //! protocol: gets no more events until it is restarted by its own exit). [`Protocol::feed`]
 //! takes bytes and returns what the actor must do: log lines, and whether the event in
-//! flight is done or must be re-queued (rejected). Nothing here does I/O.
-//!
-//! [`spawn_reader`] is the task that reads a listener's stdout pipe, writes it to the
-//! listener's stdout log file and hands each chunk to the actor.
-
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::{Arc, Mutex};
-
-use tokio::io::unix::AsyncFd;
+//! flight is done or must be re-queued (rejected). Nothing here does I/O: a listener's stdout
+//! is read by the ordinary pipe reader (`logs::capture::spawn_reader`), whose `on_chunk` hook
+//! hands each chunk to the actor.
 
 use crate::config::LogLevel;
-use crate::logs::capture::{OutputSink, lock_sink};
 use crate::logs::{py_repr_bytes, py_repr_str};
-use crate::supervisor::{Msg, SupervisorHandle};
 
 const READY_TOKEN: &[u8] = b"READY\n";
 const RESULT_TOKEN_START_LEN: usize = b"RESULT ".len();
@@ -239,71 +231,6 @@ impl Protocol {
         }
         out
     }
-}
-
-/// Read a listener's stdout until EOF: each chunk goes to the stdout log file (`sink`, which
-/// must not echo to the main log) and to the actor's protocol handling, tagged with the
-/// listener's pid so output of an earlier incarnation is not taken for the current one's.
-pub fn spawn_reader(
-    fd: OwnedFd,
-    sink: Arc<Mutex<OutputSink>>,
-    handle: SupervisorHandle,
-    group: String,
-    name: String,
-    pid: i32,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let raw = fd.as_raw_fd();
-        // SAFETY: plain fcntl on an fd we own.
-        unsafe {
-            let flags = libc::fcntl(raw, libc::F_GETFL);
-            if flags >= 0 && flags & libc::O_NONBLOCK == 0 {
-                libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK);
-            }
-        }
-        // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
-        let Ok(afd) =
-            (unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) })
-        else {
-            return;
-        };
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let Ok(mut guard) = afd.readable().await else {
-                break;
-            };
-            let r = guard.try_io(|inner| {
-                // SAFETY: reading into our own buffer of the given length.
-                let n = unsafe {
-                    libc::read(
-                        inner.as_raw_fd(),
-                        buf.as_mut_ptr() as *mut libc::c_void,
-                        buf.len(),
-                    )
-                };
-                if n < 0 {
-                    Err(std::io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match r {
-                Err(_would_block) => continue,
-                Ok(Ok(0)) => break,
-                Ok(Ok(n)) => {
-                    let data = buf[..n].to_vec();
-                    lock_sink(&sink).feed(&data);
-                    let (g, p) = (group.clone(), name.clone());
-                    handle.send(Msg::Call(Box::new(move |s| {
-                        s.listener_output(&g, &p, pid, &data)
-                    })));
-                }
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Ok(Err(_)) => break,
-            }
-        }
-        lock_sink(&sink).finish();
-    })
 }
 
 /// The main log's DEBG line for listener output: the reference prints the raw bytes' repr.

@@ -8,16 +8,15 @@
 //!
 //! Submodules: [`bus`] (subscriptions, pool buffers, serials), [`listener`] (the READY /
 //! RESULT protocol of one listener, a pure state machine), [`fcgi`] (the shared socket of a
-//! `[fcgi-program:x]` group) and [`hooks`] (how the supervisor actor feeds and drives them).
+//! `[fcgi-program:x]` group). The module is a leaf: it knows nothing of the supervisor actor,
+//! which feeds and drives it (`supervisor::hooks`).
 
 pub mod bus;
 pub mod fcgi;
-pub mod hooks;
 pub mod listener;
 
 use crate::logs::capture::Channel;
 use crate::logs::py_repr_bytes;
-use crate::supervisor::process::ProcessState;
 
 /// Every event type of 4.2.5 (`EventTypes`), concrete and abstract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -180,55 +179,34 @@ fn text_of(data: &[u8]) -> String {
     }
 }
 
-/// The event type for a process entering `state` (`Subprocess.event_map`).
-pub fn state_event_type(state: ProcessState) -> EventType {
-    match state {
-        ProcessState::Stopped => T::ProcessStateStopped,
-        ProcessState::Starting => T::ProcessStateStarting,
-        ProcessState::Running => T::ProcessStateRunning,
-        ProcessState::Backoff => T::ProcessStateBackoff,
-        ProcessState::Stopping => T::ProcessStateStopping,
-        ProcessState::Exited => T::ProcessStateExited,
-        ProcessState::Fatal => T::ProcessStateFatal,
-        ProcessState::Unknown => T::ProcessStateUnknown,
-    }
-}
-
 impl Event {
     /// `PROCESS_STATE_*`: `processname:x groupname:g from_state:S` plus, by type, `tries:N`
     /// (STARTING, BACKOFF), `expected:0|1 pid:N` (EXITED) or `pid:N` (RUNNING, STOPPING,
-    /// STOPPED).
+    /// STOPPED). `from` is the name of the state left; `to` the `PROCESS_STATE_*` type of the
+    /// state entered.
     pub fn process_state(
         name: &str,
         group: &str,
-        from: ProcessState,
-        to: ProcessState,
+        from: &str,
+        to: EventType,
         expected: bool,
         pid: i32,
         tries: u32,
     ) -> Event {
-        let mut payload = format!(
-            "processname:{} groupname:{} from_state:{}",
-            name,
-            group,
-            from.name()
-        );
+        let mut payload = format!("processname:{} groupname:{} from_state:{}", name, group, from);
         match to {
-            ProcessState::Starting | ProcessState::Backoff => {
+            T::ProcessStateStarting | T::ProcessStateBackoff => {
                 payload.push_str(&format!(" tries:{}", tries))
             }
-            ProcessState::Exited => {
+            T::ProcessStateExited => {
                 payload.push_str(&format!(" expected:{} pid:{}", expected as i32, pid))
             }
-            ProcessState::Running | ProcessState::Stopping | ProcessState::Stopped => {
+            T::ProcessStateRunning | T::ProcessStateStopping | T::ProcessStateStopped => {
                 payload.push_str(&format!(" pid:{}", pid))
             }
-            ProcessState::Fatal | ProcessState::Unknown => {}
+            _ => {}
         }
-        Event {
-            etype: state_event_type(to),
-            payload,
-        }
+        Event { etype: to, payload }
     }
 
     /// `PROCESS_LOG_STDOUT` / `PROCESS_LOG_STDERR`.
@@ -360,29 +338,28 @@ mod tests {
 
     #[test]
     fn state_payloads() {
-        use ProcessState as S;
-        let e = Event::process_state("p", "g", S::Stopped, S::Starting, true, 0, 0);
+        let e = Event::process_state("p", "g", "STOPPED", T::ProcessStateStarting, true, 0, 0);
         assert_eq!(e.etype, T::ProcessStateStarting);
         assert_eq!(
             e.payload,
             "processname:p groupname:g from_state:STOPPED tries:0"
         );
-        let e = Event::process_state("p", "g", S::Starting, S::Backoff, true, 0, 2);
+        let e = Event::process_state("p", "g", "STARTING", T::ProcessStateBackoff, true, 0, 2);
         assert_eq!(
             e.payload,
             "processname:p groupname:g from_state:STARTING tries:2"
         );
-        let e = Event::process_state("p", "g", S::Running, S::Exited, false, 42, 0);
+        let e = Event::process_state("p", "g", "RUNNING", T::ProcessStateExited, false, 42, 0);
         assert_eq!(
             e.payload,
             "processname:p groupname:g from_state:RUNNING expected:0 pid:42"
         );
-        let e = Event::process_state("p", "g", S::Starting, S::Running, true, 42, 0);
+        let e = Event::process_state("p", "g", "STARTING", T::ProcessStateRunning, true, 42, 0);
         assert_eq!(
             e.payload,
             "processname:p groupname:g from_state:STARTING pid:42"
         );
-        let e = Event::process_state("p", "g", S::Backoff, S::Fatal, true, 0, 0);
+        let e = Event::process_state("p", "g", "BACKOFF", T::ProcessStateFatal, true, 0, 0);
         assert_eq!(
             (e.etype, e.payload.as_str()),
             (
@@ -390,7 +367,7 @@ mod tests {
                 "processname:p groupname:g from_state:BACKOFF"
             )
         );
-        let e = Event::process_state("p", "g", S::Stopping, S::Stopped, true, 7, 0);
+        let e = Event::process_state("p", "g", "STOPPING", T::ProcessStateStopped, true, 7, 0);
         assert_eq!(
             e.payload,
             "processname:p groupname:g from_state:STOPPING pid:7"

@@ -18,7 +18,7 @@ use hyper::body::Body as HttpBody;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::routes::{Body, error_response};
+use super::body::{Body, error_response};
 
 /// Largest POST body read for a form.
 pub const MAX_BODY: usize = 1024 * 1024;

@@ -28,7 +28,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{mpsc, watch};
 
-use super::routes::{Body, Ctx, channel_body, error_response};
+use super::Ctx;
+use super::body::{Body, channel_body, error_response, http_date};
 use crate::logs::capture::{self, OutputSink};
 use crate::supervisor::SupervisorHandle;
 use crate::supervisor::group::split_namespec;
@@ -91,13 +92,8 @@ impl Source {
                 let (g, n, out) = (group.clone(), name.clone(), *stdout);
                 let sink = handle
                     .call(move |s| {
-                        let (gi, pi) = s.find_process(&g, &n)?;
-                        let p = &s.groups[gi].processes[pi];
-                        if out {
-                            p.stdout_sink.clone()
-                        } else {
-                            p.stderr_sink.clone()
-                        }
+                        let key = s.find(&g, &n)?;
+                        s.output_sink(key, out)
                     })
                     .await
                     .ok()
@@ -144,12 +140,11 @@ pub async fn logtail<B>(ctx: &Ctx, req: Request<B>, rest: &str) -> Response<Body
     let logfile = ctx
         .handle
         .call(move |s| {
-            let (gi, pi) = s.find_process(&g, &n)?;
-            let p = &s.groups[gi].processes[pi];
+            let p = s.view(s.find(&g, &n)?, 0);
             Some(if stdout {
-                p.stdout_logfile.clone()
+                p.stdout_logfile
             } else {
-                p.stderr_logfile.clone()
+                p.stderr_logfile
             })
         })
         .await
@@ -335,60 +330,9 @@ impl Follower {
     }
 }
 
-/// An RFC 1123 date, as HTTP headers carry them: `Tue, 24 Nov 2026 16:06:06 GMT`.
-pub fn http_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    let (y, m, d) = civil_from_days(days);
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(
-            http_date(SystemTime::UNIX_EPOCH),
-            "Thu, 01 Jan 1970 00:00:00 GMT"
-        );
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_536_366);
-        assert_eq!(http_date(t), "Tue, 24 Nov 2026 16:06:06 GMT");
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
-        assert_eq!(http_date(t), "Tue, 29 Feb 2000 00:00:00 GMT");
-    }
 
     fn follower(path: PathBuf, file: tokio::fs::File, ino: u64, pos: u64) -> Follower {
         // A process source on no actor: its path is fixed, whatever main log is installed.

@@ -9,11 +9,12 @@ use std::fmt::Write as _;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 
-use super::routes::{full, Body, Ctx};
+use super::body::{full, Body};
+use super::Ctx;
 use crate::supervisor::memory::ProcTable;
 use crate::supervisor::process::ProcessState;
 use crate::supervisor::restarts::{Cause, Restarts};
-use crate::supervisor::Supervisor;
+use crate::supervisor::{ProcessView, Supervisor};
 
 /// What one process looks like to a scrape.
 struct ProcRow {
@@ -30,29 +31,28 @@ struct ProcRow {
     expected_exit: bool,
 }
 
-fn snapshot(s: &Supervisor) -> (i32, String, Vec<ProcRow>) {
-    let mut rows = Vec::new();
-    for g in &s.groups {
-        for p in &g.processes {
-            let bytes = |sink: &Option<std::sync::Arc<std::sync::Mutex<crate::logs::capture::OutputSink>>>| {
-                sink.as_ref().and_then(|x| x.lock().ok().map(|x| x.bytes_written())).unwrap_or(0)
-            };
-            rows.push(ProcRow {
-                program: p.config.name.clone(),
-                group: g.config.name.clone(),
-                state: p.rec.state,
-                pid: p.rec.pid,
-                start: p.rec.laststart,
-                exitstatus: p.rec.exitstatus.unwrap_or(0),
-                restarts: p.restarts,
-                stdout_bytes: bytes(&p.stdout_sink),
-                stderr_bytes: bytes(&p.stderr_sink),
-                autostart: p.config.autostart,
-                expected_exit: p.rec.exitstatus.is_some_and(|e| p.config.exitcodes.contains(&e)),
-            });
+impl From<ProcessView> for ProcRow {
+    fn from(p: ProcessView) -> ProcRow {
+        ProcRow {
+            program: p.id.name,
+            group: p.id.group,
+            state: p.state,
+            pid: p.pid,
+            start: p.start,
+            exitstatus: p.exitstatus.unwrap_or(0),
+            restarts: p.restarts,
+            stdout_bytes: p.stdout_bytes,
+            stderr_bytes: p.stderr_bytes,
+            autostart: p.autostart,
+            expected_exit: p.expected_exit,
         }
     }
-    (s.mood.code(), s.mood.name().to_string(), rows)
+}
+
+fn snapshot(s: &Supervisor) -> (i32, String, Vec<ProcRow>) {
+    // In the order the actor keeps them: groups by priority, each group's in its own order.
+    let rows = s.views(s.all_in_order()).into_iter().map(ProcRow::from).collect();
+    (s.mood().code(), s.mood().name().to_string(), rows)
 }
 
 /// Label values escaped as the text format wants (`\`, `"`, newline).

@@ -3,115 +3,26 @@
 //! `/RPC2*` (XML-RPC), `/logtail*`, `/mainlogtail*`, and the web UI / static files for
 //! everything else. Matching is by prefix on the percent-decoded path, as medusa does.
 //!
-//! The log tail and web handlers ([`logtail`], [`mainlogtail`], [`web`]) live in
-//! [`super::logtail`] and [`super::web`]. They receive the whole request and the shared
-//! [`Ctx`] and return a full [`Response<Body>`]; a streaming reply (the `tail -f` of
-//! `/logtail`) is a [`Body`] built from a channel (see [`channel_body`]).
+//! The log tail, metrics and web handlers live in [`super::logtail`], [`super::metrics`] and
+//! [`super::web`]. They receive the whole request and the shared [`Ctx`] and return a full
+//! [`Response<Body>`] (the response helpers are in [`super::body`]); a streaming reply (the
+//! `tail -f` of `/logtail`) is a [`Body`] built from a channel (`body::channel_body`).
 //! Replies without a `Content-Length` are sent chunked on HTTP/1.1 and close the connection
 //! on HTTP/1.0, as the reference does.
 
-use std::convert::Infallible;
-
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Body as HttpBody, Frame};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::auth::{Credentials, Outcome};
+use super::auth::Outcome;
+use super::body::{Body, error_response, full};
+use super::{Ctx, LoopbackPeer};
 use crate::rpc::{dispatch, xml};
-use crate::supervisor::SupervisorHandle;
-
-/// Response body type of every handler: a boxed body whose errors are I/O errors (so a
-/// file-backed stream can fail mid-way; the connection is then closed).
-pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
 
 /// Largest XML-RPC request body accepted (the reference has no limit); larger ones get 413.
 pub const MAX_BODY: u64 = 8 * 1024 * 1024;
-
-/// What every request handler of one server can see.
-#[derive(Clone, Debug)]
-pub struct Ctx {
-    pub handle: SupervisorHandle,
-    /// `None` when the section has no `username`.
-    pub auth: Option<Credentials>,
-    /// `inet_http_server` or `unix_http_server`.
-    pub section: &'static str,
-    /// `/metrics` and `/healthz` need no credentials from a loopback peer.
-    pub open_health_on_loopback: bool,
-}
-
-/// Request extension set by the server: the peer is on the loopback interface.
-#[derive(Clone, Copy, Debug)]
-pub struct LoopbackPeer;
-
-/// A body holding `bytes`.
-pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|e: Infallible| match e {})
-        .boxed_unsync()
-}
-
-/// A body fed by a channel (for `tail -f`-style replies): each `Ok` chunk is sent as it
-/// arrives (chunked on HTTP/1.1), an `Err` aborts the connection, and dropping the sender
-/// ends the body. When the client goes away the receiver is dropped, so `send` fails and the
-/// producing task can stop.
-pub fn channel_body(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Body {
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
-    impl HttpBody for ChannelBody {
-        type Data = Bytes;
-        type Error = std::io::Error;
-        fn poll_frame(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-            self.0.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data)))
-        }
-    }
-    ChannelBody(rx).boxed_unsync()
-}
-
-/// The reference's (medusa's) reason phrase for a status.
-fn reason(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        408 => "Request Time-out",
-        413 => "Request Entity Too Large",
-        414 => "Request-URI Too Large",
-        500 => "Internal Server Error",
-        504 => "Gateway Time-out",
-        _ => status.canonical_reason().unwrap_or("Unknown"),
-    }
-}
-
-/// medusa's error page: `text/html`, with the code and reason in its body.
-pub fn error_response(status: StatusCode) -> Response<Body> {
-    let body = format!(
-        "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n\
-         <p>Error code {}.\r\n<p>Message: {}.\r\n</body>\r\n",
-        status.as_u16(),
-        reason(status)
-    );
-    let mut resp = Response::new(full(body.clone()));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-    let phrase = reason(status);
-    if status.canonical_reason() != Some(phrase) {
-        resp.extensions_mut()
-            .insert(hyper::ext::ReasonPhrase::from_static(phrase.as_bytes()));
-    }
-    resp
-}
 
 /// Python's `urllib.parse.unquote` on a path (bad escapes kept, UTF-8 with replacement).
 fn unquote(path: &str) -> String {
@@ -172,15 +83,15 @@ where
         rpc2(ctx, req).await
     } else if let Some(rest) = path.strip_prefix("/logtail") {
         let rest = rest.to_string();
-        logtail(ctx, req, &rest).await
+        super::logtail::logtail(ctx, req, &rest).await
     } else if path.starts_with("/mainlogtail") {
-        mainlogtail(ctx, req).await
+        super::logtail::mainlogtail(ctx, req).await
     } else if path == "/metrics" && req.method() == hyper::Method::GET {
         super::metrics::metrics(ctx).await
     } else if path == "/healthz" && req.method() == hyper::Method::GET {
         super::metrics::healthz(ctx).await
     } else {
-        web(ctx, req, &path).await
+        super::web::web(ctx, req, &path).await
     }
 }
 
@@ -266,26 +177,6 @@ where
     resp
 }
 
-/// `/logtail/<namespec>[/stdout|/stderr]`: `tail -f` of a process log (see [`super::logtail`];
-/// `rest` is what follows `/logtail` in the decoded path).
-pub async fn logtail<B>(ctx: &Ctx, req: Request<B>, rest: &str) -> Response<Body> {
-    super::logtail::logtail(ctx, req, rest).await
-}
-
-/// `/mainlogtail`: `tail -f` of the main log (see [`super::logtail`]).
-pub async fn mainlogtail<B>(ctx: &Ctx, req: Request<B>) -> Response<Body> {
-    super::logtail::mainlogtail(ctx, req).await
-}
-
-/// Web UI (`/`, `/index.html`, `/tail.html`) and static files (see [`super::web`]).
-pub async fn web<B>(ctx: &Ctx, req: Request<B>, path: &str) -> Response<Body>
-where
-    B: HttpBody<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    super::web::web(ctx, req, path).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,12 +188,5 @@ mod tests {
         assert_eq!(unquote("/a%zz%"), "/a%zz%");
         assert_eq!(unquote("/%C3%A9"), "/\u{e9}");
         assert_eq!(unquote("/%ff"), "/\u{fffd}");
-    }
-
-    #[test]
-    fn error_page_is_medusas() {
-        let r = error_response(StatusCode::NOT_FOUND);
-        assert_eq!(r.headers()[header::CONTENT_LENGTH], "134");
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html");
     }
 }

@@ -35,7 +35,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
 use super::auth::Credentials;
-use super::routes::{self, Body, Ctx};
+use super::body::Body;
+use super::routes;
+use super::{Ctx, LoopbackPeer};
 use crate::config::model::{Config, InetHttpServerConfig, UnixHttpServerConfig};
 use crate::supervisor::SupervisorHandle;
 
@@ -368,7 +370,7 @@ where
     let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
         let ctx = ctx.clone();
         if loopback {
-            req.extensions_mut().insert(routes::LoopbackPeer);
+            req.extensions_mut().insert(LoopbackPeer);
         }
         let streaming = streaming_set.clone();
         async move {

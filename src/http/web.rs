@@ -17,12 +17,11 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::form::{self, Form};
-use super::logtail::http_date;
-use super::routes::{Body, Ctx, error_response, full};
+use super::Ctx;
+use super::body::{Body, error_response, full, http_date};
 use crate::rpc::dispatch::{self, v};
 use crate::rpc::faults::{self, Fault};
 use crate::rpc::{Value, supervisor_ns};
-use crate::supervisor::group::{make_namespec, split_namespec};
 use crate::supervisor::process::ProcessState;
 
 const STATUS_HTML: &str = include_str!("web/status.html");
@@ -202,15 +201,12 @@ async fn act(ctx: &Ctx, namespec: Option<&str>, action: &str) -> Option<String> 
     }
     let namespec = namespec?;
     // The action must name one process exactly (not a group, not `group:*`).
-    let (group, name) = split_namespec(namespec);
-    let exists = match name {
-        Some(n) => ctx
-            .handle
-            .call(move |s| s.find_process(&group, &n).is_some())
-            .await
-            .unwrap_or(false),
-        None => false,
-    };
+    let spec = namespec.to_string();
+    let exists = ctx
+        .handle
+        .call(move |s| s.find_spec(&spec).is_some())
+        .await
+        .unwrap_or(false);
     if !exists {
         return Some(format!("No such process named {}", namespec));
     }
@@ -268,31 +264,17 @@ async fn status_view(ctx: &Ctx, form: &Form) -> Response<Body> {
             }
         };
     }
-    let rows = ctx
-        .handle
-        .call(|s| {
-            let now = crate::supervisor::now() as i64;
-            let mut rows: Vec<(String, String, Row)> = Vec::new();
-            for g in &s.groups {
-                for p in &g.processes {
-                    rows.push((
-                        g.config.name.clone(),
-                        p.config.name.clone(),
-                        Row {
-                            namespec: make_namespec(&g.config.name, &p.config.name),
-                            state: p.rec.state,
-                            description: supervisor_ns::describe(p, now),
-                        },
-                    ));
-                }
-            }
-            rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-            rows.into_iter().map(|(_, _, r)| r).collect::<Vec<Row>>()
-        })
-        .await;
-    let Ok(rows) = rows else {
+    let Ok(views) = ctx.handle.call(|s| s.snapshot()).await else {
         return error_response(StatusCode::INTERNAL_SERVER_ERROR);
     };
+    let rows: Vec<Row> = views
+        .into_iter()
+        .map(|p| Row {
+            namespec: p.id.namespec,
+            state: p.state,
+            description: p.description,
+        })
+        .collect();
     let message = match form.get("message") {
         Some(m) => format!("    <div class=\"status_msg\">{}</div>", escape(m)),
         None => String::new(),

@@ -561,9 +561,11 @@ fn read_shared(fd: libc::c_int, len: usize, consume: impl FnOnce(&[u8])) -> io::
 /// [`OutputSink::finish`]. The fd is made non-blocking; each time it is readable, its bytes
 /// are spliced into the log file while the sink allows it ([`OutputSink::splice_from`]), or
 /// else read (up to 256 KiB at a time, into a buffer shared by all the readers of the thread)
-/// and fed to the sink. A pipe found full is enlarged ([`BIG_PIPE`]). Must be called inside a
-/// tokio runtime.
-pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::JoinHandle<()> {
+/// and fed to the sink. A pipe found full is enlarged ([`BIG_PIPE`]). With an `on_chunk` hook
+/// (an event listener's stdout, whose protocol the actor reads), nothing is spliced: every chunk
+/// is read, fed to the sink, then handed to the hook. Must be called inside a tokio runtime.
+pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>, on_chunk: Option<OnChunk>) -> tokio::task::JoinHandle<()> {
+    let mut on_chunk = on_chunk;
     tokio::spawn(async move {
         let raw = fd.as_raw_fd();
         // SAFETY: plain fcntl on an fd we own.
@@ -587,12 +589,14 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::J
                     let raw = inner.as_raw_fd();
                     let len = {
                         let mut s = lock_sink(&sink);
-                        if let Some(spliced) = s.splice_from(raw, pipe.splice_len()) {
+                        if on_chunk.is_none()
+                            && let Some(spliced) = s.splice_from(raw, pipe.splice_len())
+                        {
                             return spliced;
                         }
                         s.chunk_len(CHUNK)
                     };
-                    read_shared(raw, len, |bytes| lock_sink(&sink).feed(bytes))
+                    read_shared(raw, len, |bytes| feed(&sink, &mut on_chunk, bytes))
                 });
                 match r {
                     Err(_would_block) => continue,
@@ -608,7 +612,7 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::J
                 let sink2 = sink.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     loop {
-                        match read_shared(fd.as_raw_fd(), CHUNK, |bytes| lock_sink(&sink2).feed(bytes)) {
+                        match read_shared(fd.as_raw_fd(), CHUNK, |bytes| feed(&sink2, &mut on_chunk, bytes)) {
                             Ok(0) => break,
                             Ok(_) => {}
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -624,6 +628,16 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>) -> tokio::task::J
         }
         lock_sink(&sink).finish();
     })
+}
+
+/// What a reader hands each chunk to besides the sink (see [`spawn_reader`]).
+pub type OnChunk = Box<dyn FnMut(&[u8]) + Send>;
+
+fn feed(sink: &Mutex<OutputSink>, on_chunk: &mut Option<OnChunk>, bytes: &[u8]) {
+    lock_sink(sink).feed(bytes);
+    if let Some(hook) = on_chunk.as_mut() {
+        hook(bytes);
+    }
 }
 
 const TEMP_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
@@ -899,8 +913,9 @@ pub(crate) mod tests {
 
     /// Pump 3 MB through `spawn_reader` into a sink on a rotating file (1 MB × 5 backups),
     /// with events on or off; return the files' bytes in order, the bytes the sink counted,
-    /// what the PROCESS_LOG hook saw, and whether the sink could splice.
-    fn pump(tag: &str, events: bool) -> (Vec<u8>, u64, Vec<u8>, bool) {
+    /// what the PROCESS_LOG hook saw, and whether the sink could splice. With `chunks`, the
+    /// reader gets an `on_chunk` hook that collects what it is handed there.
+    fn pump_with(tag: &str, events: bool, chunks: Option<Arc<Mutex<Vec<u8>>>>) -> (Vec<u8>, u64, Vec<u8>, bool) {
         let d = tempdir(tag);
         let s = sup(&d, LogLevel::Info, false);
         let p = d.join("r.log");
@@ -916,7 +931,8 @@ pub(crate) mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let total = rt.block_on(async {
             let (rd, wr) = crate::logs::rotate::tests::nonblocking_pipe();
-            let task = spawn_reader(rd, sink.clone());
+            let on_chunk = chunks.map(|c| -> OnChunk { Box::new(move |v: &[u8]| c.lock().unwrap().extend_from_slice(v)) });
+            let task = spawn_reader(rd, sink.clone(), on_chunk);
             let writer = std::thread::spawn(move || {
                 let mut wr = wr;
                 for i in 0..30u8 {
@@ -939,6 +955,10 @@ pub(crate) mod tests {
         (data, total, logged, spliced)
     }
 
+    fn pump(tag: &str, events: bool) -> (Vec<u8>, u64, Vec<u8>, bool) {
+        pump_with(tag, events, None)
+    }
+
     fn pumped_bytes() -> Vec<u8> {
         let mut v: Vec<u8> = (0..30u8).flat_map(|i| vec![b'a' + i % 26; 100_000]).collect();
         v.extend_from_slice(b"\xff end");
@@ -952,6 +972,18 @@ pub(crate) mod tests {
         assert_eq!(total, 3_000_005);
         assert!(data == pumped_bytes());
         assert!(logged.is_empty());
+    }
+
+    /// With an `on_chunk` hook (an event listener's stdout), nothing is spliced past it: the
+    /// hook is handed every byte, in order, and the log file still gets them all.
+    #[test]
+    fn reader_task_hands_every_chunk_to_on_chunk() {
+        let chunks = Arc::new(Mutex::new(Vec::new()));
+        let (data, total, _, spliced) = pump_with("reader-hook", false, Some(chunks.clone()));
+        assert!(spliced, "the sink alone could splice");
+        assert_eq!(total, 3_000_005);
+        assert!(data == pumped_bytes());
+        assert!(*chunks.lock().unwrap() == pumped_bytes());
     }
 
     /// The end of a child's output closes its log file once the last bytes are in, whichever
@@ -973,7 +1005,7 @@ pub(crate) mod tests {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let (rd, wr) = crate::logs::rotate::tests::nonblocking_pipe();
-                let task = spawn_reader(rd, sink.clone());
+                let task = spawn_reader(rd, sink.clone(), None);
                 let writer = std::thread::spawn(move || {
                     let mut wr = wr;
                     io::Write::write_all(&mut wr, &vec![b'x'; 300_000]).unwrap();
@@ -1098,7 +1130,7 @@ pub(crate) mod tests {
                 .spawn()
                 .unwrap();
             let out: OwnedFd = child.stdout.take().unwrap().into();
-            spawn_reader(out, sink.clone()).await.unwrap();
+            spawn_reader(out, sink.clone(), None).await.unwrap();
             child.wait().unwrap();
         });
         let ours = t0.elapsed();

@@ -4,7 +4,6 @@
 
 use super::dispatch::{boxed, v, Args, Method, Reply};
 use super::faults::{self, Fault};
-use crate::supervisor::group::split_namespec;
 use crate::supervisor::{Supervisor, SupervisorHandle};
 
 macro_rules! method {
@@ -24,16 +23,14 @@ pub static METHODS: &[Method] = &[method!("supervisord_rs.getProcessStats", 1, 1
         "#)];
 
 fn stats(s: &Supervisor, spec: &str) -> Reply {
-    let (group, name) = split_namespec(spec);
-    let name = name.ok_or_else(|| Fault::with(faults::BAD_NAME, spec))?;
-    let (gi, pi) = s.find_process(&group, &name).ok_or_else(|| Fault::with(faults::BAD_NAME, spec))?;
-    let p = &s.groups[gi].processes[pi];
+    let key = s.find_spec(spec).ok_or_else(|| Fault::with(faults::BAD_NAME, spec))?;
+    let p = s.view(key, 0);
     Ok(v::st(vec![
-        ("name", v::s(p.config.name.clone())),
-        ("group", v::s(s.groups[gi].config.name.clone())),
-        ("pid", v::i(p.rec.pid as i64)),
+        ("name", v::s(p.id.name)),
+        ("group", v::s(p.id.group)),
+        ("pid", v::i(p.pid as i64)),
         ("rss_kb", v::i((p.rss / 1024) as i64)),
-        ("memory_limit_kb", v::i((p.config.memory_limit.unwrap_or(0) / 1024) as i64)),
+        ("memory_limit_kb", v::i((p.memory_limit.unwrap_or(0) / 1024) as i64)),
         ("memory_restarts", v::i(p.restarts.memory as i64)),
     ]))
 }

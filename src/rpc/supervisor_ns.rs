@@ -3,15 +3,16 @@
 //! the reply; calls that wait (start/stop with `wait=True`) await a waiter the actor resolves
 //! when the process reaches the state, instead of polling.
 
-use tokio::sync::oneshot;
-
 use super::dispatch::{boxed, v, Args, Method, Reply};
 use super::faults::{self, Fault};
 use super::Value;
-use crate::config::{GroupConfig, LogTarget, RETRY_FOREVER};
-use crate::supervisor::group::{make_namespec, split_namespec, Process};
-use crate::supervisor::process::{Event, ProcessState};
-use crate::supervisor::{now, Mood, Supervisor, SupervisorHandle};
+use crate::config::{LogTarget, RETRY_FOREVER};
+use crate::supervisor::spawn::CommandError;
+use crate::supervisor::stdin::StdinError;
+use crate::supervisor::{
+    now, ControlError, GroupError, Mood, Outcome, ProcessKey, ProcessView, Selection, Supervisor, SupervisorHandle,
+    Verb,
+};
 
 pub const API_VERSION: &str = "3.0";
 pub const SUPERVISOR_VERSION: &str = "4.2.5";
@@ -259,7 +260,7 @@ async fn on_actor<T: Send + 'static>(
     f: impl FnOnce(&mut Supervisor) -> Result<T, Fault> + Send + 'static,
 ) -> Result<T, Fault> {
     h.call(move |s| {
-        if s.mood < Mood::Running {
+        if s.mood() < Mood::Running {
             return Err(Fault::new(faults::SHUTDOWN_STATE));
         }
         f(s)
@@ -277,11 +278,11 @@ async fn get_supervisor_version(h: SupervisorHandle, _a: Args) -> Reply {
 }
 
 async fn get_identification(h: SupervisorHandle, _a: Args) -> Reply {
-    on_actor(&h, |s| Ok(v::s(s.config.supervisord.identifier.clone()))).await
+    on_actor(&h, |s| Ok(v::s(s.config().supervisord.identifier.clone()))).await
 }
 
 async fn get_state(h: SupervisorHandle, _a: Args) -> Reply {
-    on_actor(&h, |s| Ok(v::st(vec![("statecode", v::i(s.mood.code() as i64)), ("statename", v::s(s.mood.name()))])))
+    on_actor(&h, |s| Ok(v::st(vec![("statecode", v::i(s.mood().code() as i64)), ("statename", v::s(s.mood().name()))])))
         .await
 }
 
@@ -290,7 +291,7 @@ async fn get_pid(h: SupervisorHandle, _a: Args) -> Reply {
 }
 
 fn main_log_path(s: &Supervisor) -> Option<std::path::PathBuf> {
-    match &s.config.supervisord.logfile {
+    match &s.config().supervisord.logfile {
         LogTarget::Path(p) => Some(p.clone()),
         _ => None,
     }
@@ -352,8 +353,8 @@ async fn restart(h: SupervisorHandle, _a: Args) -> Reply {
 
 /// Re-read the configuration file; on success it becomes the one `addProcessGroup` uses.
 async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
-    let path = on_actor(&h, |s| Ok(s.config.config_file.clone())).await?;
-    let overrides = on_actor(&h, |s| Ok(s.cli.clone())).await?;
+    let path = on_actor(&h, |s| Ok(s.config().config_file.clone())).await?;
+    let overrides = on_actor(&h, |s| Ok(s.cli().clone())).await?;
     let new = crate::config::load(&path).and_then(|mut c| {
         crate::cli::apply(&overrides, &mut c)?;
         Ok(c)
@@ -365,43 +366,25 @@ async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
     };
     on_actor(&h, move |s| {
         // As the reference, only the process group configs of the re-read file take effect.
-        s.config.groups = new.groups;
-        let (added, changed, removed) = diff_to_active(s);
+        let (added, changed, removed) = s.reload_groups(new.groups);
         let names = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
         Ok(v::arr(vec![v::arr(vec![names(added), names(changed), names(removed)])]))
     })
     .await
 }
 
-/// The reference's `diff_to_active`: group names added and changed in config order, removed
-/// in the order the groups were added (the reference's dict of groups).
-pub fn diff_to_active(s: &Supervisor) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let new: &Vec<GroupConfig> = &s.config.groups;
-    let mut active: Vec<&crate::supervisor::group::Group> = s.groups.iter().collect();
-    active.sort_by_key(|g| g.seq);
-    let cur: Vec<&GroupConfig> = active.into_iter().map(|g| &g.config).collect();
-    let added = new.iter().filter(|n| !cur.iter().any(|c| c.name == n.name)).map(|g| g.name.clone()).collect();
-    let removed = cur.iter().filter(|c| !new.iter().any(|n| n.name == c.name)).map(|g| g.name.clone()).collect();
-    let changed = new
-        .iter()
-        .filter(|n| cur.iter().any(|c| c.name == n.name && *c != *n))
-        .map(|g| g.name.clone())
-        .collect();
-    (added, changed, removed)
+/// A group error as the reference's fault, naming the group.
+fn group_fault(e: GroupError, name: &str) -> Fault {
+    match e {
+        GroupError::BadName => Fault::with(faults::BAD_NAME, name),
+        GroupError::AlreadyAdded => Fault::with(faults::ALREADY_ADDED, name),
+        GroupError::StillRunning => Fault::with(faults::STILL_RUNNING, name),
+    }
 }
 
 async fn add_process_group(h: SupervisorHandle, a: Args) -> Reply {
     let name = a.loose_text(0)?;
-    on_actor(&h, move |s| {
-        let Some(cfg) = s.config.groups.iter().find(|g| g.name == name).cloned() else {
-            return Err(Fault::with(faults::BAD_NAME, &name));
-        };
-        if !s.add_group(cfg) {
-            return Err(Fault::with(faults::ALREADY_ADDED, &name));
-        }
-        Ok(v::b(true))
-    })
-    .await
+    on_actor(&h, move |s| s.add_configured_group(&name).map(|_| v::b(true)).map_err(|e| group_fault(e, &name))).await
 }
 
 async fn remove_process_group(h: SupervisorHandle, a: Args) -> Reply {
@@ -410,99 +393,84 @@ async fn remove_process_group(h: SupervisorHandle, a: Args) -> Reply {
         return Err(Fault::new(faults::INCORRECT_PARAMETERS));
     }
     let name = a.loose_text(0)?;
-    on_actor(&h, move |s| s.remove_group(&name).map(|_| v::b(true))).await
+    on_actor(&h, move |s| s.remove_group(&name).map(|_| v::b(true)).map_err(|e| group_fault(e, &name))).await
 }
 
-/// What starting or stopping one process gave: done now, or a waiter to await.
-enum Outcome {
-    Done(Result<(), Fault>),
-    Wait(oneshot::Receiver<Result<(), Fault>>),
-}
-
-async fn settle(o: Outcome) -> Result<(), Fault> {
-    match o {
-        Outcome::Done(r) => r,
-        Outcome::Wait(rx) => rx.await.unwrap_or_else(|_| Err(Fault::new(faults::SHUTDOWN_STATE))),
-    }
-}
-
-fn lookup(s: &Supervisor, spec: &str) -> Result<(usize, Option<usize>), Fault> {
-    let (group, proc) = split_namespec(spec);
-    let gi = s.find_group(&group).ok_or_else(|| Fault::with(faults::BAD_NAME, spec))?;
-    match proc {
-        None => Ok((gi, None)),
-        Some(p) => {
-            let pi = s.groups[gi]
-                .processes
-                .iter()
-                .position(|x| x.config.name == p)
-                .ok_or_else(|| Fault::with(faults::BAD_NAME, spec))?;
-            Ok((gi, Some(pi)))
-        }
+/// A control error as the reference's fault; `spec` is the name the call used.
+fn fault(e: ControlError, spec: &str) -> Fault {
+    match e {
+        ControlError::Command(CommandError::NotFound(why)) => Fault::with(faults::NO_FILE, why),
+        ControlError::Command(CommandError::NotExecutable(why)) => Fault::with(faults::NOT_EXECUTABLE, why),
+        ControlError::AlreadyStarted => Fault::with(faults::ALREADY_STARTED, spec),
+        ControlError::NotRunning => Fault::with(faults::NOT_RUNNING, spec),
+        ControlError::UnknownState => Fault::with(faults::FAILED, format!("{} is in an unknown process state", spec)),
+        ControlError::SpawnError => Fault::with(faults::SPAWN_ERROR, spec),
+        ControlError::AbnormalTermination => Fault::with(faults::ABNORMAL_TERMINATION, spec),
+        ControlError::BadSignal(sig) => Fault::with(faults::BAD_SIGNAL, sig),
+        ControlError::ClearFailed => Fault::with(faults::FAILED, spec),
+        ControlError::Stdin(StdinError::Closed) => Fault::with(faults::NO_FILE, spec),
+        ControlError::Stdin(StdinError::Full { waiting }) => Fault::with(
+            faults::FAILED,
+            format!("{}: stdin is full ({} bytes wait for the process to read them)", spec, waiting),
+        ),
+        ControlError::Stdin(StdinError::Os(e)) => Fault::with(faults::FAILED, e),
+        ControlError::Shutdown => Fault::new(faults::SHUTDOWN_STATE),
     }
 }
 
-/// startProcess for one process, on the actor.
-fn start_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) -> Outcome {
-    let p = &s.groups[gi].processes[pi];
-    if let Err((code, why)) = crate::supervisor::spawn::check_command(&p.config, &s.config.supervisord.environment) {
-        return Outcome::Done(Err(Fault::with(code, why)));
-    }
-    if p.rec.state.is_running() {
-        return Outcome::Done(Err(Fault::with(faults::ALREADY_STARTED, name)));
-    }
-    if p.rec.state == ProcessState::Unknown {
-        return Outcome::Done(Err(Fault::with(faults::FAILED, format!("{} is in an unknown process state", name))));
-    }
-    if p.rec.laststart != 0.0 {
-        s.groups[gi].processes[pi].restarts.manual += 1;
-    }
-    s.apply(gi, pi, Event::Start);
-    let p = &s.groups[gi].processes[pi];
-    if p.rec.spawnerr.is_some() {
-        return Outcome::Done(Err(Fault::with(faults::SPAWN_ERROR, name)));
-    }
-    // As the reference calls `transition()` here: with startsecs=0 the process is RUNNING now,
-    // so the call does not wait (and a group call lists it in process order).
-    if p.rec.state == ProcessState::Starting && p.config.startsecs == 0 {
-        s.apply(gi, pi, Event::Tick);
-    }
-    let p = &s.groups[gi].processes[pi];
-    if wait && p.rec.state != ProcessState::Running {
-        return Outcome::Wait(s.wait_running((gi, pi), name.to_string()));
-    }
-    Outcome::Done(Ok(()))
+/// What a namespec names, or BAD_NAME.
+fn lookup(s: &Supervisor, spec: &str) -> Result<Selection, Fault> {
+    s.lookup(spec).ok_or_else(|| Fault::with(faults::BAD_NAME, spec))
 }
 
-/// stopProcess for one process, on the actor.
-fn stop_one(s: &mut Supervisor, gi: usize, pi: usize, name: &str, wait: bool) -> Outcome {
-    if !s.groups[gi].processes[pi].rec.state.is_running() {
-        return Outcome::Done(Err(Fault::with(faults::NOT_RUNNING, name)));
+/// One process by namespec, or BAD_NAME (for a group spec too).
+fn lookup_one(s: &Supervisor, spec: &str) -> Result<ProcessKey, Fault> {
+    match lookup(s, spec)? {
+        Selection::One(key) => Ok(key),
+        Selection::Group(_) => Err(Fault::with(faults::BAD_NAME, spec)),
     }
-    s.apply(gi, pi, Event::Stop);
-    if wait && !s.groups[gi].processes[pi].rec.state.is_stopped() {
-        return Outcome::Wait(s.wait_stopped((gi, pi)));
-    }
-    Outcome::Done(Ok(()))
+}
+
+/// A group's processes in priority order, or BAD_NAME.
+fn group_members(s: &Supervisor, name: &str) -> Result<Vec<ProcessKey>, Fault> {
+    s.group_members(name).ok_or_else(|| Fault::with(faults::BAD_NAME, name))
+}
+
+/// One result of a group or all-process call: the process's name and group, the name the
+/// fault strings use, and the outcome.
+type Item = (String, String, String, Outcome);
+
+/// The verb on the processes it applies to, with what the results need to name them.
+fn many(s: &mut Supervisor, verb: Verb, keys: Vec<ProcessKey>, wait: bool) -> Vec<Item> {
+    s.control_many(verb, keys, wait)
+        .into_iter()
+        .map(|(key, o)| {
+            let id = s.id(key);
+            (id.name, id.group, id.namespec, o)
+        })
+        .collect()
 }
 
 /// Group and all-process results: `{name, group, status, description}` per process, immediate
 /// results first (in the order acted on), then waited ones in the order they complete.
-async fn run_all(items: Vec<(String, String, Outcome)>) -> Reply {
+async fn run_all(items: Vec<Item>) -> Reply {
     let mut done = Vec::new();
     let mut pending = Vec::new();
-    for (name, group, o) in items {
+    for (name, group, spec, o) in items {
         match o {
-            Outcome::Done(r) => done.push(status_struct(&name, &group, r)),
-            Outcome::Wait(rx) => pending.push((name, group, rx)),
+            Outcome::Done(r) => done.push(status_struct(&name, &group, r.map_err(|e| fault(e, &spec)))),
+            Outcome::Wait(rx) => pending.push((name, group, spec, rx)),
         }
     }
     // Waited results are appended as they complete, those that complete together (in one turn
     // of the actor) in process order: the reference's polling passes append what each pass
     // finds done in process order.
     let mut set = tokio::task::JoinSet::new();
-    for (i, (name, group, rx)) in pending.into_iter().enumerate() {
-        set.spawn(async move { (i, status_struct(&name, &group, settle(Outcome::Wait(rx)).await)) });
+    for (i, (name, group, spec, rx)) in pending.into_iter().enumerate() {
+        set.spawn(async move {
+            let r = Outcome::Wait(rx).settle().await.map_err(|e| fault(e, &spec));
+            (i, status_struct(&name, &group, r))
+        });
     }
     // The waiters a turn of the actor resolves wake their tasks in one go, ahead of this one.
     while let Some(first) = set.join_next().await {
@@ -524,92 +492,24 @@ fn status_struct(name: &str, group: &str, r: Result<(), Fault>) -> Value {
     v::st(vec![("name", v::s(name)), ("group", v::s(group)), ("status", v::i(code as i64)), ("description", v::s(desc))])
 }
 
-type Selected = Vec<(usize, usize)>;
-
-/// Start or stop, the two verbs that share their shape (the reference's `make_allfunc`).
-#[derive(Clone, Copy)]
-enum Verb {
-    Start,
-    Stop,
-}
-
-impl Verb {
-    /// The per-process call for one name.
-    fn one(self, s: &mut Supervisor, gi: usize, pi: usize, spec: &str, wait: bool) -> Outcome {
-        match self {
-            Verb::Start => start_one(s, gi, pi, spec, wait),
-            Verb::Stop => stop_one(s, gi, pi, spec, wait),
-        }
-    }
-
-    /// Group and all-process calls skip processes already where the verb leads
-    /// (`isNotRunning` for start, `isRunning` for stop).
-    fn applies(self, state: ProcessState) -> bool {
-        match self {
-            Verb::Start => !state.is_running(),
-            Verb::Stop => state.is_running(),
-        }
-    }
-
-    /// Apply the verb to the selected processes it applies to; collect their outcomes.
-    fn many(self, s: &mut Supervisor, sel: Selected, wait: bool) -> Vec<(String, String, Outcome)> {
-        let mut out = Vec::new();
-        for (gi, pi) in sel {
-            let p = &s.groups[gi].processes[pi];
-            if !self.applies(p.rec.state) {
-                continue;
-            }
-            let (name, group, spec) = (p.config.name.clone(), s.groups[gi].config.name.clone(), p.namespec());
-            let o = self.one(s, gi, pi, &spec, wait);
-            out.push((name, group, o));
-        }
-        out
-    }
-}
-
-/// A group's processes in priority order, ties in the group's own order (the reference's
-/// stable sort by priority alone, not by name).
-fn group_members(s: &Supervisor, gi: usize) -> Selected {
-    s.groups[gi].by_priority().into_iter().map(|pi| (gi, pi)).collect()
-}
-
-/// All processes, group by group (`s.groups` is in group priority order, ties in the order
-/// the groups were added), each group's in priority order (`_getAllProcesses()`).
-fn all_by_priority(s: &Supervisor) -> Selected {
-    (0..s.groups.len()).flat_map(|gi| group_members(s, gi)).collect()
-}
-
-/// All processes in lexical order (`_getAllProcesses(lexical=True)`).
-fn all_lexical(s: &Supervisor) -> Selected {
-    let mut groups: Vec<usize> = (0..s.groups.len()).collect();
-    groups.sort_by(|a, b| s.groups[*a].config.name.cmp(&s.groups[*b].config.name));
-    let mut out = Vec::new();
-    for gi in groups {
-        let mut procs: Vec<usize> = (0..s.groups[gi].processes.len()).collect();
-        procs.sort_by(|a, b| s.groups[gi].processes[*a].config.name.cmp(&s.groups[gi].processes[*b].config.name));
-        out.extend(procs.into_iter().map(|pi| (gi, pi)));
-    }
-    out
-}
-
 /// startProcess / stopProcess: one process, or a whole group for `group:*`.
 async fn control(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
     let spec = a.string(0)?;
     let wait = a.flag(1, true);
     enum R {
         One(Outcome),
-        Group(Vec<(String, String, Outcome)>),
+        Group(Vec<Item>),
     }
+    let shown = spec.clone();
     let r = on_actor(&h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        Ok(match pi {
-            Some(pi) => R::One(verb.one(s, gi, pi, &spec, wait)),
-            None => R::Group(verb.many(s, group_members(s, gi), wait)),
+        Ok(match lookup(s, &spec)? {
+            Selection::One(key) => R::One(s.control(verb, key, wait)),
+            Selection::Group(keys) => R::Group(many(s, verb, keys, wait)),
         })
     })
     .await?;
     match r {
-        R::One(o) => settle(o).await.map(|_| v::b(true)),
+        R::One(o) => o.settle().await.map(|_| v::b(true)).map_err(|e| fault(e, &shown)),
         R::Group(items) => run_all(items).await,
     }
 }
@@ -619,8 +519,8 @@ async fn control_group(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
     let name = a.text(0)?;
     let wait = a.flag(1, true);
     let items = on_actor(&h, move |s| {
-        let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
-        Ok(verb.many(s, group_members(s, gi), wait))
+        let keys = group_members(s, &name)?;
+        Ok(many(s, verb, keys, wait))
     })
     .await?;
     run_all(items).await
@@ -629,7 +529,11 @@ async fn control_group(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
 /// startAllProcesses / stopAllProcesses.
 async fn control_all(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
     let wait = a.flag(0, true);
-    let items = on_actor(&h, move |s| Ok(verb.many(s, all_by_priority(s), wait))).await?;
+    let items = on_actor(&h, move |s| {
+        let keys = s.all_by_priority();
+        Ok(many(s, verb, keys, wait))
+    })
+    .await?;
     run_all(items).await
 }
 
@@ -657,39 +561,26 @@ async fn stop_all_processes(h: SupervisorHandle, a: Args) -> Reply {
     control_all(h, a, Verb::Stop).await
 }
 
-/// Signal one process (`signalProcess` for a single name).
-fn signal_one(s: &mut Supervisor, gi: usize, pi: usize, spec: &str, sig: &str) -> Result<(), Fault> {
-    let signo = crate::config::values::signal_number(sig).map_err(|_| Fault::with(faults::BAD_SIGNAL, sig))?;
-    if !s.groups[gi].processes[pi].rec.state.is_signallable() {
-        return Err(Fault::with(faults::NOT_RUNNING, spec));
-    }
-    s.apply(gi, pi, Event::Signal { sig: signo });
-    Ok(())
-}
-
-fn signal_many(s: &mut Supervisor, sel: Selected, sig: &str) -> Value {
-    let mut out = Vec::new();
-    for (gi, pi) in sel {
-        let p = &s.groups[gi].processes[pi];
-        if !p.rec.state.is_signallable() {
-            continue;
-        }
-        let (name, group, spec) = (p.config.name.clone(), s.groups[gi].config.name.clone(), p.namespec());
-        let r = signal_one(s, gi, pi, &spec, sig);
-        out.push(status_struct(&name, &group, r));
-    }
-    v::arr(out)
+/// Signal the processes that can be signalled: one status struct each.
+fn signal_many(s: &mut Supervisor, keys: Vec<ProcessKey>, sig: &str) -> Value {
+    let results = s.signal_many(keys, sig);
+    v::arr(
+        results
+            .into_iter()
+            .map(|(key, r)| {
+                let id = s.id(key);
+                status_struct(&id.name, &id.group, r.map_err(|e| fault(e, &id.namespec)))
+            })
+            .collect(),
+    )
 }
 
 async fn signal_process(h: SupervisorHandle, a: Args) -> Reply {
     let spec = a.string(0)?;
     let sig = a.text(1)?;
-    on_actor(&h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        match pi {
-            Some(pi) => signal_one(s, gi, pi, &spec, &sig).map(|_| v::b(true)),
-            None => Ok(signal_many(s, group_members(s, gi), &sig)),
-        }
+    on_actor(&h, move |s| match lookup(s, &spec)? {
+        Selection::One(key) => s.signal(key, &sig).map(|_| v::b(true)).map_err(|e| fault(e, &spec)),
+        Selection::Group(keys) => Ok(signal_many(s, keys, &sig)),
     })
     .await
 }
@@ -698,15 +589,19 @@ async fn signal_process_group(h: SupervisorHandle, a: Args) -> Reply {
     let name = a.text(0)?;
     let sig = a.text(1)?;
     on_actor(&h, move |s| {
-        let gi = s.find_group(&name).ok_or_else(|| Fault::with(faults::BAD_NAME, &name))?;
-        Ok(signal_many(s, group_members(s, gi), &sig))
+        let keys = group_members(s, &name)?;
+        Ok(signal_many(s, keys, &sig))
     })
     .await
 }
 
 async fn signal_all_processes(h: SupervisorHandle, a: Args) -> Reply {
     let sig = a.text(0)?;
-    on_actor(&h, move |s| Ok(signal_many(s, all_by_priority(s), &sig))).await
+    on_actor(&h, move |s| {
+        let keys = s.all_by_priority();
+        Ok(signal_many(s, keys, &sig))
+    })
+    .await
 }
 
 fn log_target_value(t: &LogTarget, resolved: Option<&std::path::Path>) -> Value {
@@ -721,10 +616,10 @@ fn log_target_value(t: &LogTarget, resolved: Option<&std::path::Path>) -> Value 
 async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
     on_actor(&h, |s| {
         let mut out: Vec<(String, Value)> = Vec::new();
-        for g in &s.config.groups {
-            let active = s.groups.iter().find(|a| a.config.name == g.name);
+        for g in &s.config().groups {
+            let active = s.has_group(&g.name);
             for p in &g.processes {
-                let live = active.and_then(|a| a.processes.iter().find(|x| x.config.name == p.name));
+                let (live_out, live_err) = s.active_log_paths(&g.name, &p.name).unwrap_or((None, None));
                 let opt = |x: &Option<String>| v::s(x.clone().unwrap_or_else(|| "none".into()));
                 let d = v::st(vec![
                     ("autostart", v::b(p.autostart)),
@@ -734,7 +629,7 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
                     ("exitcodes", v::arr(p.exitcodes.iter().map(|c| v::i(*c as i64)).collect())),
                     ("group", v::s(g.name.clone())),
                     ("group_prio", v::i(g.priority as i64)),
-                    ("inuse", v::b(active.is_some())),
+                    ("inuse", v::b(active)),
                     ("killasgroup", v::b(p.killasgroup)),
                     ("name", v::s(p.name.clone())),
                     ("process_prio", v::i(p.priority as i64)),
@@ -743,7 +638,7 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
                     ("startsecs", v::i(p.startsecs as i64)),
                     ("stdout_capture_maxbytes", v::i(p.stdout.capture_maxbytes as i64)),
                     ("stdout_events_enabled", v::b(p.stdout.events_enabled)),
-                    ("stdout_logfile", log_target_value(&p.stdout.logfile, live.and_then(|l| l.stdout_logfile.as_deref()))),
+                    ("stdout_logfile", log_target_value(&p.stdout.logfile, live_out.as_deref())),
                     ("stdout_logfile_backups", v::i(p.stdout.logfile_backups as i64)),
                     ("stdout_logfile_maxbytes", v::i(p.stdout.logfile_maxbytes as i64)),
                     ("stdout_syslog", v::b(p.stdout.syslog)),
@@ -751,7 +646,7 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
                     ("stopwaitsecs", v::i(p.stopwaitsecs as i64)),
                     ("stderr_capture_maxbytes", v::i(p.stderr.capture_maxbytes as i64)),
                     ("stderr_events_enabled", v::b(p.stderr.events_enabled)),
-                    ("stderr_logfile", log_target_value(&p.stderr.logfile, live.and_then(|l| l.stderr_logfile.as_deref()))),
+                    ("stderr_logfile", log_target_value(&p.stderr.logfile, live_err.as_deref())),
                     ("stderr_logfile_backups", v::i(p.stderr.logfile_backups as i64)),
                     ("stderr_logfile_maxbytes", v::i(p.stderr.logfile_maxbytes as i64)),
                     ("stderr_syslog", v::b(p.stderr.syslog)),
@@ -766,95 +661,39 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
     .await
 }
 
-/// Python's `str(timedelta)` for whole seconds: `1:02:03`, `1 day, 0:00:05`, `3 days, ...`.
-pub fn format_uptime(secs: i64) -> String {
-    let secs = secs.max(0);
-    let days = secs / 86400;
-    let rest = secs % 86400;
-    let hms = format!("{}:{:02}:{:02}", rest / 3600, (rest % 3600) / 60, rest % 60);
-    match days {
-        0 => hms,
-        1 => format!("1 day, {}", hms),
-        d => format!("{} days, {}", d, hms),
-    }
-}
-
-/// `strftime('%b %d %I:%M %p')` of a local time, as the reference's stopped description.
-pub fn format_stop_time(t: i64) -> String {
-    let tt: libc::time_t = t as libc::time_t;
-    // SAFETY: localtime_r writes into the zeroed struct we own.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&tt, &mut tm);
-        tm
-    };
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("Jan");
-    let hour12 = match tm.tm_hour % 12 {
-        0 => 12,
-        h => h,
-    };
-    let ampm = if tm.tm_hour < 12 { "AM" } else { "PM" };
-    format!("{} {:02} {:02}:{:02} {}", month, tm.tm_mday, hour12, tm.tm_min, ampm)
-}
-
-/// The `description` of a process, as `_interpretProcessInfo`.
-pub fn describe(p: &Process, now_i: i64) -> String {
-    let start = p.rec.laststart as i64;
-    match p.rec.state {
-        ProcessState::Running => format!("pid {}, uptime {}", p.rec.pid, format_uptime(now_i - start)),
-        ProcessState::Fatal | ProcessState::Backoff => match &p.rec.spawnerr {
-            Some(e) if !e.is_empty() => e.clone(),
-            _ => format!("unknown error (try \"tail {}\")", p.config.name),
-        },
-        ProcessState::Stopped | ProcessState::Exited => {
-            if start != 0 {
-                format_stop_time(p.rec.laststop as i64)
-            } else {
-                "Not started".into()
-            }
-        }
-        _ => String::new(),
-    }
-}
-
 /// getProcessInfo's struct for one process.
-pub fn process_info(s: &Supervisor, gi: usize, pi: usize, now_i: i64) -> Value {
-    let g = &s.groups[gi];
-    let p = &g.processes[pi];
+pub fn process_info(p: ProcessView) -> Value {
     let path = |x: &Option<std::path::PathBuf>| v::s(x.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
     v::st(vec![
-        ("name", v::s(p.config.name.clone())),
-        ("group", v::s(g.config.name.clone())),
-        ("start", v::i(p.rec.laststart as i64)),
-        ("stop", v::i(p.rec.laststop as i64)),
-        ("now", v::i(now_i)),
-        ("state", v::i(p.rec.state.code() as i64)),
-        ("statename", v::s(p.rec.state.name())),
-        ("spawnerr", v::s(p.rec.spawnerr.clone().unwrap_or_default())),
-        ("exitstatus", v::i(p.rec.exitstatus.unwrap_or(0) as i64)),
+        ("name", v::s(p.id.name)),
+        ("group", v::s(p.id.group)),
+        ("start", v::i(p.start as i64)),
+        ("stop", v::i(p.stop as i64)),
+        ("now", v::i(p.at)),
+        ("state", v::i(p.state.code() as i64)),
+        ("statename", v::s(p.state.name())),
+        ("spawnerr", v::s(p.spawnerr.unwrap_or_default())),
+        ("exitstatus", v::i(p.exitstatus.unwrap_or(0) as i64)),
         ("logfile", path(&p.stdout_logfile)),
         ("stdout_logfile", path(&p.stdout_logfile)),
         ("stderr_logfile", path(&p.stderr_logfile)),
-        ("pid", v::i(p.rec.pid as i64)),
-        ("description", v::s(describe(p, now_i))),
+        ("pid", v::i(p.pid as i64)),
+        ("description", v::s(p.description)),
     ])
 }
 
 async fn get_process_info(h: SupervisorHandle, a: Args) -> Reply {
     let spec = a.string(0)?;
     on_actor(&h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        let pi = pi.ok_or_else(|| Fault::with(faults::BAD_NAME, &spec))?;
-        Ok(process_info(s, gi, pi, now() as i64))
+        let key = lookup_one(s, &spec)?;
+        Ok(process_info(s.view(key, now() as i64)))
     })
     .await
 }
 
 async fn get_all_process_info(h: SupervisorHandle, _a: Args) -> Reply {
     on_actor(&h, |s| {
-        let t = now() as i64;
-        Ok(v::arr(all_lexical(s).into_iter().map(|(gi, pi)| process_info(s, gi, pi, t)).collect()))
+        Ok(v::arr(s.snapshot().into_iter().map(process_info).collect()))
     })
     .await
 }
@@ -868,12 +707,10 @@ enum Channel {
 /// The log path of one process's channel, or a fault naming what the reference names.
 async fn channel_log(h: &SupervisorHandle, spec: String, ch: Channel) -> Result<Option<std::path::PathBuf>, Fault> {
     on_actor(h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        let pi = pi.ok_or_else(|| Fault::with(faults::BAD_NAME, &spec))?;
-        let p = &s.groups[gi].processes[pi];
+        let view = s.view(lookup_one(s, &spec)?, 0);
         Ok(match ch {
-            Channel::Stdout => p.stdout_logfile.clone(),
-            Channel::Stderr => p.stderr_logfile.clone(),
+            Channel::Stdout => view.stdout_logfile,
+            Channel::Stderr => view.stderr_logfile,
         })
     })
     .await
@@ -924,9 +761,8 @@ async fn tail_process_stderr_log(h: SupervisorHandle, a: Args) -> Reply {
 async fn clear_process_logs(h: SupervisorHandle, a: Args) -> Reply {
     let spec = a.string(0)?;
     on_actor(&h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        let pi = pi.ok_or_else(|| Fault::with(faults::BAD_NAME, &spec))?;
-        s.groups[gi].processes[pi].clear_logs().map_err(|_| Fault::with(faults::FAILED, &spec))?;
+        let key = lookup_one(s, &spec)?;
+        s.clear_logs(key).map_err(|e| fault(e, &spec))?;
         Ok(v::b(true))
     })
     .await
@@ -935,12 +771,10 @@ async fn clear_process_logs(h: SupervisorHandle, a: Args) -> Reply {
 async fn clear_all_process_logs(h: SupervisorHandle, _a: Args) -> Reply {
     on_actor(&h, |s| {
         let mut out = Vec::new();
-        for (gi, pi) in all_by_priority(s) {
-            let name = s.groups[gi].processes[pi].config.name.clone();
-            let group = s.groups[gi].config.name.clone();
-            let spec = make_namespec(&group, &name);
-            let r = s.groups[gi].processes[pi].clear_logs().map_err(|_| Fault::with(faults::FAILED, &spec));
-            out.push(status_struct(&name, &group, r));
+        for key in s.all_by_priority() {
+            let id = s.id(key);
+            let r = s.clear_logs(key).map_err(|e| fault(e, &id.namespec));
+            out.push(status_struct(&id.name, &id.group, r));
         }
         Ok(v::arr(out))
     })
@@ -966,21 +800,8 @@ async fn send_process_stdin(h: SupervisorHandle, a: Args) -> Reply {
         return Err(Fault::new(faults::INCORRECT_PARAMETERS));
     };
     on_actor(&h, move |s| {
-        let (gi, pi) = lookup(s, &spec)?;
-        let pi = pi.ok_or_else(|| Fault::with(faults::BAD_NAME, &spec))?;
-        let p = &mut s.groups[gi].processes[pi];
-        if p.rec.pid == 0 || p.rec.killing {
-            return Err(Fault::with(faults::NOT_RUNNING, &spec));
-        }
-        match p.write_stdin(&chars) {
-            Ok(()) => Ok(v::b(true)),
-            Err(crate::supervisor::stdin::StdinError::Closed) => Err(Fault::with(faults::NO_FILE, &spec)),
-            Err(crate::supervisor::stdin::StdinError::Full { waiting }) => Err(Fault::with(
-                faults::FAILED,
-                format!("{}: stdin is full ({} bytes wait for the process to read them)", spec, waiting),
-            )),
-            Err(crate::supervisor::stdin::StdinError::Os(e)) => Err(Fault::with(faults::FAILED, e)),
-        }
+        let key = lookup_one(s, &spec)?;
+        s.send_stdin(key, &chars).map(|_| v::b(true)).map_err(|e| fault(e, &spec))
     })
     .await
 }
@@ -995,14 +816,6 @@ async fn send_remote_comm_event(h: SupervisorHandle, a: Args) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uptime_matches_python_timedelta() {
-        assert_eq!(format_uptime(0), "0:00:00");
-        assert_eq!(format_uptime(62), "0:01:02");
-        assert_eq!(format_uptime(3600 * 25 + 5), "1 day, 1:00:05");
-        assert_eq!(format_uptime(86400 * 3), "3 days, 0:00:00");
-    }
 
     #[test]
     fn every_method_has_signature_tags() {

@@ -9,9 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
-use crate::events::hooks::{self, SpawnExtras};
-use crate::events::listener;
 use crate::logs::capture::{self, Channel, OutputSink};
+use crate::supervisor::hooks::{self, SpawnExtras};
 use crate::supervisor::process::Record;
 use crate::supervisor::restarts::Restarts;
 use crate::supervisor::spawn::{self, SpawnRequest};
@@ -164,18 +163,15 @@ impl Process {
             }
         }
         let out = Arc::new(Mutex::new(stdout_sink));
-        match (&extras.handle, extras.listener) {
-            (Some(h), true) => {
-                listener::spawn_reader(spawned.stdout, out.clone(), h.clone(), self.config.group.clone(), name.clone(), spawned.pid);
-            }
-            _ => {
-                capture::spawn_reader(spawned.stdout, out.clone());
-            }
-        }
+        let on_chunk = match (&extras.handle, extras.listener) {
+            (Some(h), true) => Some(hooks::listener_output_hook(h.clone(), &self.config.group, &name, spawned.pid)),
+            _ => None,
+        };
+        capture::spawn_reader(spawned.stdout, out.clone(), on_chunk);
         self.stdout_sink = Some(out);
         if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
             let err = Arc::new(Mutex::new(sink));
-            capture::spawn_reader(fd, err.clone());
+            capture::spawn_reader(fd, err.clone(), None);
             self.stderr_sink = Some(err);
         }
         self.stdin = spawned.stdin.map(Stdin::new);

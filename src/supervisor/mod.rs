@@ -7,10 +7,18 @@
 //! deadline pending the actor sleeps until a message arrives.
 //!
 //! Process transitions themselves are computed by the pure [`process::step`]; this module carries
-//! out the resulting actions (fork, signal, log, resolve waiters).
+//! out the resulting actions (fork, signal, log, resolve waiters) through a [`host::Host`] (the
+//! operating system, or a fake one in the unit tests).
+//!
+//! Beside the loop: [`control`] is the actor's domain API (what RPC, the web page, `/metrics`
+//! and the log tails may ask, by [`ProcessKey`]); `waiters` resolves calls that wait for a
+//! state; `shutdown` stops the groups in order; [`hooks`] drives the events (`crate::events`).
 
+pub mod control;
 pub mod daemonize;
 pub mod group;
+pub mod hooks;
+pub mod host;
 pub mod memory;
 pub mod privileges;
 pub mod process;
@@ -20,6 +28,11 @@ pub mod rlimits;
 pub mod signals;
 pub mod spawn;
 pub mod stdin;
+mod shutdown;
+mod waiters;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,9 +40,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, GroupConfig, LogLevel};
-use crate::rpc::faults::{self, Fault};
+pub use control::{ControlError, GroupError, Outcome, ProcessKey, ProcessView, Selection, Verb};
 pub use group::{Group, Process};
-use process::{Action, Context, Event, ExitKind, ProcessState};
+use process::{Action, Context, Event, ExitStatus, ProcessState};
 
 /// The daemon's own state (`SupervisorStates`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +87,7 @@ pub enum Msg {
     /// Run a closure on the actor (what RPC handlers send).
     Call(Job),
     /// The reaper collected a child.
-    Reaped(i32, ExitKind),
+    Reaped(i32, ExitStatus),
     /// A signal was delivered to the daemon.
     Signal(i32),
 }
@@ -120,51 +133,42 @@ impl SupervisorHandle {
     }
 }
 
-/// What a waiting RPC call is waiting for.
-#[derive(Debug)]
-enum WaitFor {
-    /// `startProcess(wait=True)`: RUNNING, or a fault.
-    Running { key: (usize, usize), name: String },
-    /// `stopProcess(wait=True)`: a stopped state.
-    Stopped { key: (usize, usize) },
-}
-
-struct Waiter {
-    what: WaitFor,
-    /// The group's generation, so a removed group's waiters resolve instead of dangling.
-    group_name: String,
-    proc_name: String,
-    tx: oneshot::Sender<Result<(), Fault>>,
-}
-
 /// The state owned by the actor.
 pub struct Supervisor {
     /// The configuration as last read (the reference's `options`): `reloadConfig` replaces it.
-    pub config: Config,
-    pub mood: Mood,
+    config: Config,
+    mood: Mood,
     /// Active groups by group priority, ties in the order they were added: (priority, name) from
     /// the config at start, then `addProcessGroup` after those of its priority (the reference
     /// sorts its dict of groups by priority alone, a stable sort).
-    pub groups: Vec<Group>,
+    groups: Vec<Group>,
     pids: HashMap<i32, (String, String)>,
-    waiters: Vec<Waiter>,
+    waiters: Vec<waiters::Waiter>,
     stop_groups: Option<Vec<String>>,
     last_shutdown_report: f64,
     dirty: bool,
-    pub handle: Option<SupervisorHandle>,
+    handle: Option<SupervisorHandle>,
     /// The command-line overrides, re-applied when the config is re-read.
-    pub cli: crate::cli::Cli,
+    cli: crate::cli::Cli,
     /// The daemon's exit status once it stops (non-zero only through `exit_on_fatal`).
-    pub exit_code: i32,
+    exit_code: i32,
     /// When the next `memory_limit` check is due (0.0: none scheduled).
     next_memory_check: f64,
     /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
-    pub events: crate::events::hooks::Events,
+    events: hooks::Events,
+    /// Fork/exec, kill, memory and clock: the operating system, or a fake one in tests.
+    host: Box<dyn host::Host>,
 }
 
 impl Supervisor {
     pub fn new(config: Config) -> Supervisor {
+        Supervisor::with_host(config, Box::new(host::Os))
+    }
+
+    /// A supervisor whose side effects on the system go through `host` (a fake one in tests).
+    pub fn with_host(config: Config, host: Box<dyn host::Host>) -> Supervisor {
         let mut s = Supervisor {
+            host,
             config,
             mood: Mood::Running,
             groups: Vec::new(),
@@ -186,8 +190,28 @@ impl Supervisor {
         s
     }
 
+    /// The daemon's state.
+    pub fn mood(&self) -> Mood {
+        self.mood
+    }
+
+    /// The configuration as last read (`reloadConfig` replaces its groups).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The command-line overrides, re-applied when the config is re-read.
+    pub fn cli(&self) -> &crate::cli::Cli {
+        &self.cli
+    }
+
+    /// Keep the command-line overrides for the re-reads of the config.
+    pub fn set_cli(&mut self, cli: crate::cli::Cli) {
+        self.cli = cli;
+    }
+
     fn ctx(&self) -> Context {
-        Context { now: now(), may_autostart: self.mood > Mood::Restarting }
+        Context { now: self.host.now(), may_autostart: self.mood > Mood::Restarting }
     }
 
     /// Add a group from its config (`add_process_group`); false when one of that name exists.
@@ -211,12 +235,12 @@ impl Supervisor {
     }
 
     /// Remove a group whose processes are all stopped (`remove_process_group`).
-    pub fn remove_group(&mut self, name: &str) -> Result<(), Fault> {
+    pub fn remove_group(&mut self, name: &str) -> Result<(), GroupError> {
         let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
-            return Err(Fault::with(faults::BAD_NAME, name));
+            return Err(GroupError::BadName);
         };
         if self.groups[i].processes.iter().any(|p| !p.rec.state.is_stopped()) {
-            return Err(Fault::with(faults::STILL_RUNNING, name));
+            return Err(GroupError::StillRunning);
         }
         self.groups.remove(i);
         self.events_group_removed(name);
@@ -225,37 +249,28 @@ impl Supervisor {
         Ok(())
     }
 
-    pub fn find_group(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find_group(&self, name: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.config.name == name)
     }
 
-    pub fn find_process(&self, group: &str, name: &str) -> Option<(usize, usize)> {
-        let gi = self.find_group(group)?;
-        let pi = self.groups[gi].processes.iter().position(|p| p.config.name == name)?;
-        Some((gi, pi))
-    }
-
-    /// Feed one event to one process and carry out the actions.
-    pub fn apply(&mut self, gi: usize, pi: usize, event: Event) {
+    /// Feed one event to the process at `key` and carry out the actions.
+    fn apply(&mut self, key: ProcessKey, event: Event) {
         let mut queue = vec![event];
         while let Some(ev) = queue.pop() {
             let ctx = self.ctx();
-            let proc = &mut self.groups[gi].processes[pi];
+            let proc = self.proc_mut(key);
             let rec = std::mem::take(&mut proc.rec);
-            let before = rec.clone();
             let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
             proc.rec = rec;
             if let Some(cause) = restarts::automatic(&ev, &actions) {
                 proc.restarts.count(cause);
             }
-            let changes: Vec<_> = actions
-                .iter()
-                .filter_map(|a| match a {
-                    Action::StateChanged { from, to, expected } => Some((*from, *to, *expected)),
-                    _ => None,
-                })
-                .collect();
-            self.state_events(gi, pi, &before, &changes);
+            // Every change of the step is announced before its actions are carried out.
+            for a in &actions {
+                if let Action::StateChanged { from, to, expected, pid, tries } = *a {
+                    self.state_event(key, (from, to), expected, pid, tries);
+                }
+            }
             for action in actions {
                 match action {
                     Action::Log(level, msg) => log(level, &msg),
@@ -263,12 +278,12 @@ impl Supervisor {
                         self.dirty = true;
                         self.resolve_waiters();
                         if to == ProcessState::Fatal {
-                            self.on_fatal(gi, pi);
+                            self.on_fatal(key);
                         }
                     }
-                    Action::Kill { pid, sig, as_group } => self.kill(gi, pi, pid, sig, as_group),
+                    Action::Kill { pid, sig, as_group } => self.kill(key, pid, sig, as_group),
                     Action::Spawn => {
-                        let result = self.spawn(gi, pi);
+                        let result = self.spawn(key);
                         queue.push(match result {
                             Ok(pid) => Event::Spawned { pid },
                             Err(msg) => Event::SpawnFailed { msg },
@@ -279,9 +294,9 @@ impl Supervisor {
         }
     }
 
-    fn kill(&mut self, gi: usize, pi: usize, pid: i32, sig: i32, as_group: bool) {
-        if let Err(e) = reaper::send_signal(pid, sig, as_group) {
-            let name = &self.groups[gi].processes[pi].config.name;
+    fn kill(&mut self, key: ProcessKey, pid: i32, sig: i32, as_group: bool) {
+        if let Err(e) = self.host.kill(pid, sig, as_group) {
+            let name = &self.proc(key).config.name;
             if e == nix::errno::Errno::ESRCH {
                 log(
                     LogLevel::Debug,
@@ -294,25 +309,24 @@ impl Supervisor {
     }
 
     /// Fork/exec a process; returns the pid or the `spawnerr` text.
-    fn spawn(&mut self, gi: usize, pi: usize) -> Result<i32, String> {
-        let extras = self.spawn_extras(gi, pi)?;
-        let group = &mut self.groups[gi];
-        let proc = &mut group.processes[pi];
-        let result = proc.spawn(&self.config, &extras);
-        self.events_spawned(gi, pi, result.as_ref().ok().copied());
+    fn spawn(&mut self, key: ProcessKey) -> Result<i32, String> {
+        let extras = self.spawn_extras(key)?;
+        let proc = &mut self.groups[key.group].processes[key.process];
+        let result = self.host.spawn(proc, &self.config, &extras);
+        self.events_spawned(key, result.as_ref().ok().copied());
         let pid = result?;
-        let group = &self.groups[gi];
-        self.pids.insert(pid, (group.config.name.clone(), group.processes[pi].config.name.clone()));
+        let id = self.id(key);
+        self.pids.insert(pid, (id.group, id.name));
         Ok(pid)
     }
 
     /// `exit_on_fatal` (beyond the reference): a program gave up, so the whole daemon stops and
     /// exits with that program's last exit status (1 when it never exited on its own).
-    fn on_fatal(&mut self, gi: usize, pi: usize) {
+    fn on_fatal(&mut self, key: ProcessKey) {
         if !self.config.supervisord.exit_on_fatal || self.mood != Mood::Running {
             return;
         }
-        let p = &self.groups[gi].processes[pi];
+        let p = self.proc(key);
         let code = match p.last_exit_code {
             Some(c) if (1..=255).contains(&c) => c,
             _ => 1,
@@ -326,15 +340,16 @@ impl Supervisor {
     }
 
     /// A child was reaped by the reaper.
-    pub fn reaped(&mut self, pid: i32, how: ExitKind) {
+    pub fn reaped(&mut self, pid: i32, how: ExitStatus) {
         match self.pids.remove(&pid) {
-            Some((g, p)) => match self.find_process(&g, &p) {
-                Some((gi, pi)) => {
-                    self.groups[gi].processes[pi].closed();
-                    self.groups[gi].processes[pi].last_exit_code = Some(how.describe().0);
-                    let in_flight = self.events_reaping(gi, pi);
-                    self.apply(gi, pi, Event::Reaped { how });
-                    self.events_reaped(gi, pid, in_flight);
+            Some((g, p)) => match self.find(&g, &p) {
+                Some(key) => {
+                    let proc = self.proc_mut(key);
+                    proc.closed();
+                    proc.last_exit_code = Some(how.describe().0);
+                    let in_flight = self.events_reaping(key);
+                    self.apply(key, Event::Reaped { how });
+                    self.events_reaped(key.group, pid, in_flight);
                 }
                 None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
             },
@@ -343,7 +358,7 @@ impl Supervisor {
     }
 
     /// A signal to the daemon, as the reference's `handle_signal`.
-    pub fn signal(&mut self, sig: i32) {
+    pub fn daemon_signal(&mut self, sig: i32) {
         let name = process::signal_name(sig);
         match sig {
             libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
@@ -385,89 +400,6 @@ impl Supervisor {
         self.dirty = true;
     }
 
-    /// Resolve the RPC calls that wait for a state.
-    fn resolve_waiters(&mut self) {
-        let waiters = std::mem::take(&mut self.waiters);
-        for w in waiters {
-            let found = self.find_process(&w.group_name, &w.proc_name);
-            let outcome = match (&w.what, found) {
-                (WaitFor::Running { name, .. }, None) => Some(Err(Fault::with(faults::ABNORMAL_TERMINATION, name))),
-                (WaitFor::Stopped { .. }, None) => Some(Ok(())),
-                (WaitFor::Running { name, .. }, Some((gi, pi))) => {
-                    let p = &self.groups[gi].processes[pi];
-                    if p.rec.spawnerr.is_some() {
-                        Some(Err(Fault::with(faults::SPAWN_ERROR, name)))
-                    } else {
-                        match p.rec.state {
-                            ProcessState::Running => Some(Ok(())),
-                            ProcessState::Starting => None,
-                            _ => Some(Err(Fault::with(faults::ABNORMAL_TERMINATION, name))),
-                        }
-                    }
-                }
-                (WaitFor::Stopped { .. }, Some((gi, pi))) => {
-                    if self.groups[gi].processes[pi].rec.state.is_stopped() {
-                        Some(Ok(()))
-                    } else {
-                        None
-                    }
-                }
-            };
-            match outcome {
-                Some(r) => {
-                    let _ = w.tx.send(r);
-                }
-                None => self.waiters.push(w),
-            }
-        }
-    }
-
-    /// Wait until the process at `key` is RUNNING (or fails).
-    pub fn wait_running(&mut self, key: (usize, usize), name: String) -> oneshot::Receiver<Result<(), Fault>> {
-        self.add_waiter(WaitFor::Running { key, name })
-    }
-
-    /// Wait until the process at `key` is in a stopped state, logging `waiting for x to stop`
-    /// now and every 2 seconds meanwhile (the reference's `stop_report`).
-    pub fn wait_stopped(&mut self, key: (usize, usize)) -> oneshot::Receiver<Result<(), Fault>> {
-        self.stop_report(key);
-        self.add_waiter(WaitFor::Stopped { key })
-    }
-
-    fn stop_report(&mut self, key: (usize, usize)) {
-        let t = now();
-        let p = &mut self.groups[key.0].processes[key.1];
-        if p.rec.state == ProcessState::Stopping && t > p.rec.laststopreport + 2.0 {
-            p.rec.laststopreport = t;
-            log(LogLevel::Info, &format!("waiting for {} to stop", p.config.name));
-        }
-    }
-
-    /// Stop reports that are due for processes someone waits on.
-    fn stop_reports(&mut self) {
-        let keys: Vec<(usize, usize)> = self
-            .waiters
-            .iter()
-            .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
-            .filter_map(|w| self.find_process(&w.group_name, &w.proc_name))
-            .collect();
-        for k in keys {
-            self.stop_report(k);
-        }
-    }
-
-    fn add_waiter(&mut self, what: WaitFor) -> oneshot::Receiver<Result<(), Fault>> {
-        let (tx, rx) = oneshot::channel();
-        let key = match &what {
-            WaitFor::Running { key, .. } | WaitFor::Stopped { key } => *key,
-        };
-        let group_name = self.groups[key.0].config.name.clone();
-        let proc_name = self.groups[key.0].processes[key.1].config.name.clone();
-        self.waiters.push(Waiter { what, group_name, proc_name, tx });
-        self.resolve_waiters();
-        rx
-    }
-
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
     fn settle(&mut self) {
         self.events_tick();
@@ -479,20 +411,21 @@ impl Supervisor {
             if self.mood < Mood::Running {
                 self.shutdown_step();
             }
-            let t = now();
+            let t = self.host.now();
             for gi in 0..self.groups.len() {
                 for pi in 0..self.groups[gi].processes.len() {
-                    let p = &self.groups[gi].processes[pi];
+                    let key = ProcessKey { group: gi, process: pi };
+                    let p = self.proc(key);
                     let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
                         .is_some_and(|d| d <= t);
                     let restart = p.restart_pending && p.rec.state.is_stopped();
                     if p.dirty || due {
-                        self.groups[gi].processes[pi].dirty = false;
-                        self.apply(gi, pi, Event::Tick);
+                        self.proc_mut(key).dirty = false;
+                        self.apply(key, Event::Tick);
                     }
                     if restart && self.mood == Mood::Running {
-                        self.groups[gi].processes[pi].restart_pending = false;
-                        self.apply(gi, pi, Event::Start);
+                        self.proc_mut(key).restart_pending = false;
+                        self.apply(key, Event::Start);
                     }
                 }
                 // A pool dispatches after its own processes' transitions, as the reference's.
@@ -505,13 +438,13 @@ impl Supervisor {
     }
 
     /// Processes that have a `memory_limit` and a live child.
-    fn memory_limited(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+    fn memory_limited(&self) -> impl Iterator<Item = ProcessKey> + '_ {
         self.groups.iter().enumerate().flat_map(|(gi, g)| {
             g.processes
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.config.memory_limit.is_some() && p.rec.pid != 0)
-                .map(move |(pi, _)| (gi, pi))
+                .map(move |(pi, _)| ProcessKey { group: gi, process: pi })
         })
     }
 
@@ -519,12 +452,12 @@ impl Supervisor {
     /// limited process runs, read the resident memory of each such process tree; one over its
     /// limit is restarted gracefully (stopsignal, stopwaitsecs, then started again).
     fn check_memory(&mut self) {
-        let limited: Vec<(usize, usize)> = self.memory_limited().collect();
+        let limited: Vec<ProcessKey> = self.memory_limited().collect();
         if limited.is_empty() || self.mood != Mood::Running {
             self.next_memory_check = 0.0;
             return;
         }
-        let t = now();
+        let t = self.host.now();
         if self.next_memory_check == 0.0 {
             self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
             return;
@@ -533,11 +466,12 @@ impl Supervisor {
             return;
         }
         self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
-        let table = memory::ProcTable::scan();
-        for (gi, pi) in limited {
-            let p = &mut self.groups[gi].processes[pi];
+        let pids: Vec<i32> = limited.iter().map(|&key| self.proc(key).rec.pid).collect();
+        let rss = self.host.tree_rss(&pids);
+        for (key, rss) in limited.into_iter().zip(rss) {
+            let p = self.proc_mut(key);
             let Some(limit) = p.config.memory_limit else { continue };
-            p.rss = table.tree_rss(p.rec.pid);
+            p.rss = rss;
             let running = matches!(p.rec.state, ProcessState::Running | ProcessState::Starting);
             if running && p.rss > limit && !p.restart_pending {
                 log(
@@ -552,57 +486,8 @@ impl Supervisor {
                 );
                 p.restarts.count(restarts::Cause::Memory);
                 p.restart_pending = true;
-                self.apply(gi, pi, Event::Stop);
+                self.apply(key, Event::Stop);
                 self.dirty = true;
-            }
-        }
-    }
-
-    /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
-    fn shutdown_step(&mut self) {
-        if self.stop_groups.is_none() {
-            self.stop_groups = Some(self.groups.iter().map(|g| g.config.name.clone()).collect());
-            self.notify(crate::events::Event::supervisor_state(false));
-        }
-        loop {
-            let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) else {
-                return;
-            };
-            let Some(gi) = self.find_group(&last) else {
-                self.stop_groups.as_mut().map(|s| s.pop());
-                continue;
-            };
-            // stop_all: reverse priority order within the group.
-            for pi in self.groups[gi].by_priority().into_iter().rev() {
-                match self.groups[gi].processes[pi].rec.state {
-                    ProcessState::Running | ProcessState::Starting => self.apply(gi, pi, Event::Stop),
-                    ProcessState::Backoff => self.apply(gi, pi, Event::GiveUp),
-                    _ => {}
-                }
-            }
-            if self.groups[gi].processes.iter().any(|p| !p.rec.state.is_stopped()) {
-                return;
-            }
-            self.stop_groups.as_mut().map(|s| s.pop());
-        }
-    }
-
-    fn unstopped(&self) -> Vec<&Process> {
-        self.groups.iter().flat_map(|g| g.processes.iter()).filter(|p| !p.rec.state.is_stopped()).collect()
-    }
-
-    /// Log `waiting for x, y to die` every 3 seconds while shutting down.
-    fn shutdown_report(&mut self) {
-        let t = now();
-        if t > self.last_shutdown_report + 3.0 {
-            let names: Vec<String> = self.unstopped().iter().map(|p| p.config.name.clone()).collect();
-            if names.is_empty() {
-                return;
-            }
-            log(LogLevel::Info, &format!("waiting for {} to die", names.join(", ")));
-            self.last_shutdown_report = t;
-            for p in self.unstopped() {
-                log(LogLevel::Blather, &format!("{} state: {}", p.config.name, p.rec.state.name()));
             }
         }
     }
@@ -612,7 +497,7 @@ impl Supervisor {
         let may = self.mood > Mood::Restarting;
         let mut best: Option<f64> = None;
         if self.mood == Mood::Running && self.memory_limited().next().is_some() {
-            best = Some(if self.next_memory_check == 0.0 { now() } else { self.next_memory_check });
+            best = Some(if self.next_memory_check == 0.0 { self.host.now() } else { self.next_memory_check });
         }
         for g in &self.groups {
             for p in &g.processes {
@@ -621,16 +506,8 @@ impl Supervisor {
                 }
             }
         }
-        for w in &self.waiters {
-            if let WaitFor::Stopped { .. } = w.what {
-                if let Some((gi, pi)) = self.find_process(&w.group_name, &w.proc_name) {
-                    let p = &self.groups[gi].processes[pi];
-                    if p.rec.state == ProcessState::Stopping {
-                        let d = p.rec.laststopreport + 2.0 + 0.001;
-                        best = Some(best.map_or(d, |b| b.min(d)));
-                    }
-                }
-            }
+        if let Some(d) = self.next_stop_report() {
+            best = Some(best.map_or(d, |b| b.min(d)));
         }
         if self.mood < Mood::Running && !self.unstopped().is_empty() {
             let d = self.last_shutdown_report + 3.0 + 0.001;
@@ -640,10 +517,6 @@ impl Supervisor {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         best
-    }
-
-    fn finished(&self) -> bool {
-        self.mood < Mood::Running && self.unstopped().is_empty()
     }
 
     /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners.
@@ -675,7 +548,7 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
             break;
         }
         let sleep = sup.next_deadline().map(|d| {
-            let secs = (d - now()).max(0.0);
+            let secs = (d - sup.host.now()).max(0.0);
             tokio::time::sleep(Duration::from_secs_f64(secs.min(1e6)))
         });
         let msg = match sleep {
@@ -699,7 +572,7 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
                     reaped = true;
                     sup.reaped(pid, how);
                 }
-                Msg::Signal(sig) => sup.signal(sig),
+                Msg::Signal(sig) => sup.daemon_signal(sig),
             }
             next = rx.try_recv().ok();
         }
@@ -708,9 +581,6 @@ pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mp
         }
         sup.dirty = true;
     }
-    // Answer every waiting call.
-    for w in std::mem::take(&mut sup.waiters) {
-        let _ = w.tx.send(Err(Fault::new(faults::SHUTDOWN_STATE)));
-    }
+    sup.answer_waiters_at_exit();
     (sup.mood, sup.exit_code)
 }

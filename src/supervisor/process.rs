@@ -60,29 +60,7 @@ impl ProcessState {
     }
 }
 
-/// How a reaped child ended (decoded wait status).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitKind {
-    Exited(i32),
-    Signaled { signal: i32, core: bool },
-}
-
-impl ExitKind {
-    /// The reference's `decode_wait_status`: (exit status or -1, message).
-    pub fn describe(self) -> (i32, String) {
-        match self {
-            ExitKind::Exited(code) => (code, format!("exit status {}", code)),
-            ExitKind::Signaled { signal, core } => {
-                let mut msg = format!("terminated by {}", signal_name(signal));
-                if core {
-                    msg.push_str(" (core dumped)");
-                }
-                (-1, msg)
-            }
-        }
-    }
-}
-
+pub use super::reaper::ExitStatus;
 pub use super::reaper::signal_name;
 
 /// The runtime record of one process: the reference's `Subprocess` attributes, as plain data.
@@ -139,7 +117,7 @@ pub enum Event {
     /// The spawn failed before or at fork, with the reference's `spawnerr` text.
     SpawnFailed { msg: String },
     /// The child was reaped.
-    Reaped { how: ExitKind },
+    Reaped { how: ExitStatus },
     /// Administrative stop (RPC `stopProcess`, or the daemon shutting down).
     Stop,
     /// Send a signal without intending to stop (RPC `signalProcess`).
@@ -158,8 +136,9 @@ pub enum Action {
     Kill { pid: i32, sig: i32, as_group: bool },
     /// A line for the main log.
     Log(Level, String),
-    /// The state changed: for events, waiters and listeners.
-    StateChanged { from: ProcessState, to: ProcessState, expected: bool },
+    /// The state changed: for events, waiters and listeners. `pid` is the child's pid at the
+    /// change (a reap clears it only after its changes), `tries` the backoff counter after it.
+    StateChanged { from: ProcessState, to: ProcessState, expected: bool, pid: i32, tries: u32 },
 }
 
 /// What the rest of the daemon tells the state machine.
@@ -196,7 +175,8 @@ impl Step<'_> {
             };
             self.rec.delay = self.ctx.now + wait as f64;
         }
-        self.actions.push(Action::StateChanged { from, to, expected });
+        let (pid, tries) = (self.rec.pid, self.rec.backoff);
+        self.actions.push(Action::StateChanged { from, to, expected, pid, tries });
     }
 
     /// The reference's `spawn()` up to the fork: the actor forks on `Action::Spawn`.
@@ -295,7 +275,7 @@ impl Step<'_> {
     }
 
     /// The reference's `finish()`: the child was reaped.
-    fn finish(&mut self, how: ExitKind) {
+    fn finish(&mut self, how: ExitStatus) {
         let (es, msg) = how.describe();
         let now = self.ctx.now;
         self.rec.laststop = now;
@@ -557,7 +537,7 @@ mod tests {
         let mut r = started(&c);
         let mut t = 100.0;
         for attempt in 1..=4u32 {
-            let (r2, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(t + 0.1));
+            let (r2, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(t + 0.1));
             r = r2;
             assert!(logs(&a).contains(&"exited: x (exit status 1; not expected)".to_string()));
             if attempt <= 3 {
@@ -601,7 +581,7 @@ mod tests {
         let r = started(&c);
         let (r, _) = step(&c, r, Event::Tick, ctx(102.0));
         assert_eq!(r.state, Running);
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(103.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(103.0));
         assert_eq!(r.state, Exited);
         assert_eq!(r.exitstatus, Some(0));
         assert_eq!(logs(&a), vec!["exited: x (exit status 0; expected)"]);
@@ -612,11 +592,44 @@ mod tests {
     fn unexpected_exit_restarts() {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(3) }, ctx(103.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(3) }, ctx(103.0));
         assert_eq!(states(&a), vec![(Running, Exited), (Exited, Starting)]);
-        assert!(a.contains(&Action::StateChanged { from: Running, to: Exited, expected: false }));
+        assert!(a.contains(&Action::StateChanged { from: Running, to: Exited, expected: false, pid: 42, tries: 0 }));
         assert_eq!(r.state, Starting);
         assert_eq!(a.last(), Some(&Action::Spawn));
+    }
+
+    /// A state change carries what its PROCESS_STATE event reports: the child's pid as it was
+    /// at the change (a reap clears it only after its changes), and the backoff count after it.
+    #[test]
+    fn state_changes_carry_pid_and_tries() {
+        let changes = |a: &[Action]| -> Vec<(ProcessState, i32, u32)> {
+            a.iter()
+                .filter_map(|x| match x {
+                    Action::StateChanged { to, pid, tries, .. } => Some((*to, *pid, *tries)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut c = cfg();
+        c.startsecs = 10;
+        c.startretries = 1;
+        // Reaped too quickly: BACKOFF with the dead child's pid and the first try counted.
+        let (r, a) = step(&c, started(&c), Event::Reaped { how: ExitStatus::Exited(1) }, ctx(101.0));
+        assert_eq!(changes(&a), vec![(Backoff, 42, 1)]);
+        // The retry keeps the count; no child yet.
+        let (r, a) = step(&c, r, Event::Tick, ctx(102.0));
+        assert_eq!(changes(&a), vec![(Starting, 0, 1)]);
+        let (r, _) = step(&c, r, Event::Spawned { pid: 43 }, ctx(102.0));
+        // Too many tries: FATAL, in the same step, clears the count.
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(103.0));
+        assert_eq!(changes(&a), vec![(Backoff, 43, 2), (Fatal, 0, 0)]);
+        assert_eq!(r.backoff, 0);
+        // An exit while RUNNING, then the automatic restart.
+        let c = cfg();
+        let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
+        let (_, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(3) }, ctx(103.0));
+        assert_eq!(changes(&a), vec![(Exited, 42, 0), (Starting, 0, 0)]);
     }
 
     #[test]
@@ -624,11 +637,11 @@ mod tests {
         let mut c = cfg();
         c.autorestart = AutoRestart::Always;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(103.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(103.0));
         assert_eq!(r.state, Starting);
         c.autorestart = AutoRestart::Never;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(9) }, ctx(103.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(9) }, ctx(103.0));
         assert_eq!(r.state, Exited);
         assert_eq!(r.spawnerr.as_deref(), Some("Bad exit code 9"));
     }
@@ -639,7 +652,7 @@ mod tests {
         c.autorestart = AutoRestart::Always;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
         let quiet = Context { now: 103.0, may_autostart: false };
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, quiet);
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, quiet);
         assert_eq!(r.state, Exited);
         assert!(!a.contains(&Action::Spawn));
     }
@@ -658,7 +671,7 @@ mod tests {
         assert!(logs(&a).contains(&"killing 'x' (42) with SIGKILL".to_string()));
         assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGKILL, as_group: true }));
         assert_eq!(deadline(&c, &r, true), Some(130.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Signaled { signal: 9, core: false } }, ctx(121.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Signaled { signal: 9, core: false } }, ctx(121.0));
         assert_eq!(r.state, Stopped);
         assert_eq!(r.exitstatus, Some(-1));
         assert_eq!(logs(&a), vec!["stopped: x (terminated by SIGKILL)"]);
@@ -670,7 +683,7 @@ mod tests {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
         let (r, _) = step(&c, r, Event::Stop, ctx(110.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(110.2));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(110.2));
         assert_eq!(r.state, Stopped);
         assert!(a.contains(&Action::Log(Level::Info, "stopped: x (exit status 0)".into())));
     }
@@ -679,7 +692,7 @@ mod tests {
     fn stop_in_backoff_goes_straight_to_stopped() {
         let c = cfg();
         let r = started(&c);
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(100.1));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(100.1));
         assert_eq!(r.state, Backoff);
         let (r, a) = step(&c, r, Event::Stop, ctx(100.2));
         assert_eq!(r.state, Stopped);
@@ -704,7 +717,7 @@ mod tests {
     #[test]
     fn give_up_during_shutdown() {
         let c = cfg();
-        let (r, _) = step(&c, started(&c), Event::Reaped { how: ExitKind::Exited(1) }, ctx(100.1));
+        let (r, _) = step(&c, started(&c), Event::Reaped { how: ExitStatus::Exited(1) }, ctx(100.1));
         let quiet = Context { now: 100.2, may_autostart: false };
         let (r, a) = step(&c, r, Event::GiveUp, quiet);
         assert_eq!(r.state, Fatal);
@@ -716,7 +729,7 @@ mod tests {
         let mut c = cfg();
         c.autorestart = AutoRestart::Never;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(103.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(103.0));
         assert_eq!(r.state, Exited);
         let (r, a) = step(&c, r, Event::Start, ctx(104.0));
         assert_eq!(r.state, Starting);
@@ -738,7 +751,7 @@ mod tests {
         let mut c = cfg();
         c.restart_delay = 5;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(3) }, ctx(103.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(3) }, ctx(103.0));
         assert_eq!(r.state, Exited);
         assert!(!a.contains(&Action::Spawn));
         assert_eq!(deadline(&c, &r, true), Some(108.0));
@@ -750,7 +763,7 @@ mod tests {
         // an expected exit is not restarted, so nothing is due
         let (r, _) = step(&c, r, Event::Spawned { pid: 7 }, ctx(108.0));
         let (r, _) = step(&c, r, Event::Tick, ctx(110.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(111.0));
+        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(111.0));
         assert_eq!(deadline(&c, &r, true), None);
     }
 
@@ -762,7 +775,7 @@ mod tests {
         let mut r = started(&c);
         let mut t = 100.0;
         for attempt in 1..=10u32 {
-            let (r2, _) = step(&c, r, Event::Reaped { how: ExitKind::Exited(1) }, ctx(t + 0.1));
+            let (r2, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(t + 0.1));
             assert_eq!(r2.state, Backoff, "attempt {}", attempt);
             let due = deadline(&c, &r2, true).unwrap();
             assert!((due - (t + 0.1 + attempt.min(3) as f64)).abs() < 1e-9);
@@ -776,10 +789,10 @@ mod tests {
 
     #[test]
     fn wait_statuses_read_as_the_reference() {
-        assert_eq!(ExitKind::Exited(3).describe(), (3, "exit status 3".to_string()));
-        assert_eq!(ExitKind::Signaled { signal: 9, core: false }.describe(), (-1, "terminated by SIGKILL".into()));
+        assert_eq!(ExitStatus::Exited(3).describe(), (3, "exit status 3".to_string()));
+        assert_eq!(ExitStatus::Signaled { signal: 9, core: false }.describe(), (-1, "terminated by SIGKILL".into()));
         assert_eq!(
-            ExitKind::Signaled { signal: 11, core: true }.describe().1,
+            ExitStatus::Signaled { signal: 11, core: true }.describe().1,
             "terminated by SIGSEGV (core dumped)"
         );
     }
@@ -788,7 +801,7 @@ mod tests {
     fn killed_by_signal_unexpectedly() {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Signaled { signal: 9, core: false } }, ctx(105.0));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Signaled { signal: 9, core: false } }, ctx(105.0));
         assert!(logs(&a).contains(&"exited: x (terminated by SIGKILL; not expected)".to_string()));
         // autorestart=unexpected and -1 is not in exitcodes: restarted
         assert_eq!(r.state, Starting);
@@ -799,7 +812,7 @@ mod tests {
         // The reaper may see the exit before the startsecs timer fired.
         let c = cfg();
         let r = started(&c);
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitKind::Exited(0) }, ctx(101.5));
+        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(101.5));
         assert_eq!(states(&a)[..2], [(Starting, Running), (Running, Exited)]);
         assert_eq!(r.state, Exited);
     }

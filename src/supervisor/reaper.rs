@@ -7,13 +7,15 @@
 
 use nix::errno::Errno;
 
-/// How a child ended.
+use super::Msg;
+
+/// How a child ended (a decoded wait status).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Exited normally with this exit status.
     Exited(i32),
-    /// Killed by this signal; `true` when it dumped core.
-    Signaled(i32, bool),
+    /// Killed by `signal`; `core` when it dumped core.
+    Signaled { signal: i32, core: bool },
 }
 
 impl ExitStatus {
@@ -22,9 +24,23 @@ impl ExitStatus {
         if libc::WIFEXITED(status) {
             Some(ExitStatus::Exited(libc::WEXITSTATUS(status)))
         } else if libc::WIFSIGNALED(status) {
-            Some(ExitStatus::Signaled(libc::WTERMSIG(status), libc::WCOREDUMP(status)))
+            Some(ExitStatus::Signaled { signal: libc::WTERMSIG(status), core: libc::WCOREDUMP(status) })
         } else {
             None
+        }
+    }
+
+    /// The reference's `decode_wait_status`: (exit status or -1, message).
+    pub fn describe(self) -> (i32, String) {
+        match self {
+            ExitStatus::Exited(code) => (code, format!("exit status {}", code)),
+            ExitStatus::Signaled { signal, core } => {
+                let mut msg = format!("terminated by {}", signal_name(signal));
+                if core {
+                    msg.push_str(" (core dumped)");
+                }
+                (-1, msg)
+            }
         }
     }
 }
@@ -73,11 +89,9 @@ pub fn wait_pid(pid: i32) -> Result<ExitStatus, Errno> {
 }
 
 /// The reaper task: reaps once at start (children that exited before it ran), then on every
-/// SIGCHLD; sends each `(pid, status)` into `tx`. Ends when `tx`'s receiver is dropped.
-/// Must be called from within a tokio runtime.
-pub fn spawn_reaper(
-    tx: tokio::sync::mpsc::UnboundedSender<(i32, ExitStatus)>,
-) -> tokio::task::JoinHandle<()> {
+/// SIGCHLD; sends each child to the actor as `Msg::Reaped(pid, status)`. Ends when the actor's
+/// receiver is dropped. Must be called from within a tokio runtime.
+pub fn spawn_reaper(tx: tokio::sync::mpsc::UnboundedSender<Msg>) -> tokio::task::JoinHandle<()> {
     use tokio::signal::unix::{signal, SignalKind};
     // Register before the task starts so no SIGCHLD after this call is missed.
     let sigchld = signal(SignalKind::child());
@@ -90,8 +104,8 @@ pub fn spawn_reaper(
             }
         };
         loop {
-            for item in reap_all() {
-                if tx.send(item).is_err() {
+            for (pid, status) in reap_all() {
+                if tx.send(Msg::Reaped(pid, status)).is_err() {
                     return;
                 }
             }
@@ -210,7 +224,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         send_signal(pid, libc::SIGKILL, true).unwrap();
-        assert_eq!(wait_pid(pid), Ok(ExitStatus::Signaled(libc::SIGKILL, false)));
+        assert_eq!(wait_pid(pid), Ok(ExitStatus::Signaled { signal: libc::SIGKILL, core: false }));
         assert_eq!(send_signal(0, libc::SIGTERM, false), Err(Errno::ESRCH));
     }
 
@@ -276,11 +290,15 @@ mod tests {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let task = spawn_reaper(tx);
             let a = fork_exit(5);
+            let reaped = |m: Option<Msg>| match m {
+                Some(Msg::Reaped(pid, status)) => Some((pid, status)),
+                _ => None,
+            };
             let got = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
-            assert_eq!(got, Ok(Some((a, ExitStatus::Exited(5)))));
+            assert_eq!(got.map(reaped), Ok(Some((a, ExitStatus::Exited(5)))));
             let b = fork_exit(6);
             let got2 = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
-            assert_eq!(got2, Ok(Some((b, ExitStatus::Exited(6)))));
+            assert_eq!(got2.map(reaped), Ok(Some((b, ExitStatus::Exited(6)))));
             drop(rx);
             task.abort();
         });

@@ -90,7 +90,7 @@ pub fn automatic(event: &Event, actions: &[Action]) -> Option<Cause> {
 mod tests {
     use super::*;
     use crate::config::{AutoRestart, ProcessConfig};
-    use crate::supervisor::process::{step, Context, ExitKind, Record};
+    use crate::supervisor::process::{step, Context, ExitStatus, Record};
 
     fn ctx(now: f64) -> Context {
         Context { now, may_autostart: true }
@@ -122,7 +122,7 @@ mod tests {
     }
 
     fn exited(code: i32) -> Event {
-        Event::Reaped { how: ExitKind::Exited(code) }
+        Event::Reaped { how: ExitStatus::Exited(code) }
     }
 
     #[test]
@@ -187,7 +187,7 @@ mod tests {
             (100.0, Event::Tick),
             (100.0, Event::Tick),
             (101.0, Event::Stop),
-            (101.1, Event::Reaped { how: ExitKind::Signaled { signal: 15, core: false } }),
+            (101.1, Event::Reaped { how: ExitStatus::Signaled { signal: 15, core: false } }),
             (102.0, Event::Start),
             (102.0, Event::Tick),
             (103.0, exited(0)),

@@ -89,7 +89,8 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         env.set(OsStr::new(k), OsStr::new(v));
     }
 
-    let (filename, argv) = get_execv_args(&config.command, configured_path.as_deref())?;
+    let (filename, argv) =
+        get_execv_args(&config.command, configured_path.as_deref()).map_err(|e| e.to_string())?;
 
     let plan_parts = PlanParts::build(config, &filename, &argv, env);
 
@@ -255,12 +256,13 @@ pub fn split_command(s: &str) -> Result<Vec<String>, &'static str> {
 pub fn get_execv_args(
     command: &str,
     configured_path: Option<&str>,
-) -> Result<(String, Vec<String>), String> {
-    let argv = split_command(command)
-        .map_err(|e| format!("can't parse command {}: {}", py_repr(command), e))?;
+) -> Result<(String, Vec<String>), CommandError> {
+    let argv = split_command(command).map_err(|e| {
+        CommandError::NotExecutable(format!("can't parse command {}: {}", py_repr(command), e))
+    })?;
     let program = match argv.first() {
         Some(p) => p.clone(),
-        None => return Err("command is empty".to_string()),
+        None => return Err(CommandError::NotExecutable("command is empty".to_string())),
     };
 
     let (filename, meta) = if program.contains('/') {
@@ -303,23 +305,23 @@ fn path_join(dir: &str, name: &str) -> String {
 }
 
 /// The reference's `check_execv_args`.
-fn check_execv_args(filename: &str, meta: Option<&std::fs::Metadata>) -> Result<(), String> {
+fn check_execv_args(filename: &str, meta: Option<&std::fs::Metadata>) -> Result<(), CommandError> {
     use std::os::unix::fs::PermissionsExt;
     let Some(meta) = meta else {
-        return Err(format!("can't find command {}", py_repr(filename)));
+        return Err(CommandError::NotFound(format!("can't find command {}", py_repr(filename))));
     };
     if meta.is_dir() {
-        return Err(format!("command at {} is a directory", py_repr(filename)));
+        return Err(CommandError::NotExecutable(format!("command at {} is a directory", py_repr(filename))));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(format!("command at {} is not executable", py_repr(filename)));
+        return Err(CommandError::NotExecutable(format!("command at {} is not executable", py_repr(filename))));
     }
     let Ok(c) = CString::new(filename) else {
-        return Err(format!("no permission to run command {}", py_repr(filename)));
+        return Err(CommandError::NotExecutable(format!("no permission to run command {}", py_repr(filename))));
     };
     // SAFETY: valid NUL-terminated path.
     if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
-        return Err(format!("no permission to run command {}", py_repr(filename)));
+        return Err(CommandError::NotExecutable(format!("no permission to run command {}", py_repr(filename))));
     }
     Ok(())
 }
@@ -1253,7 +1255,7 @@ mod tests {
         let pgid = unsafe { libc::getpgid(s.pid) };
         let mine = unsafe { libc::getpgid(0) };
         crate::supervisor::reaper::send_signal(s.pid, libc::SIGKILL, true).unwrap();
-        assert_eq!(wait_pid(s.pid), Ok(ExitStatus::Signaled(libc::SIGKILL, false)));
+        assert_eq!(wait_pid(s.pid), Ok(ExitStatus::Signaled { signal: libc::SIGKILL, core: false }));
         assert_eq!(pgid, s.pid);
         assert_ne!(pgid, mine);
     }
@@ -1372,9 +1374,25 @@ mod tests {
     }
 }
 
-/// The check `startProcess` makes before spawning (the reference's `get_execv_args` there):
-/// `Err((fault code, reason))` with NO_FILE for a missing command and NOT_EXECUTABLE for the rest.
-pub fn check_command(config: &ProcessConfig, daemon_env: &[(String, String)]) -> Result<(), (i32, String)> {
+/// Why a program's command cannot be run, with the reference's reason text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    /// No such file (on `PATH`, for a bare name).
+    NotFound(String),
+    /// Anything else: not parseable, empty, a directory, not executable, no permission.
+    NotExecutable(String),
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::NotFound(why) | CommandError::NotExecutable(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The check `startProcess` makes before spawning (the reference's `get_execv_args` there).
+pub fn check_command(config: &ProcessConfig, daemon_env: &[(String, String)]) -> Result<(), CommandError> {
     let configured_path = config
         .environment
         .iter()
@@ -1382,9 +1400,5 @@ pub fn check_command(config: &ProcessConfig, daemon_env: &[(String, String)]) ->
         .chain(daemon_env.iter().rev())
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.clone());
-    match get_execv_args(&config.command, configured_path.as_deref()) {
-        Ok(_) => Ok(()),
-        Err(why) if why.starts_with("can't find command") => Err((crate::rpc::faults::NO_FILE, why)),
-        Err(why) => Err((crate::rpc::faults::NOT_EXECUTABLE, why)),
-    }
+    get_execv_args(&config.command, configured_path.as_deref()).map(|_| ())
 }

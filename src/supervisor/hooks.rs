@@ -1,22 +1,24 @@
-//! How the supervisor actor drives events: the event state it owns ([`Events`]), and the
-//! `Supervisor` methods its code calls at the points where the reference notifies or
-//! dispatches: group added/removed, a process state change, a spawn and a reap of a listener,
-//! listener output, ticks, and the pools' dispatch after each round of transitions.
+//! How the supervisor actor drives events (`crate::events`, a leaf it uses): the event state it
+//! owns ([`Events`]), and the `Supervisor` methods its code calls at the points where the
+//! reference notifies or dispatches: group added/removed, a process state change, a spawn and a
+//! reap of a listener, listener output, ticks, and the pools' dispatch after each round of
+//! transitions.
 //!
 //! Child output of programs reaches the bus through the `OutputSink` hooks installed by
-//! [`install_sink_hooks`]: the reader task sends the event to the actor as a message.
+//! [`install_sink_hooks`], and a listener's stdout through the reader's `on_chunk` hook
+//! ([`listener_output_hook`]): the reader task sends it to the actor as a message.
 
 use std::collections::HashMap;
 use std::os::fd::RawFd;
 
-use super::Event;
-use super::bus::{Bus, Queued};
-use super::fcgi::FcgiSocket;
-use super::listener::{self, ListenerState, Outcome, Protocol};
+use super::process::ProcessState;
+use super::{Msg, Process, ProcessKey, Supervisor, SupervisorHandle, log, now};
 use crate::config::{GroupKind, LogLevel};
-use crate::logs::capture::{Channel, OutputSink};
-use crate::supervisor::process::{ProcessState, Record};
-use crate::supervisor::{Msg, Supervisor, SupervisorHandle, log, now};
+use crate::events::bus::{Bus, Pool, Queued};
+use crate::events::fcgi::FcgiSocket;
+use crate::events::listener::{self, ListenerState, Outcome, Protocol};
+use crate::events::{Event, EventType};
+use crate::logs::capture::{Channel, OnChunk, OutputSink};
 
 /// The event machinery the actor owns.
 #[derive(Debug)]
@@ -82,26 +84,29 @@ pub fn listener_stdout_sink(
     OutputSink::new(name, Channel::Stdout, &stream, logfile, &sup)
 }
 
-/// The `tries` and `pid` of each state change in one step, replayed from the record before
-/// the step: `pid` is the child's pid as it was (a step that reaps clears it only at its end),
-/// `tries` the backoff counter, which the state machine bumps on BACKOFF and clears on
-/// RUNNING, EXITED and FATAL.
-pub fn replay_state_changes(
-    before: &Record,
-    changes: &[(ProcessState, ProcessState, bool)],
-) -> Vec<(i32, u32)> {
-    let mut tries = before.backoff;
-    changes
-        .iter()
-        .map(|(_, to, _)| {
-            match to {
-                ProcessState::Backoff => tries += 1,
-                ProcessState::Running | ProcessState::Exited | ProcessState::Fatal => tries = 0,
-                _ => {}
-            }
-            (before.pid, tries)
-        })
-        .collect()
+/// The `on_chunk` hook of a listener's stdout reader: each chunk goes to the actor's protocol
+/// handling, tagged with the listener's pid so output of an earlier incarnation is not taken for
+/// the current one's.
+pub fn listener_output_hook(handle: SupervisorHandle, group: &str, name: &str, pid: i32) -> OnChunk {
+    let (group, name) = (group.to_string(), name.to_string());
+    Box::new(move |data: &[u8]| {
+        let (g, p, data) = (group.clone(), name.clone(), data.to_vec());
+        handle.send(Msg::Call(Box::new(move |s| s.listener_output(&g, &p, pid, &data))));
+    })
+}
+
+/// The event type for a process entering `state` (`Subprocess.event_map`).
+pub fn state_event_type(state: ProcessState) -> EventType {
+    match state {
+        ProcessState::Stopped => EventType::ProcessStateStopped,
+        ProcessState::Starting => EventType::ProcessStateStarting,
+        ProcessState::Running => EventType::ProcessStateRunning,
+        ProcessState::Backoff => EventType::ProcessStateBackoff,
+        ProcessState::Stopping => EventType::ProcessStateStopping,
+        ProcessState::Exited => EventType::ProcessStateExited,
+        ProcessState::Fatal => EventType::ProcessStateFatal,
+        ProcessState::Unknown => EventType::ProcessStateUnknown,
+    }
 }
 
 impl Supervisor {
@@ -120,7 +125,7 @@ impl Supervisor {
                 let procs: Vec<String> = cfg.processes.iter().map(|p| p.name.clone()).collect();
                 self.events
                     .bus
-                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, now());
+                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, self.host.now());
             }
             GroupKind::Fcgi(sock) => {
                 self.events
@@ -139,33 +144,24 @@ impl Supervisor {
         self.notify(Event::group(false, name));
     }
 
-    /// PROCESS_STATE events for the changes of one step of process `(gi, pi)`.
-    pub(crate) fn state_events(
+    /// The PROCESS_STATE event of one state change of the process at `key`.
+    pub(crate) fn state_event(
         &mut self,
-        gi: usize,
-        pi: usize,
-        before: &Record,
-        changes: &[(ProcessState, ProcessState, bool)],
+        key: ProcessKey,
+        (from, to): (ProcessState, ProcessState),
+        expected: bool,
+        pid: i32,
+        tries: u32,
     ) {
-        if changes.is_empty() {
-            return;
-        }
-        let extra = replay_state_changes(before, changes);
-        let (name, group) = {
-            let c = &self.groups[gi].processes[pi].config;
-            (c.name.clone(), c.group.clone())
-        };
-        for ((from, to, expected), (pid, tries)) in changes.iter().zip(extra) {
-            self.notify(Event::process_state(
-                &name, &group, *from, *to, *expected, pid, tries,
-            ));
-        }
+        let c = &self.proc(key).config;
+        let ev = Event::process_state(&c.name, &c.group, from.name(), state_event_type(to), expected, pid, tries);
+        self.notify(ev);
     }
 
-    /// What a spawn of `(gi, pi)` needs: its fcgi socket (opened now if no child holds it),
-    /// the actor's handle, whether it is a listener.
-    pub(crate) fn spawn_extras(&mut self, gi: usize, _pi: usize) -> Result<SpawnExtras, String> {
-        let g = &self.groups[gi];
+    /// What a spawn of the process at `key` needs: its fcgi socket (opened now if no child
+    /// holds it), the actor's handle, whether it is a listener.
+    pub(crate) fn spawn_extras(&mut self, key: ProcessKey) -> Result<SpawnExtras, String> {
+        let g = &self.groups[key.group];
         let stdin_socket = match self.events.sockets.get_mut(&g.config.name) {
             Some(sock) => Some(sock.acquire()?),
             None => None,
@@ -177,11 +173,11 @@ impl Supervisor {
         })
     }
 
-    /// A spawn of `(gi, pi)` ended: `pid` of the child, `None` when it failed. An fcgi child
-    /// holds the socket; a listener starts ACKNOWLEDGED.
-    pub(crate) fn events_spawned(&mut self, gi: usize, pi: usize, pid: Option<i32>) {
-        let g = &self.groups[gi];
-        let pname = g.processes[pi].config.name.clone();
+    /// A spawn of the process at `key` ended: `pid` of the child, `None` when it failed. An
+    /// fcgi child holds the socket; a listener starts ACKNOWLEDGED.
+    pub(crate) fn events_spawned(&mut self, key: ProcessKey, pid: Option<i32>) {
+        let g = &self.groups[key.group];
+        let pname = g.processes[key.process].config.name.clone();
         if let Some(sock) = self.events.sockets.get_mut(&g.config.name) {
             match pid {
                 Some(pid) => sock.hold(pid),
@@ -198,11 +194,11 @@ impl Supervisor {
         }
     }
 
-    /// The event a listener `(gi, pi)` was working on, taken when it is reaped (before its
+    /// The event the listener at `key` was working on, taken when it is reaped (before its
     /// state changes, which may respawn it), for [`Supervisor::events_reaped`].
-    pub(crate) fn events_reaping(&mut self, gi: usize, pi: usize) -> Option<Queued> {
-        let gname = &self.groups[gi].config.name;
-        let pname = &self.groups[gi].processes[pi].config.name;
+    pub(crate) fn events_reaping(&mut self, key: ProcessKey) -> Option<Queued> {
+        let gname = &self.groups[key.group].config.name;
+        let pname = &self.groups[key.group].processes[key.process].config.name;
         self.events.bus.pool_mut(gname)?.listeners.get_mut(pname)?.event.take()
     }
 
@@ -223,10 +219,10 @@ impl Supervisor {
     pub fn listener_output(&mut self, group: &str, name: &str, pid: i32, data: &[u8]) {
         log(LogLevel::Debug, &listener::output_log_line(name, data));
         // Output of an earlier incarnation (already reaped) no longer counts.
-        let Some((gi, pi)) = self.find_process(group, name) else {
+        let Some(key) = self.find(group, name) else {
             return;
         };
-        if self.groups[gi].processes[pi].rec.pid != pid {
+        if self.proc(key).rec.pid != pid {
             return;
         }
         let Some(pool) = self.events.bus.pool_mut(group) else {
@@ -251,7 +247,7 @@ impl Supervisor {
 
     /// Send due ticks (only pools that subscribe get any; without them no timer runs).
     pub(crate) fn events_tick(&mut self) {
-        self.events.bus.tick(now());
+        self.events.bus.tick(self.host.now());
     }
 
     /// When the next tick is due, if any pool wants ticks.
@@ -266,7 +262,7 @@ impl Supervisor {
         let Some(group) = self.groups.get_mut(gi) else { return };
         let gname = &group.config.name;
         let Some(pool) = self.events.bus.pools.iter_mut().find(|p| &p.name == gname) else { return };
-        let ready = |pool: &super::bus::Pool, p: &crate::supervisor::Process| {
+        let ready = |pool: &Pool, p: &Process| {
             p.rec.state == ProcessState::Running
                 && pool.listeners.get(&p.config.name).is_some_and(|s| s.protocol.state == ListenerState::Ready)
         };
@@ -303,117 +299,5 @@ impl Supervisor {
                 break;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ProcessState as S;
-
-    #[test]
-    fn replay_matches_state_machine() {
-        // Reaped too quickly: STARTING -> BACKOFF, then give-up: BACKOFF -> FATAL.
-        let before = Record {
-            state: S::Starting,
-            pid: 42,
-            backoff: 2,
-            ..Record::default()
-        };
-        let got = replay_state_changes(
-            &before,
-            &[
-                (S::Starting, S::Backoff, true),
-                (S::Backoff, S::Fatal, true),
-            ],
-        );
-        assert_eq!(got, vec![(42, 3), (42, 0)]);
-        // Exit while running, then autorestart.
-        let before = Record {
-            state: S::Running,
-            pid: 7,
-            backoff: 0,
-            ..Record::default()
-        };
-        let got = replay_state_changes(
-            &before,
-            &[
-                (S::Running, S::Exited, false),
-                (S::Exited, S::Starting, true),
-            ],
-        );
-        assert_eq!(got, vec![(7, 0), (7, 0)]);
-        // Retry from BACKOFF keeps the count.
-        let before = Record {
-            state: S::Backoff,
-            pid: 0,
-            backoff: 1,
-            ..Record::default()
-        };
-        assert_eq!(
-            replay_state_changes(&before, &[(S::Backoff, S::Starting, true)]),
-            vec![(0, 1)]
-        );
-    }
-
-    #[test]
-    fn replay_agrees_with_step() {
-        use crate::supervisor::process::{Action, Context, Event as PEv, ExitKind, step};
-        let mut cfg = crate::config::ProcessConfig::for_test("x", "/bin/true");
-        cfg.startsecs = 10;
-        cfg.startretries = 2;
-        let mut rec = Record::default();
-        let mut t = 1000.0;
-        let mut checked = 0;
-        let evs = [
-            PEv::Tick,
-            PEv::Spawned { pid: 10 },
-            PEv::Reaped {
-                how: ExitKind::Exited(1),
-            },
-            PEv::Tick,
-            PEv::Spawned { pid: 11 },
-            PEv::Reaped {
-                how: ExitKind::Exited(1),
-            },
-            PEv::Tick,
-            PEv::Spawned { pid: 12 },
-            PEv::Reaped {
-                how: ExitKind::Exited(1),
-            },
-            PEv::Tick,
-            PEv::Spawned { pid: 13 },
-            PEv::Reaped {
-                how: ExitKind::Exited(1),
-            },
-            PEv::Tick,
-        ];
-        for ev in evs {
-            t += 4.0;
-            let before = rec.clone();
-            let (r, actions) = step(
-                &cfg,
-                rec,
-                ev,
-                Context {
-                    now: t,
-                    may_autostart: true,
-                },
-            );
-            let changes: Vec<_> = actions
-                .iter()
-                .filter_map(|a| match a {
-                    Action::StateChanged { from, to, expected } => Some((*from, *to, *expected)),
-                    _ => None,
-                })
-                .collect();
-            let replay = replay_state_changes(&before, &changes);
-            if let Some((_, tries)) = replay.last() {
-                assert_eq!(*tries, r.backoff, "after {:?}", changes);
-                checked += 1;
-            }
-            rec = r;
-        }
-        assert!(checked > 3);
     }
 }
