@@ -119,7 +119,12 @@ class Shell:
         return self.wait(*wait_for)
 
     def text(self):
-        return self.d.norm(screen("".join(self.log)))
+        text = self.d.norm(screen("".join(self.log)))
+        # The stock client's `tail -f` races with Ctrl-C: the KeyboardInterrupt lands either in
+        # its wait (it prints nothing) or inside its stream handler, which then reports it as
+        # `<url> Cannot connect, error: <class 'KeyboardInterrupt'> ()`. Either is one Ctrl-C.
+        return re.sub(r"(?m)^\^C\S+ Cannot connect, error: <class 'KeyboardInterrupt'> \(\)$",
+                      "^C", text)
 
     def finish(self):
         """(exit status, signal, screen text)."""

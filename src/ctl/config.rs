@@ -153,6 +153,10 @@ fn python_parse_error(message: &str, file: &Path) -> String {
     if message.starts_with("File contains no section headers.") {
         return format!("configparser.MissingSectionHeaderError: {}", message);
     }
+    // the INI reader already words it as configparser does
+    if message.starts_with("Source contains parsing errors: ") {
+        return format!("configparser.ParsingError: {}", message);
+    }
     let lines = message
         .strip_prefix("File contains parsing errors: ")
         .unwrap_or(message)
