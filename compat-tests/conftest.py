@@ -159,10 +159,10 @@ def normalise(text, tmp=None):
     text = re.sub(r"\buptime (\d+ days?, )?\d+:\d\d:\d\d", "uptime T", text)
     text = _STATUS_DATE.sub("DATE", text)
     text = re.sub(r"(?m)^[1-9]\d*$", "N", text)  # bare pid lines (supervisorctl pid)
-    # An error the stock client did not handle: it prints the Python exception in one line
-    # (`error: <class 'X'>, message: file: F line: N`), ours a plain sentence after `error: `
-    # (see the README); what both must agree on is that line's place and the exit status.
-    text = re.sub(r"(?m)^error: .*$", "error: E", text)
+    # where an uncaught error was raised: a Python file of the stock client's installation,
+    # a source file of ours
+    text = re.sub(r"(?m)(error: <class '[^']*'>, .*): file: .* line: \d+$",
+                  r"\1: file: F line: N", text)
     return text
 
 

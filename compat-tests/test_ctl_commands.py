@@ -592,7 +592,8 @@ def test_options_and_unix_auth(daemon, oracle):
     assert res[0][1:3] == (0, "a                                RUNNING   pid N, uptime T\n")
     for i in (2, 3, 4, 5, 10):  # wrong or missing credentials
         assert res[i][1] == 1 and res[i][2].startswith(
-            "Server requires authentication\nerror: E"), res[i]
+            "Server requires authentication\nerror: <class 'xmlrpc.client.ProtocolError'>, "
+            "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>"), res[i]
     assert res[6][1:3] == (4, "unix://<TMP>/s.sock.nosuch no such file\n")
     assert res[9][1] == 0
     assert res[11][1] == 0

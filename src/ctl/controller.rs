@@ -5,8 +5,8 @@
 //! command: Python `cmd`'s split of a line into a command word and its argument (`?` means
 //! `help`), `*** Unknown syntax: ...` for anything else, the `upcheck` most commands start
 //! with (`getVersion` must be `3.0`; a refused connection or a missing socket is reported
-//! with its LSB status), and the catch-all that prints an uncaught error as `error: ` and a
-//! plain sentence (where the stock client prints a Python exception line) with status 1. A 401 prints `Server requires authentication`
+//! with its LSB status), and the catch-all that prints an uncaught error as
+//! `error: <class ...>, ...` with status 1. A 401 prints `Server requires authentication`
 //! and, one-shot, runs the command once more (so the error line follows, as in the stock
 //! client); in the shell it asks for a username and password and retries.
 

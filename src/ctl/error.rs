@@ -2,12 +2,11 @@
 //!
 //! The stock `supervisorctl` is Python: whatever a command does not handle itself reaches its
 //! `onecmd`, which prints `error: <class 'X'>, <str(exception)>: file: F line: L` and sets
-//! exit status 1. That line is a Python traceback in one line; ours prints `error: ` and a
-//! plain sentence of its own instead ([`PyErr::render`]), with the same exit status. Other
-//! output does show Python's class and message (`tail -f`'s `Cannot connect, error: <class
-//! 'X'> (...)`, `fg`'s `ERROR: ...`), so [`PyErr`] still carries what Python would have raised
-//! (an `xmlrpc.client.Fault`, a `ProtocolError`, an `OSError` subclass chosen by errno as
-//! Python chooses it, ...).
+//! exit status 1. Users and scripts see the class and the message, so [`PyErr`] carries
+//! what Python would have raised (an `xmlrpc.client.Fault`, a `ProtocolError`, an `OSError`
+//! subclass chosen by errno as Python chooses it, ...) and renders it the same way. The
+//! `file: F line: L` tail names the place in *our* source where the error arose (Python names
+//! a file of its own installation, which differs from one machine to the next anyway).
 
 use std::panic::Location;
 
@@ -115,31 +114,15 @@ impl PyErr {
         }
     }
 
-    /// The line printed where the stock client's `onecmd` prints a caught exception as
-    /// `error: <class 'X'>, ...: file: F line: L`: `error: ` and a plain sentence.
+    /// The line `onecmd` prints for an exception it catches.
     pub fn render(&self) -> String {
-        let plain = match &self.kind {
-            Kind::Fault(f) => format!("the daemon answered with fault {} ({})", f.code, f.string),
-            Kind::Protocol { status, reason } => {
-                format!("the daemon answered HTTP {} {} on /RPC2", status, reason)
-            }
-            Kind::Os { errno, message } => {
-                // "[Errno 2] No such file or directory" → "No such file or directory"
-                let text = match message.split_once("] ") {
-                    Some((head, rest)) if head.starts_with("[Errno ") => rest,
-                    _ => message.as_str(),
-                };
-                match errno {
-                    Some(n) => format!("{} (errno {})", text, n),
-                    None => text.to_string(),
-                }
-            }
-            Kind::Gai { message, .. } => format!("cannot resolve the host name: {}", message),
-            Kind::Other { class, message } if message.is_empty() => (*class).to_string(),
-            Kind::Other { message, .. } => message.clone(),
-            Kind::Interrupted => "interrupted".into(),
-        };
-        format!("error: {}", plain)
+        format!(
+            "error: <class '{}'>, {}: file: {} line: {}",
+            self.class(),
+            self.message(),
+            self.at.file(),
+            self.at.line()
+        )
     }
 }
 
@@ -188,17 +171,15 @@ mod tests {
             code: 6,
             string: "SHUTDOWN_STATE".into(),
         }));
-        assert_eq!(
-            f.render(),
-            "error: the daemon answered with fault 6 (SHUTDOWN_STATE)"
+        assert!(
+            f.render()
+                .starts_with("error: <class 'xmlrpc.client.Fault'>, <Fault 6: 'SHUTDOWN_STATE'>: file: ")
         );
-        assert_eq!(e.render(), "error: No such file or directory (errno 2)");
         let p = PyErr::new(Kind::Protocol {
             status: 401,
             reason: "Unauthorized".into(),
         });
         assert_eq!(p.message(), "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>");
-        assert_eq!(p.render(), "error: the daemon answered HTTP 401 Unauthorized on /RPC2");
         assert_eq!(os_class(Some(libc::ECONNREFUSED)), "ConnectionRefusedError");
         assert_eq!(os_class(None), "OSError");
     }
