@@ -123,8 +123,11 @@ class Shell:
         # The stock client's `tail -f` races with Ctrl-C: the KeyboardInterrupt lands either in
         # its wait (it prints nothing) or inside its stream handler, which then reports it as
         # `<url> Cannot connect, error: <class 'KeyboardInterrupt'> ()`. Either is one Ctrl-C.
-        return re.sub(r"(?m)^\^C\S+ Cannot connect, error: <class 'KeyboardInterrupt'> \(\)$",
+        text = re.sub(r"(?m)^\^C\S+ Cannot connect, error: <class 'KeyboardInterrupt'> \(\)$",
                       "^C", text)
+        # The stock client's `fg` reader thread sometimes dies as `fg` ends, and Python starts
+        # printing "Exception in thread ..." just as the prompt comes back: its own race.
+        return re.sub(r"Exception in thread (?=supervisor> )", "", text)
 
     def finish(self):
         """(exit status, signal, screen text)."""
