@@ -123,24 +123,15 @@ pub fn do_maintail(ctl: &mut Controller, arg: &str) -> Result<bool> {
     let args = split(arg);
     let bytes = match args.as_slice() {
         [] => 1600,
-        [one] => {
-            let Some(what) = one.strip_prefix('-') else {
+        [one] if *one == "-f" => return tailf(ctl, "/mainlogtail"),
+        [one] => match one.strip_prefix('-').and_then(py_int) {
+            Some(n) => n,
+            None => {
                 ctl.output(&format!("Error: bad argument {}", one));
                 ctl.exitstatus = lsb::GENERIC;
                 return Ok(false);
-            };
-            if what == "f" {
-                return tailf(ctl, "/mainlogtail");
             }
-            match py_int(what) {
-                Some(n) => n,
-                None => {
-                    ctl.output(&format!("Error: bad argument {}", one));
-                    ctl.exitstatus = lsb::GENERIC;
-                    return Ok(false);
-                }
-            }
-        }
+        },
         _ => {
             ctl.output("Error: too many arguments");
             ctl.exitstatus = lsb::GENERIC;
