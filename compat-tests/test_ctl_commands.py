@@ -116,10 +116,11 @@ def started(d):
 
 
 def a_respawned(d):
-    """After `signal HUP a`: a died and autorestart spawned it again (its log then
-    holds a second out-a)."""
+    """After `signal HUP a`: a died and autorestart spawned it again. Its log then holds a
+    third out-a (the first start, `restart a`, this respawn); waiting for a second one raced
+    with the respawn's output, so a later `tail a` saw two or three lines."""
     log = d.info("a")["stdout_logfile"]
-    wait_until(lambda: open(log).read().count("out-a") >= 2, daemon=d, what="a respawned")
+    wait_until(lambda: open(log).read().count("out-a") >= 3, daemon=d, what="a respawned")
     d.wait_state("a", "RUNNING")
 
 
