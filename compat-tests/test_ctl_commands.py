@@ -115,13 +115,19 @@ def started(d):
                and file_contains(a["stderr_logfile"], "err-a\n"), daemon=d)
 
 
-def a_respawned(d):
-    """After `signal HUP a`: a died and autorestart spawned it again. Its log then holds a
-    third out-a (the first start, `restart a`, this respawn); waiting for a second one raced
-    with the respawn's output, so a later `tail a` saw two or three lines."""
-    log = d.info("a")["stdout_logfile"]
-    wait_until(lambda: open(log).read().count("out-a") >= 3, daemon=d, what="a respawned")
-    d.wait_state("a", "RUNNING")
+def a_wrote(n):
+    """Wait until a's stdout log holds n lines of out-a, then for a RUNNING.
+
+    `a` echoes before it sleeps, so a signal sent right after a (re)start can kill the
+    shell before it has written: each start's line is awaited before the next step, and the
+    later `tail a` sees the same lines under both daemons."""
+    def w(d):
+        log = d.info("a")["stdout_logfile"]
+        wait_until(lambda: open(log).read().count("out-a") >= n, daemon=d,
+                   what="out-a written %d times" % n)
+        d.wait_state("a", "RUNNING")
+    w.__name__ = "a wrote out-a %d times" % n
+    return w
 
 
 def add_new_program(d):
@@ -135,7 +141,7 @@ MAIN_STEPS = [
     "status", "status g:*", "status nosuch", "status a nosuch", "status g:nosuch",
     "status a b", "avail",
     "start b", "start b", "stop b", "stop b",
-    "restart a", "signal HUP a", a_respawned,
+    "restart a", a_wrote(2), "signal HUP a", a_wrote(3),
     "signal FOO a", "signal HUP b", "signal HUP nosuch", "signal", "signal HUP",
     "pid a", "pid b", "pid nosuch", "pid all",
     "tail a", "tail a stderr", "tail -5 a", "tail -5 a stderr", "tail nosuch", "tail a nosuch",

@@ -34,7 +34,10 @@ class Streamer:
 
     def _pump(self, pipe, attr):
         while True:
-            data = os.read(pipe.fileno(), 65536)
+            try:
+                data = os.read(pipe.fileno(), 65536)
+            except (OSError, ValueError):  # closed by stop() while reading
+                return
             if not data:
                 return
             with self._lock:
@@ -65,10 +68,13 @@ class Streamer:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGINT)
         try:
-            return self.proc.wait(timeout)
+            rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.stop()
             pytest.fail("%s did not end on SIGINT" % " ".join(self.cmd))
+        for t in self._threads:  # what it printed last is read to the end before we look
+            t.join(timeout)
+        return rc
 
     def wait(self, timeout=30):
         try:
@@ -87,6 +93,8 @@ class Streamer:
             except ProcessLookupError:
                 pass
             self.proc.wait()
+        for t in self._threads:  # the pipes reach EOF once the group is gone
+            t.join(5)
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 pipe.close()
