@@ -9,7 +9,8 @@ use tokio::sync::mpsc;
 
 use crate::cli::Cli;
 use crate::config::{self, Config, LogLevel};
-use crate::supervisor::{self, log, Mood, Msg, Supervisor};
+use crate::logs::mainlog::log;
+use crate::supervisor::{self, Mood, Msg, Supervisor};
 
 /// Load the config named on the command line (or found by the search order) and apply the
 /// command-line overrides.
@@ -36,7 +37,10 @@ pub fn run(cli: Cli) -> i32 {
                 }
                 // A restart with a broken file: the reference exits too, with the same message
                 // on stderr as at start-up.
-                log(LogLevel::Critical, &format!("could not reload configuration: {}", e));
+                log(
+                    LogLevel::Critical,
+                    &format!("could not reload configuration: {}", e),
+                );
                 eprint!("{}", crate::cli::usage_text(&cli.progname, &e));
                 return 2;
             }
@@ -65,7 +69,10 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
                 return Err(2);
             }
         }
-        match crate::supervisor::rlimits::set_rlimits(cfg.supervisord.minfds, cfg.supervisord.minprocs) {
+        match crate::supervisor::rlimits::set_rlimits(
+            cfg.supervisord.minfds,
+            cfg.supervisord.minprocs,
+        ) {
             Ok(msgs) => {
                 for m in msgs {
                     deferred.push((LogLevel::Info, m));
@@ -92,15 +99,24 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
         );
     }
     for f in &cfg.included_files {
-        log(LogLevel::Info, &format!("Included extra file \"{}\" during parsing", f.display()));
+        log(
+            LogLevel::Info,
+            &format!("Included extra file \"{}\" during parsing", f.display()),
+        );
     }
     for w in &cfg.warnings {
         log(LogLevel::Warn, w);
     }
     if !cfg.supervisord.nocleanup {
-        crate::logs::capture::clean_auto_child_logs(&cfg.supervisord.childlogdir, &cfg.supervisord.identifier);
+        crate::logs::capture::clean_auto_child_logs(
+            &cfg.supervisord.childlogdir,
+            &cfg.supervisord.identifier,
+        );
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Error: cannot start the runtime: {}", e);
@@ -141,11 +157,12 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
     // Daemonize after binding, so a port in use is reported on the terminal. Nothing so far
     // has made a thread (current-thread runtime, blocking pool unused), so the fork copies
     // the only one; `daemonize` refuses otherwise rather than leave a runtime that never drops.
-    if !cfg.supervisord.nodaemon && first {
-        if let Err(e) = crate::supervisor::daemonize::daemonize(&cfg) {
-            log(LogLevel::Critical, &e);
-            return Err(2);
-        }
+    if !cfg.supervisord.nodaemon
+        && first
+        && let Err(e) = crate::supervisor::daemonize::daemonize(&cfg)
+    {
+        log(LogLevel::Critical, &e);
+        return Err(2);
     }
     write_pidfile(&cfg);
     let _reaper = supervisor::reaper::spawn_reaper(tx.clone());
@@ -163,10 +180,16 @@ async fn serve(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> 
 fn write_pidfile(cfg: &Config) {
     let pid = std::process::id();
     match std::fs::write(&cfg.supervisord.pidfile, format!("{}\n", pid)) {
-        Ok(()) => log(LogLevel::Info, &format!("supervisord started with pid {}", pid)),
+        Ok(()) => log(
+            LogLevel::Info,
+            &format!("supervisord started with pid {}", pid),
+        ),
         Err(_) => log(
             LogLevel::Critical,
-            &format!("could not write pidfile {}", cfg.supervisord.pidfile.display()),
+            &format!(
+                "could not write pidfile {}",
+                cfg.supervisord.pidfile.display()
+            ),
         ),
     }
 }

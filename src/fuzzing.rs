@@ -168,7 +168,10 @@ pub fn config_value(line: &[u8]) {
         "process_name" => process_or_group_name(&v).map(drop),
         "startretries" => start_retries(&v).map(drop),
         "numprocs" | "priority" | "startsecs" => integer(&v).map(drop),
-        "directory" => Ok(drop(normpath(&v))),
+        "directory" => {
+            drop(normpath(&v));
+            Ok(())
+        }
         k if k.ends_with("maxbytes") || k == "memory_limit" => byte_size(&v).map(drop),
         k if k.ends_with("syslog") || k.starts_with("auto") || k.ends_with("enabled") => {
             boolean(&v).map(drop)

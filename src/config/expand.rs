@@ -56,7 +56,12 @@ impl Names<'_> {
     }
 
     fn sorted(&self) -> Vec<&str> {
-        let all: BTreeSet<&str> = self.0.iter().flat_map(|m| m.keys()).map(|k| k.as_str()).collect();
+        let all: BTreeSet<&str> = self
+            .0
+            .iter()
+            .flat_map(|m| m.keys())
+            .map(|k| k.as_str())
+            .collect();
         all.into_iter().collect()
     }
 }
@@ -79,7 +84,10 @@ impl Budget {
     }
 
     pub fn with_total(total: usize) -> Self {
-        Budget { left: Cell::new(total), total }
+        Budget {
+            left: Cell::new(total),
+            total,
+        }
     }
 }
 
@@ -175,7 +183,11 @@ struct Spec {
 
 fn expand_inner(s: &str, names: &Names, limit: usize) -> Result<String, Fail> {
     if !s.contains('%') {
-        return if s.len() > limit { Err(Fail::TooBig) } else { Ok(s.to_string()) };
+        return if s.len() > limit {
+            Err(Fail::TooBig)
+        } else {
+            Ok(s.to_string())
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len().min(limit));
@@ -386,7 +398,9 @@ fn convert(conv: char, value: Option<&Value>, spec: &Spec, index: usize) -> Resu
                 _ => (m.to_string(), ""),
             };
             let digits = match spec.precision {
-                Some(p) if p > digits.len() => format!("{}{}", "0".repeat(p - digits.len()), digits),
+                Some(p) if p > digits.len() => {
+                    format!("{}{}", "0".repeat(p - digits.len()), digits)
+                }
                 _ => digits,
             };
             let prefix = if spec.alt { prefix } else { "" };

@@ -39,7 +39,13 @@ fn formats_like_python() {
 #[test]
 fn matches_supervisor_expand() {
     let mut names = Expansions::new();
-    for (k, v) in [("a", "xy"), ("e", ""), ("c", "\u{e9}"), ("q", "it's"), ("w", "\u{20ac}\u{1f600} \x01")] {
+    for (k, v) in [
+        ("a", "xy"),
+        ("e", ""),
+        ("c", "\u{e9}"),
+        ("q", "it's"),
+        ("w", "\u{20ac}\u{1f600} \x01"),
+    ] {
         names.insert(k.into(), Value::Str(v.into()));
     }
     for (k, v) in [("n", 42), ("m", -7), ("z", 0), ("b", 123456789012)] {
@@ -56,11 +62,21 @@ fn matches_supervisor_expand() {
         if kind == "UNNAMED" {
             // Python substituted the whole mapping for a `%s` without a name: refused here
             let e = got.expect_err(format);
-            assert!(e.contains("conversion without a (name)"), "{}: {}", format, e);
+            assert!(
+                e.contains("conversion without a (name)"),
+                "{}: {}",
+                format,
+                e
+            );
         } else if kind == "OK" {
             assert_eq!(got.as_deref(), Ok(want), "{:?}", format);
         } else {
-            assert_eq!(got.as_ref().map_err(String::as_str), Err(want), "{:?}", format);
+            assert_eq!(
+                got.as_ref().map_err(String::as_str),
+                Err(want),
+                "{:?}",
+                format
+            );
         }
         checked += 1;
     }
@@ -113,7 +129,11 @@ fn expansion_is_bounded() {
     assert!(run(&"%(a)1000000s".repeat(5), &v).is_err());
     assert!(run(&"%(a)1000000s".repeat(4), &v).is_ok());
     // Python's own limits come first
-    assert!(run("%(a)9999999999999999999999s", &v).unwrap_err().ends_with("width too big"));
+    assert!(
+        run("%(a)9999999999999999999999s", &v)
+            .unwrap_err()
+            .ends_with("width too big")
+    );
 
     let budget = Budget::with_total(2_500_000);
     assert!(expand("%(a)1000000s", &names, "t", &budget).is_ok());
@@ -134,7 +154,10 @@ fn names_are_layered() {
     first.insert("a".into(), Value::Str("first".into()));
     let second = vars();
     let names = Names(vec![&first, &second]);
-    assert_eq!(expand("%(a)s %(n)d", &names, "t", &Budget::new()).unwrap(), "first 42");
+    assert_eq!(
+        expand("%(a)s %(n)d", &names, "t", &Budget::new()).unwrap(),
+        "first 42"
+    );
     let e = expand("%(x)s", &names, "t", &Budget::new()).unwrap_err();
     assert!(e.ends_with("Available names: a, n"), "{}", e);
 }

@@ -61,7 +61,11 @@ pub struct Section {
 
 impl Section {
     fn new(name: &str, file: &Path) -> Self {
-        Section { name: name.to_string(), file: file.to_path_buf(), ..Default::default() }
+        Section {
+            name: name.to_string(),
+            file: file.to_path_buf(),
+            ..Default::default()
+        }
     }
 
     /// The entry of a key written in this section (not `[DEFAULT]`).
@@ -196,7 +200,8 @@ impl Document {
                         Some(&i) => i,
                         None => {
                             self.sections.push(Section::new(header, file));
-                            self.index.insert(header.to_string(), self.sections.len() - 1);
+                            self.index
+                                .insert(header.to_string(), self.sections.len() - 1);
                             self.sections.len() - 1
                         }
                     };
@@ -371,7 +376,9 @@ mod tests {
     #[test]
     fn errors() {
         let mut d = Document::new();
-        let e = d.read_str("x=1\n[a]\n", Path::new("t.conf"), "t.conf").unwrap_err();
+        let e = d
+            .read_str("x=1\n[a]\n", Path::new("t.conf"), "t.conf")
+            .unwrap_err();
         assert_eq!(
             e.message,
             "File contains no section headers.\nfile: 't.conf', line: 1\n'x=1\\n'"
@@ -386,20 +393,27 @@ mod tests {
         // an unterminated header is an error naming its line (Python would take the key
         // `[program` into section a); before any section, Python's missing-header error
         let e = d
-            .read_str("[a]\nk=1\n[program:x\ncommand=/bin/true\n", Path::new("t.conf"), "t.conf")
+            .read_str(
+                "[a]\nk=1\n[program:x\ncommand=/bin/true\n",
+                Path::new("t.conf"),
+                "t.conf",
+            )
             .unwrap_err();
         assert_eq!(
             e.message,
             "Source contains parsing errors: 't.conf'\n\t[line  3]: '[program:x\\n'"
         );
-        let e = d.read_str("[a\n", Path::new("t.conf"), "t.conf").unwrap_err();
+        let e = d
+            .read_str("[a\n", Path::new("t.conf"), "t.conf")
+            .unwrap_err();
         assert!(e.message.starts_with("File contains no section headers."));
     }
 
     #[test]
     fn merging_files_records_origin() {
         let mut d = Document::new();
-        d.read_str("[a]\nx=1\n", Path::new("one.conf"), "one.conf").unwrap();
+        d.read_str("[a]\nx=1\n", Path::new("one.conf"), "one.conf")
+            .unwrap();
         d.read_str("[a]\ny=2\n[b]\n", Path::new("two.conf"), "two.conf")
             .unwrap();
         assert_eq!(d.section("a").unwrap().file, PathBuf::from("one.conf"));

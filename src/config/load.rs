@@ -280,7 +280,12 @@ impl Loader<'_> {
     }
 
     fn err(&self, section: &str, key: Option<&str>, message: String) -> ConfigError {
-        ConfigError::new(&self.shown(&self.file_of(section)), Some(section), key, message)
+        ConfigError::new(
+            &self.shown(&self.file_of(section)),
+            Some(section),
+            key,
+            message,
+        )
     }
 
     fn bad_value(&self, section: &str, key: &str, reason: String) -> ConfigError {
@@ -319,7 +324,11 @@ impl Loader<'_> {
         }
         // a [DEFAULT] value is copied into each section, with the directory of the section's
         // file
-        let file = if from_default { self.file_of(section) } else { entry.file.clone() };
+        let file = if from_default {
+            self.file_of(section)
+        } else {
+            entry.file.clone()
+        };
         Some(entry.value.replace("%(here)s", &here_of(&file)))
     }
 
@@ -495,8 +504,9 @@ impl Loader<'_> {
         let strip_ansi = self.parse(s, "strip_ansi", &none, "false", boolean)?;
         let exit_on_fatal = self.parse(s, "exit_on_fatal", &none, "false", boolean)?;
         let logformat = self.parse(s, "logformat", &none, "reference", main_log_format)?;
-        let memory_check_interval =
-            self.parse(s, "memory_check_interval", &none, "5", non_negative)?.max(1);
+        let memory_check_interval = self
+            .parse(s, "memory_check_interval", &none, "5", non_negative)?
+            .max(1);
 
         // expanded twice, as the reference does: first like any key, then with host_node_name
         let mut environment = Vec::new();
@@ -565,7 +575,10 @@ impl Loader<'_> {
                         Some(RPC_FACTORY_KEY),
                         format!("{} cannot be resolved within [{}]", spec, section),
                     )
-                    .with_hint(format!("{} must be {}", RPC_FACTORY_KEY, STANDARD_RPC_FACTORY)));
+                    .with_hint(format!(
+                        "{} must be {}",
+                        RPC_FACTORY_KEY, STANDARD_RPC_FACTORY
+                    )));
             }
         }
         Ok(())
@@ -815,11 +828,15 @@ impl Loader<'_> {
             ));
         };
         // The reference's words, including the two-argument ValueErrors it prints as tuples.
-        let bad = |m: String| self.bad_value(section, "socket", format!("{} in [{}] socket", m, section));
+        let bad =
+            |m: String| self.bad_value(section, "socket", format!("{} in [{}] socket", m, section));
         let tuple = |m: &str, arg: &str| format!("({}, {})", py_repr(m), py_repr(arg));
         if let Some(path) = sock.strip_prefix("unix://") {
             if !path.starts_with('/') {
-                return Err(bad(tuple("Unix socket path %s is not an absolute path", path)));
+                return Err(bad(tuple(
+                    "Unix socket path %s is not an absolute path",
+                    path,
+                )));
             }
             let path = normalize_path(path, &self.ctx.cwd);
             let mut owner = owner;
@@ -868,12 +885,13 @@ impl Loader<'_> {
         section: &str,
         group_name: &str,
     ) -> Result<Vec<Arc<ProcessConfig>>, ConfigError> {
-        self.section_processes(section, group_name).map_err(|mut e| {
-            e.section = Some(section.to_string());
-            e.file = self.shown(&self.file_of(section));
-            e.in_section = true;
-            e
-        })
+        self.section_processes(section, group_name)
+            .map_err(|mut e| {
+                e.section = Some(section.to_string());
+                e.file = self.shown(&self.file_of(section));
+                e.in_section = true;
+                e
+            })
     }
 
     fn section_processes(
@@ -1156,7 +1174,8 @@ impl Loader<'_> {
         };
         let (host, port) = inet_address(&port).map_err(|m| self.bad_value(s, "port", m))?;
         let none = Expansions::new();
-        let open_health_on_loopback = self.parse(s, "open_health_on_loopback", &none, "false", boolean)?;
+        let open_health_on_loopback =
+            self.parse(s, "open_health_on_loopback", &none, "false", boolean)?;
         Ok(Some(InetHttpServerConfig {
             host,
             port,

@@ -1,5 +1,5 @@
 //! Configuration: finding, reading and validating `supervisord.conf` in supervisor 4.2.5's
-//! dialect. [`load`] is the one entry point; it returns a typed [`Config`] or a
+//! dialect. [`load()`] is the one entry point; it returns a typed [`Config`] or a
 //! [`ConfigError`] that names the file, the section and the key. [`find_config_file`] is the
 //! reference's search when `-c` is not given.
 //!
@@ -32,8 +32,14 @@ use std::path::{Path, PathBuf};
 /// (file: '...') (key: 'programs')`, where it stops before ` in section`. The caller adds the
 /// `Error: ` prefix and the reference's `For help, use supervisord -h` line (see
 /// `cli::usage_text`).
+///
+/// Boxed (a `Result` carrying it stays one word wide); its fields read through `Deref`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ConfigError {
+pub struct ConfigError(Box<ConfigErrorDetail>);
+
+/// What a [`ConfigError`] says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigErrorDetail {
     /// The file, as the reference names it (the main file as given with `-c`).
     pub file: PathBuf,
     pub section: Option<String>,
@@ -50,7 +56,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(file: &Path, section: Option<&str>, key: Option<&str>, message: String) -> Self {
-        ConfigError {
+        ConfigError(Box::new(ConfigErrorDetail {
             file: file.to_path_buf(),
             section: section.map(str::to_string),
             key: key.map(str::to_string),
@@ -58,7 +64,7 @@ impl ConfigError {
             in_section: false,
             complete: false,
             hint: None,
-        }
+        }))
     }
 
     pub fn with_hint(mut self, hint: String) -> Self {
@@ -78,6 +84,19 @@ impl ConfigError {
             ),
             _ => self.message.clone(),
         }
+    }
+}
+
+impl std::ops::Deref for ConfigError {
+    type Target = ConfigErrorDetail;
+    fn deref(&self) -> &ConfigErrorDetail {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ConfigError {
+    fn deref_mut(&mut self) -> &mut ConfigErrorDetail {
+        &mut self.0
     }
 }
 

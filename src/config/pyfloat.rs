@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn repr_like_cpython() {
-        assert_eq!(repr(111659285584252.125), "111659285584252.12");
+        assert_eq!(repr(111_659_285_584_252.13), "111659285584252.12");
         assert_eq!(repr(1e16), "1e+16");
         assert_eq!(repr(1e15), "1000000000000000.0");
         assert_eq!(repr(1e-5), "1e-05");
@@ -180,8 +180,15 @@ mod tests {
     /// 300 000 doubles against the CPython found on the machine (skipped without one).
     #[test]
     fn matches_cpython_on_many_doubles() {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/src/config/testdata/gen_float_repr.py");
-        let out = match std::process::Command::new("python3").arg(script).arg("300000").output() {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/config/testdata/gen_float_repr.py"
+        );
+        let out = match std::process::Command::new("python3")
+            .arg(script)
+            .arg("300000")
+            .output()
+        {
             Ok(o) if o.status.success() => o.stdout,
             _ => {
                 eprintln!("no python3: skipped");

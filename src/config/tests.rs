@@ -465,7 +465,13 @@ fn bad_values_name_file_section_and_key() {
         };
         assert_eq!(
             e.to_string(),
-            format!("{} in section '{}' (file: '{}'){}", reason, section, file.display(), key_note)
+            format!(
+                "{} in section '{}' (file: '{}'){}",
+                reason,
+                section,
+                file.display(),
+                key_note
+            )
         );
     }
 }
@@ -633,7 +639,9 @@ fn reference_text_first() {
     let t = Scratch::new();
     let file = t.path().join("supervisord.conf");
     let f = file.display();
-    let e = t.load("[supervisord]\n[program:nocmd]\nautostart=false\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[program:nocmd]\nautostart=false\n")
+        .unwrap_err();
     let want = format!(
         "program section program:nocmd does not specify a command in section 'program:nocmd' (file: '{}')",
         f
@@ -645,7 +653,10 @@ fn reference_text_first() {
     let e = t
         .load("[supervisord]\n[program:x]\ncommand=/x\n[group:g]\nprograms=x,nosuch\n")
         .unwrap_err();
-    assert_eq!(e.reference_text(), "[program:x] names unknown program or fcgi-program nosuch");
+    assert_eq!(
+        e.reference_text(),
+        "[program:x] names unknown program or fcgi-program nosuch"
+    );
     assert_eq!(
         e.to_string(),
         format!(
@@ -684,10 +695,15 @@ fn reference_text_first() {
     );
 
     // Python's ParsingError
-    let e = t.load("[supervisord]\n[program:x]\ncommand=/x\njunk\n").unwrap_err();
+    let e = t
+        .load("[supervisord]\n[program:x]\ncommand=/x\njunk\n")
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("Source contains parsing errors: '{}'\n\t[line  4]: 'junk\\n'", f)
+        format!(
+            "Source contains parsing errors: '{}'\n\t[line  4]: 'junk\\n'",
+            f
+        )
     );
 }
 
@@ -743,7 +759,10 @@ fn unterminated_section_header_is_an_error() {
 #[test]
 fn here_as_text_with_includes() {
     let t = Scratch::new();
-    t.write("conf.d/a.conf", "[program:a]\ncommand=%(here)s/run %(here)5s\n");
+    t.write(
+        "conf.d/a.conf",
+        "[program:a]\ncommand=%(here)s/run %(here)5s\n",
+    );
     let c = t
         .load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n")
         .unwrap();
@@ -752,7 +771,10 @@ fn here_as_text_with_includes() {
         group(&c, "a").processes[0].command,
         format!("{}/conf.d/run {}", here, here)
     );
-    t.write("conf.d/a.conf", "[program:a]\ncommand=%(here)s/run %(nope)s\n");
+    t.write(
+        "conf.d/a.conf",
+        "[program:a]\ncommand=%(here)s/run %(nope)s\n",
+    );
     let e = t
         .load("[supervisord]\n[include]\nfiles=conf.d/*.conf\n")
         .unwrap_err();
@@ -790,7 +812,11 @@ fn expansion_total_is_bounded() {
             "%(here)1000000s ".repeat(1000)
         ))
         .unwrap_err();
-    assert!(e.message.contains("the limit for one value"), "{}", e.message);
+    assert!(
+        e.message.contains("the limit for one value"),
+        "{}",
+        e.message
+    );
 }
 
 /// Sizes that were quadratic: many processes in one group, many keys in one section, many
@@ -830,7 +856,8 @@ fn names_are_not_copied_for_each_value() {
          environment=A=\"%(ENV_K1)s\"\n",
     );
     let mut ctx = t.ctx();
-    ctx.environ.extend((0..100_000).map(|i| (format!("V{i}"), format!("w{i}"))));
+    ctx.environ
+        .extend((0..100_000).map(|i| (format!("V{i}"), format!("w{i}"))));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(load_with(&path, &ctx));
@@ -848,5 +875,8 @@ fn names_are_not_copied_for_each_value() {
     let e = t
         .load("[supervisord]\nenvironment=A=1\n[program:x]\ncommand=%(ENV_B)s\n")
         .unwrap_err();
-    assert!(e.message.contains("'ENV_B'") && e.message.contains("ENV_A, ENV_FOO, ENV_HOME"), "{e}");
+    assert!(
+        e.message.contains("'ENV_B'") && e.message.contains("ENV_A, ENV_FOO, ENV_HOME"),
+        "{e}"
+    );
 }

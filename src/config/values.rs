@@ -16,7 +16,11 @@ use super::model::{AutoRestart, LogLevel, LogTarget};
 /// commands in its messages: what `str.isprintable()` rejects is escaped (`\x85`, `\xa0`,
 /// `\u200b`, `\U000e0001`).
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -135,7 +139,10 @@ pub fn main_log_format(value: &str) -> Result<crate::config::model::MainLogForma
     match value.trim().to_lowercase().as_str() {
         "reference" | "default" => Ok(Reference),
         "json" => Ok(Json),
-        _ => Err(format!("invalid logformat {} (reference or json)", py_repr(value))),
+        _ => Err(format!(
+            "invalid logformat {} (reference or json)",
+            py_repr(value)
+        )),
     }
 }
 
@@ -147,7 +154,10 @@ pub fn output_format(value: &str) -> Result<crate::config::model::OutputFormat, 
         "prefixed" => Ok(Prefixed),
         "timestamped" => Ok(Timestamped),
         "json" => Ok(Json),
-        _ => Err(format!("invalid logformat {} (raw, prefixed, timestamped or json)", py_repr(value))),
+        _ => Err(format!(
+            "invalid logformat {} (raw, prefixed, timestamped or json)",
+            py_repr(value)
+        )),
     }
 }
 
@@ -884,7 +894,10 @@ mod tests {
     fn repr_like_cpython_for_every_character() {
         let script = "import sys\nfor c in range(sys.maxunicode + 1):\n    \
                       if not 0xd800 <= c <= 0xdfff: print(repr(chr(c)) if c != 10 else '')";
-        let out = match std::process::Command::new("python3").args(["-c", script]).output() {
+        let out = match std::process::Command::new("python3")
+            .args(["-c", script])
+            .output()
+        {
             Ok(o) if o.status.success() => o.stdout,
             _ => {
                 eprintln!("no python3: skipped");

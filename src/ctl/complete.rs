@@ -43,10 +43,16 @@ impl Completion {
 
     /// (group, name) of every process; none when the daemon does not answer.
     fn processes(&self) -> Vec<(String, String)> {
-        let Ok(all) = self.client.borrow_mut().call("supervisor.getAllProcessInfo", &[]) else {
+        let Ok(all) = self
+            .client
+            .borrow_mut()
+            .call("supervisor.getAllProcessInfo", &[])
+        else {
             return Vec::new();
         };
-        let Ok(infos) = list(&all) else { return Vec::new() };
+        let Ok(infos) = list(&all) else {
+            return Vec::new();
+        };
         infos
             .iter()
             .filter_map(|i| Some((text_of(i, "group").ok()?, text_of(i, "name").ok()?)))
@@ -55,7 +61,11 @@ impl Completion {
 }
 
 /// The candidates for `text` (the word being completed) on the whole `line`.
-pub fn candidates(line: &str, text: &str, processes: impl FnOnce() -> Vec<(String, String)>) -> Vec<String> {
+pub fn candidates(
+    line: &str,
+    text: &str,
+    processes: impl FnOnce() -> Vec<(String, String)>,
+) -> Vec<String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let actions = || -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
@@ -97,14 +107,25 @@ pub fn candidates(line: &str, text: &str, processes: impl FnOnce() -> Vec<(Strin
             }
         }
     }
-    names.into_iter().filter(|n| n.starts_with(text)).map(|n| n + " ").collect()
+    names
+        .into_iter()
+        .filter(|n| n.starts_with(text))
+        .map(|n| n + " ")
+        .collect()
 }
 
 impl Completer for Completion {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
-        let start = line[..pos].rfind(|c| DELIMITERS.contains(c)).map_or(0, |i| i + 1);
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        let start = line[..pos]
+            .rfind(|c| DELIMITERS.contains(c))
+            .map_or(0, |i| i + 1);
         let found = candidates(line, &line[start..pos], || self.processes());
         Ok((start, found))
     }
@@ -125,7 +146,11 @@ mod tests {
     use super::*;
 
     fn procs() -> Vec<(String, String)> {
-        vec![("a".into(), "a".into()), ("g".into(), "x".into()), ("g".into(), "y".into())]
+        vec![
+            ("a".into(), "a".into()),
+            ("g".into(), "x".into()),
+            ("g".into(), "y".into()),
+        ]
     }
 
     #[test]
@@ -135,10 +160,22 @@ mod tests {
             v.dedup();
             v
         });
-        assert_eq!(candidates("re", "re", procs), vec!["reload ", "remove ", "reread ", "restart "]);
-        assert_eq!(candidates("help st", "st", procs), vec!["start ", "status ", "stop "]);
-        assert_eq!(candidates("stop ", "", procs), vec!["a ", "g:x ", "g:* ", "g:y "]);
-        assert_eq!(candidates("stop g", "g", procs), vec!["g:x ", "g:* ", "g:y "]);
+        assert_eq!(
+            candidates("re", "re", procs),
+            vec!["reload ", "remove ", "reread ", "restart "]
+        );
+        assert_eq!(
+            candidates("help st", "st", procs),
+            vec!["start ", "status ", "stop "]
+        );
+        assert_eq!(
+            candidates("stop ", "", procs),
+            vec!["a ", "g:x ", "g:* ", "g:y "]
+        );
+        assert_eq!(
+            candidates("stop g", "g", procs),
+            vec!["g:x ", "g:* ", "g:y "]
+        );
         assert_eq!(candidates("update ", "", procs), vec!["a ", "g "]);
         assert!(candidates("version ", "", procs).is_empty());
     }

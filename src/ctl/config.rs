@@ -85,7 +85,8 @@ pub fn parse(
     cwd: &Path,
 ) -> Result<Section, Error> {
     let mut doc = Document::new();
-    doc.read_str(text, file, &file.to_string_lossy()).map_err(|e| Error::Crash(python_parse_error(&e.message, file)))?;
+    doc.read_str(text, file, &file.to_string_lossy())
+        .map_err(|e| Error::Crash(python_parse_error(&e.message, file)))?;
     if !doc.has_section("supervisorctl") {
         return Err(Error::Usage(
             ".ini file does not include supervisorctl section".into(),
@@ -103,8 +104,8 @@ pub fn parse(
                 &format!("{}.{}", section, key),
                 &budget,
             )
-                .map(Some)
-                .map_err(Error::Usage),
+            .map(Some)
+            .map_err(Error::Usage),
         }
     };
 
@@ -177,13 +178,21 @@ mod tests {
     }
 
     fn p(text: &str) -> Result<Section, Error> {
-        parse(text, Path::new("c.conf"), "/etc/app", &env(), Path::new("/w"))
+        parse(
+            text,
+            Path::new("c.conf"),
+            "/etc/app",
+            &env(),
+            Path::new("/w"),
+        )
     }
 
     #[test]
     fn section_values_and_expansions() {
-        let s = p("[supervisorctl]\nserverurl=unix://%(here)s/../s.sock\nprompt=%(ENV_USER)s\n\
-                   username=u\npassword=p ; comment\nhistory_file=~x/../h\n")
+        let s = p(
+            "[supervisorctl]\nserverurl=unix://%(here)s/../s.sock\nprompt=%(ENV_USER)s\n\
+                   username=u\npassword=p ; comment\nhistory_file=~x/../h\n",
+        )
         .unwrap();
         assert_eq!(s.serverurl.as_deref(), Some("unix:///etc/s.sock"));
         assert_eq!(s.prompt.as_deref(), Some("bob"));
@@ -213,7 +222,9 @@ mod tests {
         );
         let s = p("[ctlplugin:x]\nsupervisor.ctl_factory = a.b:c\n[supervisorctl]\n").unwrap();
         assert_eq!(s.plugins[0].factory, "a.b:c");
-        let Error::Crash(m) = p("foo\n").unwrap_err() else { panic!() };
+        let Error::Crash(m) = p("foo\n").unwrap_err() else {
+            panic!()
+        };
         assert_eq!(
             m,
             "configparser.MissingSectionHeaderError: File contains no section headers.\n\

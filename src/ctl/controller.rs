@@ -125,9 +125,13 @@ impl Controller {
         if Some(code) == ignored.map(i64::from) || code == i64::from(faults::SUCCESS) {
             return;
         }
-        self.exitstatus = if [faults::SPAWN_ERROR, faults::ABNORMAL_TERMINATION, faults::NOT_RUNNING]
-            .iter()
-            .any(|&c| i64::from(c) == code)
+        self.exitstatus = if [
+            faults::SPAWN_ERROR,
+            faults::ABNORMAL_TERMINATION,
+            faults::NOT_RUNNING,
+        ]
+        .iter()
+        .any(|&c| i64::from(c) == code)
         {
             lsb::NOT_RUNNING
         } else {
@@ -186,7 +190,10 @@ impl Controller {
     }
 
     /// Run one command line; `Ok(true)` when the shell should end. `Err` is Ctrl-C.
-    pub fn onecmd(&mut self, line: &str) -> std::result::Result<bool, super::interrupt::Interrupted> {
+    pub fn onecmd(
+        &mut self,
+        line: &str,
+    ) -> std::result::Result<bool, super::interrupt::Interrupted> {
         let (cmd, arg, line) = parseline(line);
         if line.is_empty() {
             return Ok(false);
@@ -265,8 +272,14 @@ mod tests {
             parseline("  status a b \n"),
             (Some("status".into()), "a b".into(), "status a b".into())
         );
-        assert_eq!(parseline("?status"), (Some("help".into()), "status".into(), "help status".into()));
-        assert_eq!(parseline("stop,a"), (Some("stop".into()), ",a".into(), "stop,a".into()));
+        assert_eq!(
+            parseline("?status"),
+            (Some("help".into()), "status".into(), "help status".into())
+        );
+        assert_eq!(
+            parseline("stop,a"),
+            (Some("stop".into()), ",a".into(), "stop,a".into())
+        );
         assert_eq!(parseline("-x"), (Some("".into()), "-x".into(), "-x".into()));
         assert_eq!(parseline("!ls").0, None);
         assert_eq!(parseline("   ").2, "");

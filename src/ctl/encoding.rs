@@ -23,7 +23,9 @@ pub fn stdout_encoding() -> String {
         if name.is_null() {
             return "utf-8".into();
         }
-        let name = std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned();
+        let name = std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned();
         if name == "C" || name == "POSIX" {
             return "utf-8".into();
         }
@@ -31,7 +33,9 @@ pub fn stdout_encoding() -> String {
         if codeset.is_null() {
             return "utf-8".into();
         }
-        std::ffi::CStr::from_ptr(codeset).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr(codeset)
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

@@ -26,7 +26,10 @@ pub enum Kind {
     Gai { code: i32, message: String },
     /// Another Python class, by its qualified name (`ValueError`, `KeyError`,
     /// `http.client.RemoteDisconnected`, `xml.parsers.expat.ExpatError`, ...).
-    Other { class: &'static str, message: String },
+    Other {
+        class: &'static str,
+        message: String,
+    },
     /// `KeyboardInterrupt` (Ctrl-C): not an `Exception`, so `onecmd` does not catch it.
     Interrupted,
 }
@@ -171,15 +174,17 @@ mod tests {
             code: 6,
             string: "SHUTDOWN_STATE".into(),
         }));
-        assert!(
-            f.render()
-                .starts_with("error: <class 'xmlrpc.client.Fault'>, <Fault 6: 'SHUTDOWN_STATE'>: file: ")
-        );
+        assert!(f.render().starts_with(
+            "error: <class 'xmlrpc.client.Fault'>, <Fault 6: 'SHUTDOWN_STATE'>: file: "
+        ));
         let p = PyErr::new(Kind::Protocol {
             status: 401,
             reason: "Unauthorized".into(),
         });
-        assert_eq!(p.message(), "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>");
+        assert_eq!(
+            p.message(),
+            "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>"
+        );
         assert_eq!(os_class(Some(libc::ECONNREFUSED)), "ConnectionRefusedError");
         assert_eq!(os_class(None), "OSError");
     }

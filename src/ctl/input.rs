@@ -12,7 +12,8 @@ use rustyline::error::ReadlineError;
 use super::interrupt::{self, Interrupted};
 
 /// The shell's line editor, with its completer.
-pub type Editor = rustyline::Editor<super::complete::Completion, rustyline::history::DefaultHistory>;
+pub type Editor =
+    rustyline::Editor<super::complete::Completion, rustyline::history::DefaultHistory>;
 
 /// Standard input and, on a terminal, its line editor.
 pub struct Input {
@@ -94,8 +95,7 @@ impl Input {
                 self.buf.extend_from_slice(&chunk[..n as usize]);
                 return true;
             }
-            if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-            {
+            if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 if interrupt::pending() {
                     return true; // the caller's next wait reports it
                 }

@@ -60,8 +60,10 @@ pub fn pending() -> bool {
 pub fn wait(fds: &[RawFd]) -> Result<Vec<bool>, Interrupted> {
     loop {
         // SAFETY: the caller keeps each descriptor open for the duration of this call.
-        let borrowed: Vec<BorrowedFd<'_>> =
-            fds.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
+        let borrowed: Vec<BorrowedFd<'_>> = fds
+            .iter()
+            .map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) })
+            .collect();
         let mut pfds: Vec<PollFd<'_>> = borrowed
             .iter()
             .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
@@ -76,7 +78,10 @@ pub fn wait(fds: &[RawFd]) -> Result<Vec<bool>, Interrupted> {
             Err(_) => return Ok(vec![true; fds.len()]),
         }
         if let Some(p) = p
-            && pfds.last().and_then(|f| f.revents()).is_some_and(|r| !r.is_empty())
+            && pfds
+                .last()
+                .and_then(|f| f.revents())
+                .is_some_and(|r| !r.is_empty())
             && drain(p)
         {
             return Err(Interrupted);

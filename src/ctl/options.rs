@@ -178,7 +178,11 @@ fn short_has_arg(c: char) -> Result<bool, String> {
 }
 
 fn long_has_arg(name: &str) -> Result<(bool, String), String> {
-    let matches: Vec<&str> = LONG.iter().copied().filter(|o| o.starts_with(name)).collect();
+    let matches: Vec<&str> = LONG
+        .iter()
+        .copied()
+        .filter(|o| o.starts_with(name))
+        .collect();
     if matches.is_empty() {
         return Err(format!("option --{} not recognized", name));
     }
@@ -255,7 +259,10 @@ pub fn realize(progname: String, args: &[String]) -> Result<Options, Exit> {
             "help" => return Err(Exit::Help(DOC.replace("%s", &progname) + "\n")),
             "interactive" => {
                 if interactive {
-                    return Err(usage(format!("conflicting command line option {}", py_repr(&key))));
+                    return Err(usage(format!(
+                        "conflicting command line option {}",
+                        py_repr(&key)
+                    )));
                 }
                 interactive = true;
                 continue;
@@ -277,7 +284,10 @@ pub fn realize(progname: String, args: &[String]) -> Result<Options, Exit> {
             _ => &mut history,
         };
         if slot.is_some() {
-            return Err(usage(format!("conflicting command line option {}", py_repr(&key))));
+            return Err(usage(format!(
+                "conflicting command line option {}",
+                py_repr(&key)
+            )));
         }
         *slot = Some(value);
     }
@@ -320,14 +330,20 @@ mod tests {
     #[test]
     fn getopt_like_python() {
         let (o, r) = getopt(&s(&["-ic", "x.conf", "status", "-s"])).unwrap();
-        assert_eq!(o, vec![("-i".into(), "".into()), ("-c".into(), "x.conf".into())]);
+        assert_eq!(
+            o,
+            vec![("-i".into(), "".into()), ("-c".into(), "x.conf".into())]
+        );
         assert_eq!(r, s(&["status", "-s"]));
         let (o, _) = getopt(&s(&["--conf=a", "--serv", "u", "--history", "h"])).unwrap();
         assert_eq!(o[0], ("--configuration".into(), "a".into()));
         assert_eq!(o[1], ("--serverurl".into(), "u".into()));
         assert_eq!(o[2], ("--history_file".into(), "h".into()));
         assert_eq!(getopt(&s(&["-x"])).unwrap_err(), "option -x not recognized");
-        assert_eq!(getopt(&s(&["-c"])).unwrap_err(), "option -c requires argument");
+        assert_eq!(
+            getopt(&s(&["-c"])).unwrap_err(),
+            "option -c requires argument"
+        );
         assert_eq!(
             getopt(&s(&["--conf"])).unwrap_err(),
             "option --configuration requires argument"
@@ -336,8 +352,14 @@ mod tests {
             getopt(&s(&["--interactive=1"])).unwrap_err(),
             "option --interactive must not have an argument"
         );
-        assert_eq!(getopt(&s(&["--x"])).unwrap_err(), "option --x not recognized");
-        assert_eq!(getopt(&s(&["--h"])).unwrap_err(), "option --h not a unique prefix");
+        assert_eq!(
+            getopt(&s(&["--x"])).unwrap_err(),
+            "option --x not recognized"
+        );
+        assert_eq!(
+            getopt(&s(&["--h"])).unwrap_err(),
+            "option --h not a unique prefix"
+        );
         let (o, r) = getopt(&s(&["--", "-c"])).unwrap();
         assert!(o.is_empty());
         assert_eq!(r, s(&["-c"]));

@@ -80,7 +80,12 @@ impl Client {
 
     /// One request and its response on the kept connection (made when there is none).
     #[track_caller]
-    fn exchange(&mut self, ep: &Endpoint, head: &str, body: &[u8]) -> Result<(u16, String, Vec<u8>)> {
+    fn exchange(
+        &mut self,
+        ep: &Endpoint,
+        head: &str,
+        body: &[u8],
+    ) -> Result<(u16, String, Vec<u8>)> {
         if self.conn.is_none() {
             self.conn = Some(Conn::new(transport::connect(ep)?));
         }

@@ -17,23 +17,24 @@ use super::interrupt;
 
 pub fn run(ctl: &mut Controller) {
     interrupt::arm();
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        if let Ok(mut ed) = super::input::Editor::new() {
-            ed.set_helper(Some(super::complete::Completion::new(
-                &ctl.opts.serverurl,
-                ctl.opts.username.as_deref(),
-                ctl.opts.password.as_deref(),
-            )));
-            // readline's way: Tab completes the common prefix, a second Tab lists
-            ed.set_completion_type(rustyline::CompletionType::List);
-            let _ = ed.set_max_history_size(1 << 20);
-            let _ = ed.set_history_ignore_dups(false);
-            ed.set_auto_add_history(false);
-            if let Some(h) = &ctl.opts.history_file {
-                load_history(&mut ed, h);
-            }
-            ctl.input.editor = Some(ed);
+    if std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+        && let Ok(mut ed) = super::input::Editor::new()
+    {
+        ed.set_helper(Some(super::complete::Completion::new(
+            &ctl.opts.serverurl,
+            ctl.opts.username.as_deref(),
+            ctl.opts.password.as_deref(),
+        )));
+        // readline's way: Tab completes the common prefix, a second Tab lists
+        ed.set_completion_type(rustyline::CompletionType::List);
+        let _ = ed.set_max_history_size(1 << 20);
+        let _ = ed.set_history_ignore_dups(false);
+        ed.set_auto_add_history(false);
+        if let Some(h) = &ctl.opts.history_file {
+            load_history(&mut ed, h);
         }
+        ctl.input.editor = Some(ed);
     }
     let prompt = format!("{}> ", ctl.opts.prompt);
     let mut queued = Some("status".to_string());

@@ -65,7 +65,10 @@ impl Follow {
         );
         if let Some(p) = ctl.opts.password.as_deref().filter(|p| !p.is_empty()) {
             let user = ctl.opts.username.as_deref().unwrap_or("None");
-            head.push_str(&format!("Authorization: {}\r\n", transport::basic_auth(user, p)));
+            head.push_str(&format!(
+                "Authorization: {}\r\n",
+                transport::basic_auth(user, p)
+            ));
         }
         head.push_str("\r\n");
         if let Err(e) = conn.send(&head, b"") {
@@ -96,7 +99,13 @@ impl Follow {
             Err(e) if e.kind == Kind::Interrupted => Event::Interrupted,
             Err(e) => {
                 // a failure once connected: the stock handler reports it and closes
-                if !matches!(e.kind, Kind::Other { class: "http.client.RemoteDisconnected", .. }) {
+                if !matches!(
+                    e.kind,
+                    Kind::Other {
+                        class: "http.client.RemoteDisconnected",
+                        ..
+                    }
+                ) {
                     cannot_connect(ctl, &self.url, &e);
                 }
                 Event::End
@@ -110,7 +119,10 @@ impl Follow {
             None => {
                 let h = self.conn.read_head()?;
                 if h.status != 200 {
-                    ctl.error_line(&format!("{} Cannot read, status code {}", self.url, h.status));
+                    ctl.error_line(&format!(
+                        "{} Cannot read, status code {}",
+                        self.url, h.status
+                    ));
                     return Ok(Event::End);
                 }
                 self.left = h.length.unwrap_or(0);
@@ -157,7 +169,11 @@ pub fn feed(ctl: &mut Controller, data: &[u8]) {
 
 /// Python's `repr(bytes)`.
 pub fn py_bytes_repr(data: &[u8]) -> String {
-    let quote = if data.contains(&b'\'') && !data.contains(&b'"') { '"' } else { '\'' };
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from("b");
     out.push(quote);
     for &c in data {

@@ -27,7 +27,10 @@ use super::{interrupt, url};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     Unix(PathBuf),
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+    },
     /// `http:///x`: no host; Python fails when it sends the request.
     NoHost,
 }
@@ -65,7 +68,11 @@ impl Endpoint {
                 } else {
                     host.clone()
                 };
-                if *port == 80 { h } else { format!("{}:{}", h, port) }
+                if *port == 80 {
+                    h
+                } else {
+                    format!("{}:{}", h, port)
+                }
             }
         }
     }
@@ -161,7 +168,8 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
             message: msg.to_string_lossy().into_owned(),
         })
     };
-    let c_host = CString::new(host).map_err(|_| PyErr::other("ValueError", "embedded null byte"))?;
+    let c_host =
+        CString::new(host).map_err(|_| PyErr::other("ValueError", "embedded null byte"))?;
     let c_port = CString::new(port.to_string()).unwrap_or_default();
     // SAFETY: an all-zero addrinfo is a valid hints value.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
@@ -516,10 +524,15 @@ mod tests {
         let e = Endpoint::from_serverurl("bogus://x").unwrap_err();
         assert_eq!(e.message(), "Unknown protocol for serverurl bogus://x");
         assert_eq!(
-            Endpoint::from_serverurl("http://h:x").unwrap_err().message(),
+            Endpoint::from_serverurl("http://h:x")
+                .unwrap_err()
+                .message(),
             "Port could not be cast to integer value as 'x'"
         );
-        assert_eq!(Endpoint::from_serverurl("http:///x").unwrap(), Endpoint::NoHost);
+        assert_eq!(
+            Endpoint::from_serverurl("http:///x").unwrap(),
+            Endpoint::NoHost
+        );
         assert_eq!(
             Endpoint::Tcp {
                 host: "::1".into(),
@@ -544,7 +557,10 @@ mod tests {
         assert!(h.chunked && !h.close && h.status == 200);
         assert_eq!(c.read_body(&h).unwrap(), b"abcde");
         let h = c.read_head().unwrap();
-        assert_eq!((h.status, h.reason.as_str(), h.close), (401, "Unauthorized", true));
+        assert_eq!(
+            (h.status, h.reason.as_str(), h.close),
+            (401, "Unauthorized", true)
+        );
         assert_eq!(c.read_body(&h).unwrap(), b"no");
         assert_eq!(
             c.read_head().unwrap_err().class(),

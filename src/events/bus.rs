@@ -8,7 +8,7 @@
 //! while some pool subscribes to it.
 //!
 //! The bus is owned by the supervisor actor; dispatching to listener processes is done by the
-//! actor (see [`super::hooks`]), which has the processes.
+//! actor (see [`crate::supervisor::hooks`]), which has the processes.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

@@ -130,9 +130,16 @@ impl FcgiSocket {
     /// [`FcgiSocket::release`] (pid 0).
     pub fn acquire(&mut self) -> Result<RawFd, String> {
         if self.fd.is_none() {
-            log(LogLevel::Info, &format!("Creating socket {}", self.config.socket));
-            let fd = create(&self.config)
-                .map_err(|e| format!("Could not create FastCGI socket {}: {}", self.config.socket, e))?;
+            log(
+                LogLevel::Info,
+                &format!("Creating socket {}", self.config.socket),
+            );
+            let fd = create(&self.config).map_err(|e| {
+                format!(
+                    "Could not create FastCGI socket {}: {}",
+                    self.config.socket, e
+                )
+            })?;
             self.fd = Some(fd);
         }
         Ok(self.fd.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1))
@@ -149,7 +156,10 @@ impl FcgiSocket {
         if self.holders.is_empty()
             && let Some(fd) = self.fd.take()
         {
-            log(LogLevel::Info, &format!("Closing socket {}", self.config.socket));
+            log(
+                LogLevel::Info,
+                &format!("Closing socket {}", self.config.socket),
+            );
             drop(fd);
         }
     }

@@ -193,7 +193,10 @@ impl Event {
         pid: i32,
         tries: u32,
     ) -> Event {
-        let mut payload = format!("processname:{} groupname:{} from_state:{}", name, group, from);
+        let mut payload = format!(
+            "processname:{} groupname:{} from_state:{}",
+            name, group, from
+        );
         match to {
             T::ProcessStateStarting | T::ProcessStateBackoff => {
                 payload.push_str(&format!(" tries:{}", tries))

@@ -71,11 +71,11 @@ impl Credentials {
             return Outcome::Unauthorized;
         }
         let Some(decoded) = decode_cookie(cookie) else {
-            tracing::debug!("malformed authorization info: not base64 of UTF-8 text");
+            crate::log_debug!("malformed authorization info: not base64 of UTF-8 text");
             return Outcome::Unauthorized;
         };
         let Some((user, pass)) = decoded.split_once(':') else {
-            tracing::debug!("malformed authorization info: no ':' in the credentials");
+            crate::log_debug!("malformed authorization info: no ':' in the credentials");
             return Outcome::Unauthorized;
         };
         if user == self.username && self.password_matches(pass) {

@@ -6,11 +6,11 @@
 
 use std::fmt::Write as _;
 
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
-use super::body::{full, Body};
 use super::Ctx;
+use super::body::{Body, full};
 use crate::supervisor::memory::ProcTable;
 use crate::supervisor::process::ProcessState;
 use crate::supervisor::restarts::{Cause, Restarts};
@@ -51,13 +51,19 @@ impl From<ProcessView> for ProcRow {
 
 fn snapshot(s: &Supervisor) -> (i32, String, Vec<ProcRow>) {
     // In the order the actor keeps them: groups by priority, each group's in its own order.
-    let rows = s.views(s.all_in_order()).into_iter().map(ProcRow::from).collect();
+    let rows = s
+        .views(s.all_in_order())
+        .into_iter()
+        .map(ProcRow::from)
+        .collect();
     (s.mood().code(), s.mood().name().to_string(), rows)
 }
 
 /// Label values escaped as the text format wants (`\`, `"`, newline).
 fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// CPU seconds (user + system) of one process from `/proc/PID/stat`.
@@ -65,10 +71,17 @@ fn cpu_seconds(pid: i32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
         return 0.0;
     };
-    let Some(end) = stat.rfind(')') else { return 0.0 };
+    let Some(end) = stat.rfind(')') else {
+        return 0.0;
+    };
     let fields: Vec<&str> = stat[end + 1..].split_whitespace().collect();
     // after the comm: state(0) ppid(1) ... utime(11) stime(12)
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     (ticks(11) + ticks(12)) / hz
@@ -81,22 +94,68 @@ fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
     let family = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", name, help, name, kind);
     };
-    family(&mut out, "supervisord_up", "gauge", "1 while the daemon answers.");
+    family(
+        &mut out,
+        "supervisord_up",
+        "gauge",
+        "1 while the daemon answers.",
+    );
     out.push_str("supervisord_up 1\n");
-    family(&mut out, "supervisord_state", "gauge", "The daemon's state code (RUNNING 1, RESTARTING 0, SHUTDOWN -1).");
-    let _ = writeln!(out, "supervisord_state{{state=\"{}\"}} {}", state_name, state_code);
-    let lbl = |r: &ProcRow| format!("program=\"{}\",group=\"{}\"", esc(&r.program), esc(&r.group));
-    family(&mut out, "supervisord_process_state", "gauge", "The process state code (STOPPED 0 ... RUNNING 20 ... FATAL 200).");
+    family(
+        &mut out,
+        "supervisord_state",
+        "gauge",
+        "The daemon's state code (RUNNING 1, RESTARTING 0, SHUTDOWN -1).",
+    );
+    let _ = writeln!(
+        out,
+        "supervisord_state{{state=\"{}\"}} {}",
+        state_name, state_code
+    );
+    let lbl = |r: &ProcRow| {
+        format!(
+            "program=\"{}\",group=\"{}\"",
+            esc(&r.program),
+            esc(&r.group)
+        )
+    };
+    family(
+        &mut out,
+        "supervisord_process_state",
+        "gauge",
+        "The process state code (STOPPED 0 ... RUNNING 20 ... FATAL 200).",
+    );
     for r in rows {
-        let _ = writeln!(out, "supervisord_process_state{{{},state=\"{}\"}} {}", lbl(r), r.state.name(), r.state.code());
+        let _ = writeln!(
+            out,
+            "supervisord_process_state{{{},state=\"{}\"}} {}",
+            lbl(r),
+            r.state.name(),
+            r.state.code()
+        );
     }
-    family(&mut out, "supervisord_process_pid", "gauge", "The pid of the process, 0 when not running.");
+    family(
+        &mut out,
+        "supervisord_process_pid",
+        "gauge",
+        "The pid of the process, 0 when not running.",
+    );
     for r in rows {
         let _ = writeln!(out, "supervisord_process_pid{{{}}} {}", lbl(r), r.pid);
     }
-    family(&mut out, "supervisord_process_start_time_seconds", "gauge", "When the process was last started (Unix time, 0 if never).");
+    family(
+        &mut out,
+        "supervisord_process_start_time_seconds",
+        "gauge",
+        "When the process was last started (Unix time, 0 if never).",
+    );
     for r in rows {
-        let _ = writeln!(out, "supervisord_process_start_time_seconds{{{}}} {:.3}", lbl(r), r.start);
+        let _ = writeln!(
+            out,
+            "supervisord_process_start_time_seconds{{{}}} {:.3}",
+            lbl(r),
+            r.start
+        );
     }
     family(
         &mut out,
@@ -115,24 +174,65 @@ fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
             );
         }
     }
-    family(&mut out, "supervisord_process_exit_status", "gauge", "The last exit status (-1 when killed by a signal).");
+    family(
+        &mut out,
+        "supervisord_process_exit_status",
+        "gauge",
+        "The last exit status (-1 when killed by a signal).",
+    );
     for r in rows {
-        let _ = writeln!(out, "supervisord_process_exit_status{{{}}} {}", lbl(r), r.exitstatus);
+        let _ = writeln!(
+            out,
+            "supervisord_process_exit_status{{{}}} {}",
+            lbl(r),
+            r.exitstatus
+        );
     }
-    family(&mut out, "supervisord_process_resident_memory_bytes", "gauge", "Resident memory of the process and its descendants.");
+    family(
+        &mut out,
+        "supervisord_process_resident_memory_bytes",
+        "gauge",
+        "Resident memory of the process and its descendants.",
+    );
     for r in rows {
         let rss = if r.pid != 0 { table.tree_rss(r.pid) } else { 0 };
-        let _ = writeln!(out, "supervisord_process_resident_memory_bytes{{{}}} {}", lbl(r), rss);
+        let _ = writeln!(
+            out,
+            "supervisord_process_resident_memory_bytes{{{}}} {}",
+            lbl(r),
+            rss
+        );
     }
-    family(&mut out, "supervisord_process_cpu_seconds_total", "counter", "User and system CPU seconds of the running process.");
+    family(
+        &mut out,
+        "supervisord_process_cpu_seconds_total",
+        "counter",
+        "User and system CPU seconds of the running process.",
+    );
     for r in rows {
         let cpu = if r.pid != 0 { cpu_seconds(r.pid) } else { 0.0 };
-        let _ = writeln!(out, "supervisord_process_cpu_seconds_total{{{}}} {:.2}", lbl(r), cpu);
+        let _ = writeln!(
+            out,
+            "supervisord_process_cpu_seconds_total{{{}}} {:.2}",
+            lbl(r),
+            cpu
+        );
     }
-    family(&mut out, "supervisord_process_log_bytes_total", "counter", "Bytes of output written to the log since the last start.");
+    family(
+        &mut out,
+        "supervisord_process_log_bytes_total",
+        "counter",
+        "Bytes of output written to the log since the last start.",
+    );
     for r in rows {
         for (stream, n) in [("stdout", r.stdout_bytes), ("stderr", r.stderr_bytes)] {
-            let _ = writeln!(out, "supervisord_process_log_bytes_total{{{},stream=\"{}\"}} {}", lbl(r), stream, n);
+            let _ = writeln!(
+                out,
+                "supervisord_process_log_bytes_total{{{},stream=\"{}\"}} {}",
+                lbl(r),
+                stream,
+                n
+            );
         }
     }
     out
@@ -141,14 +241,23 @@ fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
 fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
 pub async fn metrics(ctx: &Ctx) -> Response<Body> {
     match ctx.handle.call(|s| snapshot(s)).await {
-        Ok((code, name, rows)) => text(StatusCode::OK, render(code, &name, &rows), "text/plain; version=0.0.4; charset=utf-8"),
-        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "supervisord is stopping\n".into(), "text/plain; charset=utf-8"),
+        Ok((code, name, rows)) => text(
+            StatusCode::OK,
+            render(code, &name, &rows),
+            "text/plain; version=0.0.4; charset=utf-8",
+        ),
+        Err(_) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "supervisord is stopping\n".into(),
+            "text/plain; charset=utf-8",
+        ),
     }
 }
 
@@ -156,23 +265,38 @@ pub async fn metrics(ctx: &Ctx) -> Response<Body> {
 /// that did its job), 503 with the others named otherwise.
 pub async fn healthz(ctx: &Ctx) -> Response<Body> {
     let Ok((_, mood, rows)) = ctx.handle.call(|s| snapshot(s)).await else {
-        return text(StatusCode::SERVICE_UNAVAILABLE, "supervisord is stopping\n".into(), "text/plain; charset=utf-8");
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "supervisord is stopping\n".into(),
+            "text/plain; charset=utf-8",
+        );
     };
     let bad: Vec<String> = rows
         .iter()
         .filter(|r| r.autostart)
-        .filter(|r| !(r.state == ProcessState::Running || (r.state == ProcessState::Exited && r.expected_exit)))
+        .filter(|r| {
+            !(r.state == ProcessState::Running
+                || (r.state == ProcessState::Exited && r.expected_exit))
+        })
         .map(|r| {
             let spec = crate::supervisor::group::make_namespec(&r.group, &r.program);
             format!("{}: {}", spec, r.state.name())
         })
         .collect();
     if mood != "RUNNING" {
-        return text(StatusCode::SERVICE_UNAVAILABLE, format!("supervisord is {}\n", mood), "text/plain; charset=utf-8");
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("supervisord is {}\n", mood),
+            "text/plain; charset=utf-8",
+        );
     }
     if bad.is_empty() {
         text(StatusCode::OK, "OK\n".into(), "text/plain; charset=utf-8")
     } else {
-        text(StatusCode::SERVICE_UNAVAILABLE, format!("not running:\n{}\n", bad.join("\n")), "text/plain; charset=utf-8")
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not running:\n{}\n", bad.join("\n")),
+            "text/plain; charset=utf-8",
+        )
     }
 }

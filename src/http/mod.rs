@@ -34,4 +34,3 @@ pub struct Ctx {
 /// Request extension set by the server: the peer is on the loopback interface.
 #[derive(Clone, Copy, Debug)]
 pub struct LoopbackPeer;
-

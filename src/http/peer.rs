@@ -11,8 +11,8 @@
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
-use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 
 /// A watch on the peer side of a connected stream socket.
 pub struct PeerWatch {
@@ -25,7 +25,8 @@ impl PeerWatch {
     pub fn new(conn: &impl AsFd) -> io::Result<PeerWatch> {
         let dup = conn.as_fd().try_clone_to_owned()?;
         // SAFETY: `dup` is an open descriptor owned by the `AsyncFd` for its whole life.
-        let fd = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }.map_err(io::Error::from)?;
+        let fd = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
+            .map_err(io::Error::from)?;
         Ok(PeerWatch { fd })
     }
 
@@ -33,17 +34,22 @@ impl PeerWatch {
     /// Data waiting to be read is left alone (it is hyper's to read).
     pub async fn closed(&self) {
         loop {
-            let Ok(mut guard) = self.fd.readable().await else { return };
+            let Ok(mut guard) = self.fd.readable().await else {
+                return;
+            };
             if guard.ready().is_read_closed() {
                 return;
             }
             let mut byte = [0u8; 1];
-            let flags = nix::sys::socket::MsgFlags::MSG_PEEK | nix::sys::socket::MsgFlags::MSG_DONTWAIT;
+            let flags =
+                nix::sys::socket::MsgFlags::MSG_PEEK | nix::sys::socket::MsgFlags::MSG_DONTWAIT;
             use std::os::fd::AsRawFd;
             match nix::sys::socket::recv(self.fd.get_ref().as_raw_fd(), &mut byte, flags) {
                 Ok(0) => return,
                 // Data for hyper, or a spurious wake: wait for the next change.
-                Ok(_) | Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => guard.clear_ready(),
+                Ok(_) | Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {
+                    guard.clear_ready()
+                }
                 Err(_) => return,
             }
         }
@@ -60,10 +66,13 @@ mod tests {
         let (a, mut b) = tokio::net::UnixStream::pair().unwrap();
         let watch = PeerWatch::new(&a).unwrap();
         b.write_all(b"\r\n").await.unwrap();
-        let quiet = tokio::time::timeout(std::time::Duration::from_millis(100), watch.closed()).await;
+        let quiet =
+            tokio::time::timeout(std::time::Duration::from_millis(100), watch.closed()).await;
         assert!(quiet.is_err(), "no close yet");
         drop(b);
-        tokio::time::timeout(std::time::Duration::from_secs(5), watch.closed()).await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), watch.closed())
+            .await
+            .unwrap();
         drop(a);
     }
 }

@@ -75,7 +75,9 @@ where
         if creds.check_all(values) == Outcome::Unauthorized {
             // Read the request's body first (up to the limit) and drop it, as the reference
             // does: a client still sending it would otherwise see a broken pipe, not the 401.
-            let _ = Limited::new(req.into_body(), MAX_BODY as usize).collect().await;
+            let _ = Limited::new(req.into_body(), MAX_BODY as usize)
+                .collect()
+                .await;
             return unauthorized();
         }
     }
@@ -136,14 +138,14 @@ where
     {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            tracing::debug!("XML-RPC request body could not be read: {e}");
+            crate::log_debug!("XML-RPC request body could not be read: {e}");
             return error_response(StatusCode::BAD_REQUEST);
         }
     };
     let (method, params) = match xml::parse_call(&body) {
         Ok(call) => call,
         Err(e) => {
-            tracing::error!(
+            crate::log_error!(
                 "XML-RPC request data {:?} is invalid: {}",
                 String::from_utf8_lossy(&body),
                 match e {
@@ -154,14 +156,14 @@ where
             return error_response(StatusCode::BAD_REQUEST);
         }
     };
-    tracing::trace!("XML-RPC method called: {method}()");
+    crate::log_trace!("XML-RPC method called: {method}()");
     let reply = match dispatch::call(&ctx.handle, &method, params).await {
         Ok(value) => {
-            tracing::trace!("XML-RPC method {method}() returned successfully");
+            crate::log_trace!("XML-RPC method {method}() returned successfully");
             xml::response(&value)
         }
         Err(f) => {
-            tracing::trace!(
+            crate::log_trace!(
                 "XML-RPC method {method}() returned fault: [{}] {}",
                 f.code,
                 f.string

@@ -8,7 +8,7 @@
 //!   to its first IPv4 address. `SO_REUSEADDR` is set, backlog 1024.
 //! - the unix socket is bound to `<file>.<pid>`, chmod-ed, then hard-linked to `<file>`. If the
 //!   link fails, something is at `<file>`: if it answers a `GET / HTTP/1.0`, another daemon is
-//!   live and we refuse; otherwise "Unlinking stale socket <file>" goes to stderr, the file is
+//!   live and we refuse; otherwise "Unlinking stale socket `<file>`" goes to stderr, the file is
 //!   removed and we try again. Then `chown` if configured.
 //! - errors carry the reference's text (the caller prints `Error: <text>` and exits 2).
 //!
@@ -62,7 +62,6 @@ impl Servers {
     pub fn inet_addr(&self) -> Option<SocketAddr> {
         self.inet_addr
     }
-
 
     /// Stop accepting and drop every open connection (the reference's `close_httpservers`,
     /// used before a reload). The unix socket file stays; a later [`start`] replaces it.
@@ -186,12 +185,15 @@ fn bind_inet(cfg: &InetHttpServerConfig) -> Result<tokio::net::TcpListener, Stri
     } else {
         // Python's bind((host, port)) resolves through getaddrinfo(AF_INET); a failure is
         // reported with the gaierror number (EAI_NONAME is -2).
-        let found = (cfg.host.as_str(), cfg.port).to_socket_addrs().ok().and_then(|mut addrs| {
-            addrs.find_map(|a| match a {
-                SocketAddr::V4(v4) => Some(*v4.ip()),
-                SocketAddr::V6(_) => None,
-            })
-        });
+        let found = (cfg.host.as_str(), cfg.port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| {
+                addrs.find_map(|a| match a {
+                    SocketAddr::V4(v4) => Some(*v4.ip()),
+                    SocketAddr::V6(_) => None,
+                })
+            });
         found.ok_or_else(|| "Cannot open an HTTP server: socket.error reported -2".to_string())?
     };
     let addr = SocketAddr::V4(SocketAddrV4::new(ip, cfg.port));
@@ -336,7 +338,9 @@ impl Accept for tokio::net::TcpListener {
 impl Accept for tokio::net::UnixListener {
     type Conn = tokio::net::UnixStream;
     async fn accept(&self) -> io::Result<(Self::Conn, bool)> {
-        tokio::net::UnixListener::accept(self).await.map(|(s, _)| (s, false))
+        tokio::net::UnixListener::accept(self)
+            .await
+            .map(|(s, _)| (s, false))
     }
 }
 
@@ -351,7 +355,7 @@ async fn accept_loop<L: Accept>(listener: L, ctx: Arc<Ctx>) {
                 }
                 Err(e) => {
                     // EMFILE and friends: do not spin.
-                    tracing::warn!("warning: server accept() threw an exception: {e}");
+                    crate::log_warn!("warning: server accept() threw an exception: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
@@ -399,7 +403,7 @@ where
             r = &mut serving => r,
             _ = peer.closed() => {
                 if streaming.load(std::sync::atomic::Ordering::Relaxed) {
-                    tracing::debug!("HTTP connection ended: the client hung up");
+                    crate::log_debug!("HTTP connection ended: the client hung up");
                     return;
                 }
                 serving.await
@@ -408,7 +412,7 @@ where
         None => serving.await,
     };
     if let Err(e) = result {
-        tracing::debug!("HTTP connection ended: {e}");
+        crate::log_debug!("HTTP connection ended: {e}");
     }
 }
 

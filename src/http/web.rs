@@ -16,9 +16,9 @@ use hyper::body::Body as HttpBody;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::form::{self, Form};
 use super::Ctx;
 use super::body::{Body, error_response, full, http_date};
+use super::form::{self, Form};
 use crate::rpc::dispatch::{self, v};
 use crate::rpc::faults::{self, Fault};
 use crate::rpc::{Value, supervisor_ns};
@@ -259,7 +259,7 @@ async fn status_view(ctx: &Ctx, form: &Form) -> Response<Body> {
         return match act(ctx, form.get("processname"), action).await {
             Some(message) => redirect(form, &message),
             None => {
-                tracing::error!("Web interface error: unknown action {:?}", action);
+                crate::log_error!("Web interface error: unknown action {:?}", action);
                 error_response(StatusCode::INTERNAL_SERVER_ERROR)
             }
         };

@@ -156,7 +156,11 @@ impl OutputSink {
         sup: &SupervisordConfig,
     ) -> io::Result<Self> {
         let file = match logfile {
-            Some(p) => Some(RotatingFile::open(p, stream.logfile_maxbytes, stream.logfile_backups)?),
+            Some(p) => Some(RotatingFile::open(
+                p,
+                stream.logfile_maxbytes,
+                stream.logfile_backups,
+            )?),
             None => None,
         };
         Ok(OutputSink {
@@ -172,17 +176,17 @@ impl OutputSink {
             capture_buf: Vec::new(),
             pending: Vec::new(),
             written: watch::Sender::new(0),
-            formatter: super::format::LineFormatter::new(Default::default(), process_name, channel.as_str()),
+            formatter: super::format::LineFormatter::new(
+                Default::default(),
+                process_name,
+                channel.as_str(),
+            ),
             write_failed: false,
             splice_failed: false,
             auto_file: matches!(stream.logfile, LogTarget::Auto),
             on_communication: None,
             on_log: None,
         })
-    }
-
-    pub fn process_name(&self) -> &str {
-        &self.process_name
     }
 
     pub fn channel(&self) -> Channel {
@@ -192,11 +196,6 @@ impl OutputSink {
     /// The log file's path, if this stream has one.
     pub fn path(&self) -> Option<&Path> {
         self.file.as_ref().map(|f| f.path())
-    }
-
-    /// Whether the sink is between BEGIN and END tokens.
-    pub fn in_capture_mode(&self) -> bool {
-        self.capture_mode
     }
 
     /// Total bytes written to the log file by this sink so far.
@@ -214,7 +213,8 @@ impl OutputSink {
     /// Take in bytes the child wrote (`POutputDispatcher.handle_read_event` + `record_output`).
     /// `logformat=` of the program (beyond the reference): how lines are written to the file.
     pub fn set_format(&mut self, format: crate::config::OutputFormat) {
-        self.formatter = super::format::LineFormatter::new(format, &self.process_name, self.channel.as_str());
+        self.formatter =
+            super::format::LineFormatter::new(format, &self.process_name, self.channel.as_str());
     }
 
     pub fn feed(&mut self, data: &[u8]) {
@@ -245,13 +245,18 @@ impl OutputSink {
     }
 
     /// Whether the sink holds a descriptor on its log file.
+    #[cfg(test)]
     pub fn is_open(&self) -> bool {
         self.file.as_ref().is_some_and(|f| f.is_open())
     }
 
     fn record_output(&mut self) {
         loop {
-            let token = if self.capture_mode { END_TOKEN } else { BEGIN_TOKEN };
+            let token = if self.capture_mode {
+                END_TOKEN
+            } else {
+                BEGIN_TOKEN
+            };
             if self.pending.len() <= token.len() {
                 return;
             }
@@ -346,10 +351,10 @@ impl OutputSink {
                 text
             );
         }
-        if self.events_enabled {
-            if let Some(hook) = self.on_log.as_mut() {
-                hook(data);
-            }
+        if self.events_enabled
+            && let Some(hook) = self.on_log.as_mut()
+        {
+            hook(data);
         }
     }
 
@@ -360,7 +365,9 @@ impl OutputSink {
                 "could not write {} log of {} to {}: {}",
                 self.channel.as_str(),
                 py_repr_str(&self.process_name),
-                self.path().map(|p| p.display().to_string()).unwrap_or_default(),
+                self.path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 e
             );
         }
@@ -416,7 +423,10 @@ impl OutputSink {
                 Some(Ok(n))
             }
             Err(e)
-                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) =>
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
             {
                 Some(Err(e))
             }
@@ -489,8 +499,16 @@ impl PipeSize {
     fn new(fd: RawFd) -> Self {
         // SAFETY: fcntl on an open descriptor; fails harmlessly when it is not a pipe.
         let cap = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
-        let cap = if cap > 0 && (cap as usize) < BIG_PIPE { cap as usize } else { 0 };
-        PipeSize { fd, cap, big: false }
+        let cap = if cap > 0 && (cap as usize) < BIG_PIPE {
+            cap as usize
+        } else {
+            0
+        };
+        PipeSize {
+            fd,
+            cap,
+            big: false,
+        }
     }
 
     /// How much one splice may take: all an enlarged pipe holds (one call per wake-up when
@@ -506,7 +524,10 @@ impl PipeSize {
             return;
         }
         let free_slot = |c: usize| (c < MAX_BIG_PIPES).then_some(c + 1);
-        if BIG_PIPES.fetch_update(Ordering::Relaxed, Ordering::Relaxed, free_slot).is_err() {
+        if BIG_PIPES
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, free_slot)
+            .is_err()
+        {
             return;
         }
         // SAFETY: fcntl on an open pipe descriptor.
@@ -564,7 +585,11 @@ fn read_shared(fd: libc::c_int, len: usize, consume: impl FnOnce(&[u8])) -> io::
 /// and fed to the sink. A pipe found full is enlarged ([`BIG_PIPE`]). With an `on_chunk` hook
 /// (an event listener's stdout, whose protocol the actor reads), nothing is spliced: every chunk
 /// is read, fed to the sink, then handed to the hook. Must be called inside a tokio runtime.
-pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>, on_chunk: Option<OnChunk>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_reader(
+    fd: OwnedFd,
+    sink: Arc<Mutex<OutputSink>>,
+    on_chunk: Option<OnChunk>,
+) -> tokio::task::JoinHandle<()> {
     let mut on_chunk = on_chunk;
     tokio::spawn(async move {
         let raw = fd.as_raw_fd();
@@ -577,7 +602,8 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>, on_chunk: Option<
         }
         let mut pipe = PipeSize::new(raw);
         // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
-        let registered = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
+        let registered =
+            unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
         match registered {
             Ok(afd) => loop {
                 let mut guard = match afd.readable().await {
@@ -612,7 +638,9 @@ pub fn spawn_reader(fd: OwnedFd, sink: Arc<Mutex<OutputSink>>, on_chunk: Option<
                 let sink2 = sink.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     loop {
-                        match read_shared(fd.as_raw_fd(), CHUNK, |bytes| feed(&sink2, &mut on_chunk, bytes)) {
+                        match read_shared(fd.as_raw_fd(), CHUNK, |bytes| {
+                            feed(&sink2, &mut on_chunk, bytes)
+                        }) {
                             Ok(0) => break,
                             Ok(_) => {}
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -679,7 +707,12 @@ pub fn make_auto_child_log_path(
             .map(|b| TEMP_CHARS[*b as usize % TEMP_CHARS.len()] as char)
             .collect();
         let path = childlogdir.join(format!("{}{}.log", prefix, rnd));
-        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
             Ok(_) => return Ok(path),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
             Err(e) => return Err(e),
@@ -692,6 +725,7 @@ pub fn make_auto_child_log_path(
 /// [`make_auto_child_log_path`], `None`/`Syslog` to no file. The reference does this once per
 /// process config at startup (`create_autochildlogs`), so callers should resolve once and keep
 /// the path for every spawn and for `readProcess*Log`.
+#[cfg(test)]
 pub fn resolve_child_log_path(
     target: &LogTarget,
     process_name: &str,
@@ -725,7 +759,10 @@ pub fn is_auto_child_log_name(filename: &str, identifier: &str) -> bool {
         }
         if at >= 1 {
             let rest = &filename[at + marker.len()..];
-            let ws = rest.char_indices().find(|(_, c)| py_isspace(*c)).map_or(rest.len(), |(i, _)| i);
+            let ws = rest
+                .char_indices()
+                .find(|(_, c)| py_isspace(*c))
+                .map_or(rest.len(), |(i, _)| i);
             let mut k = 0;
             while let Some(q) = rest[k..].find(".log") {
                 let idx = k + q;
@@ -845,7 +882,8 @@ pub(crate) mod tests {
         let comms = Arc::new(Mutex::new(Vec::new()));
         let logs = Arc::new(Mutex::new(Vec::new()));
         let main = capture_mainlog(LogLevel::Debug, || {
-            let mut sink = OutputSink::new("x", Channel::Stdout, &stream(1000, true), Some(&p), &s).unwrap();
+            let mut sink =
+                OutputSink::new("x", Channel::Stdout, &stream(1000, true), Some(&p), &s).unwrap();
             let c = comms.clone();
             sink.on_communication = Some(Box::new(move |v| c.lock().unwrap().push(v)));
             let l = logs.clone();
@@ -863,10 +901,25 @@ pub(crate) mod tests {
             b"hi\nab, and more text after it\n\xff\xfebad\n".to_vec()
         );
         let logged: Vec<u8> = logs.lock().unwrap().concat();
-        assert_eq!(logged, b"hi\nacommb, and more text after it\n\xff\xfebad\n".to_vec());
-        assert!(main.contains(" DEBG 'x' stdout output:\nhi\na\n"), "{}", main);
-        assert!(main.contains(" DEBG 'x' stdout emitted a comm event\n"), "{}", main);
-        assert!(main.contains(" DEBG 'x' stdout output:\nUndecodable: b'\\xff\\xfebad\\n'\n"), "{}", main);
+        assert_eq!(
+            logged,
+            b"hi\nacommb, and more text after it\n\xff\xfebad\n".to_vec()
+        );
+        assert!(
+            main.contains(" DEBG 'x' stdout output:\nhi\na\n"),
+            "{}",
+            main
+        );
+        assert!(
+            main.contains(" DEBG 'x' stdout emitted a comm event\n"),
+            "{}",
+            main
+        );
+        assert!(
+            main.contains(" DEBG 'x' stdout output:\nUndecodable: b'\\xff\\xfebad\\n'\n"),
+            "{}",
+            main
+        );
     }
 
     #[test]
@@ -875,7 +928,8 @@ pub(crate) mod tests {
         let s = sup(&d, LogLevel::Info, true);
         let p = d.join("y.log");
         let main = capture_mainlog(LogLevel::Info, || {
-            let mut sink = OutputSink::new("y", Channel::Stderr, &stream(0, false), Some(&p), &s).unwrap();
+            let mut sink =
+                OutputSink::new("y", Channel::Stderr, &stream(0, false), Some(&p), &s).unwrap();
             let rx = sink.subscribe();
             sink.feed(b"\x1b[32mgreen\x1b[0m <!--XSUPERVISOR:BEGIN--> kept\n");
             assert!(rx.has_changed().unwrap());
@@ -891,22 +945,36 @@ pub(crate) mod tests {
     fn auto_names_and_cleanup() {
         let d = tempdir("auto");
         let s = sup(&d, LogLevel::Info, false);
-        let p = resolve_child_log_path(&LogTarget::Auto, "web", Channel::Stdout, &s).unwrap().unwrap();
+        let p = resolve_child_log_path(&LogTarget::Auto, "web", Channel::Stdout, &s)
+            .unwrap()
+            .unwrap();
         let n = p.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(n.starts_with("web-stdout---supervisor-") && n.ends_with(".log"), "{}", n);
+        assert!(
+            n.starts_with("web-stdout---supervisor-") && n.ends_with(".log"),
+            "{}",
+            n
+        );
         assert_eq!(n.len(), "web-stdout---supervisor-".len() + 8 + 4);
         assert!(p.exists());
         std::fs::write(d.join(format!("{}.1", n)), "").unwrap();
         std::fs::write(d.join("keep.log"), "").unwrap();
         std::fs::write(d.join("web-stdout---other-abc.log"), "").unwrap();
         assert!(is_auto_child_log_name("a---supervisor-x.log", "supervisor"));
-        assert!(is_auto_child_log_name("a---supervisor-x.logzz", "supervisor"));
+        assert!(is_auto_child_log_name(
+            "a---supervisor-x.logzz",
+            "supervisor"
+        ));
         assert!(!is_auto_child_log_name("---supervisor-x.log", "supervisor"));
         assert!(!is_auto_child_log_name("a---supervisor-.log", "supervisor"));
-        assert!(!is_auto_child_log_name("a---supervisor-x y.log", "supervisor"));
+        assert!(!is_auto_child_log_name(
+            "a---supervisor-x y.log",
+            "supervisor"
+        ));
         assert_eq!(clean_auto_child_logs(&d, "supervisor"), 2);
-        let mut left: Vec<String> = std::fs::read_dir(&d).unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut left: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         left.sort();
         assert_eq!(left, vec!["keep.log", "web-stdout---other-abc.log"]);
     }
@@ -915,7 +983,11 @@ pub(crate) mod tests {
     /// with events on or off; return the files' bytes in order, the bytes the sink counted,
     /// what the PROCESS_LOG hook saw, and whether the sink could splice. With `chunks`, the
     /// reader gets an `on_chunk` hook that collects what it is handed there.
-    fn pump_with(tag: &str, events: bool, chunks: Option<Arc<Mutex<Vec<u8>>>>) -> (Vec<u8>, u64, Vec<u8>, bool) {
+    fn pump_with(
+        tag: &str,
+        events: bool,
+        chunks: Option<Arc<Mutex<Vec<u8>>>>,
+    ) -> (Vec<u8>, u64, Vec<u8>, bool) {
         let d = tempdir(tag);
         let s = sup(&d, LogLevel::Info, false);
         let p = d.join("r.log");
@@ -925,13 +997,20 @@ pub(crate) mod tests {
         let mut sink = OutputSink::new("r", Channel::Stdout, &cfg, Some(&p), &s).unwrap();
         let logged = Arc::new(Mutex::new(Vec::new()));
         let l = logged.clone();
-        sink.on_log = Some(Box::new(move |v: &[u8]| l.lock().unwrap().extend_from_slice(v)));
+        sink.on_log = Some(Box::new(move |v: &[u8]| {
+            l.lock().unwrap().extend_from_slice(v)
+        }));
         let spliced = sink.can_splice();
         let sink = Arc::new(Mutex::new(sink));
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let total = rt.block_on(async {
             let (rd, wr) = crate::logs::rotate::tests::nonblocking_pipe();
-            let on_chunk = chunks.map(|c| -> OnChunk { Box::new(move |v: &[u8]| c.lock().unwrap().extend_from_slice(v)) });
+            let on_chunk = chunks.map(|c| -> OnChunk {
+                Box::new(move |v: &[u8]| c.lock().unwrap().extend_from_slice(v))
+            });
             let task = spawn_reader(rd, sink.clone(), on_chunk);
             let writer = std::thread::spawn(move || {
                 let mut wr = wr;
@@ -949,7 +1028,10 @@ pub(crate) mod tests {
             data.extend(std::fs::read(d.join(format!("r.log.{}", i))).unwrap_or_default());
         }
         data.extend(std::fs::read(&p).unwrap());
-        assert!(d.join("r.log.2").exists(), "3 MB rotate a 1 MB file at least twice");
+        assert!(
+            d.join("r.log.2").exists(),
+            "3 MB rotate a 1 MB file at least twice"
+        );
         let _ = std::fs::remove_dir_all(&d);
         let logged = logged.lock().unwrap().clone();
         (data, total, logged, spliced)
@@ -960,7 +1042,9 @@ pub(crate) mod tests {
     }
 
     fn pumped_bytes() -> Vec<u8> {
-        let mut v: Vec<u8> = (0..30u8).flat_map(|i| vec![b'a' + i % 26; 100_000]).collect();
+        let mut v: Vec<u8> = (0..30u8)
+            .flat_map(|i| vec![b'a' + i % 26; 100_000])
+            .collect();
         v.extend_from_slice(b"\xff end");
         v
     }
@@ -998,11 +1082,15 @@ pub(crate) mod tests {
             let d = tempdir(tag);
             let s = sup(&d, LogLevel::Info, false);
             let p = d.join("e.log");
-            let mut sink = OutputSink::new("e", Channel::Stdout, &stream(0, events), Some(&p), &s).unwrap();
+            let mut sink =
+                OutputSink::new("e", Channel::Stdout, &stream(0, events), Some(&p), &s).unwrap();
             sink.set_format(format);
             let sink = Arc::new(Mutex::new(sink));
             assert_eq!(crate::logs::rotate::tests::fds_on(&p), 1);
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let (rd, wr) = crate::logs::rotate::tests::nonblocking_pipe();
                 let task = spawn_reader(rd, sink.clone(), None);
@@ -1019,7 +1107,12 @@ pub(crate) mod tests {
             assert_eq!(crate::logs::rotate::tests::fds_on(&p), 0, "{}", tag);
             let text = std::fs::read(&p).unwrap();
             let tail = String::from_utf8_lossy(&text[text.len().saturating_sub(40)..]).into_owned();
-            assert!(tail.contains("last words, no newline"), "{}: {:?}", tag, tail);
+            assert!(
+                tail.contains("last words, no newline"),
+                "{}: {:?}",
+                tag,
+                tail
+            );
             assert_eq!(s.bytes_written(), text.len() as u64, "{}", tag);
             s.reopen().unwrap();
             s.clear().unwrap();
@@ -1045,20 +1138,34 @@ pub(crate) mod tests {
         let p = d.join("c.log");
         let info = sup(&d, LogLevel::Info, false);
         let ok = |st: &StreamLogConfig, sv: &SupervisordConfig, path: &Path| {
-            OutputSink::new("c", Channel::Stdout, st, Some(path), sv).unwrap().can_splice()
+            OutputSink::new("c", Channel::Stdout, st, Some(path), sv)
+                .unwrap()
+                .can_splice()
         };
         assert!(ok(&stream(0, false), &info, &p));
         assert!(!ok(&stream(0, true), &info, &p), "PROCESS_LOG events");
         assert!(!ok(&stream(100, false), &info, &p), "capture mode");
-        assert!(!ok(&stream(0, false), &sup(&d, LogLevel::Info, true), &p), "strip_ansi");
-        assert!(!ok(&stream(0, false), &sup(&d, LogLevel::Debug, false), &p), "DEBG echo");
-        assert!(!ok(&stream(0, false), &info, Path::new("/dev/null")), "not a regular file");
+        assert!(
+            !ok(&stream(0, false), &sup(&d, LogLevel::Info, true), &p),
+            "strip_ansi"
+        );
+        assert!(
+            !ok(&stream(0, false), &sup(&d, LogLevel::Debug, false), &p),
+            "DEBG echo"
+        );
+        assert!(
+            !ok(&stream(0, false), &info, Path::new("/dev/null")),
+            "not a regular file"
+        );
         let mut syslog = stream(0, false);
         syslog.syslog = true;
         assert!(!ok(&syslog, &info, &p), "syslog");
         let mut named = stream(0, false);
         named.logfile = LogTarget::Path(p.clone());
-        assert!(!ok(&named, &info, &p), "a named file (maybe shared with other writers)");
+        assert!(
+            !ok(&named, &info, &p),
+            "a named file (maybe shared with other writers)"
+        );
         let mut formatted =
             OutputSink::new("c", Channel::Stdout, &stream(0, false), Some(&p), &info).unwrap();
         formatted.set_format(crate::config::OutputFormat::Prefixed);
@@ -1082,7 +1189,10 @@ pub(crate) mod tests {
         io::Write::write_all(&mut wr, b"copied\n").unwrap();
         assert!(ev.splice_from(rd.as_raw_fd(), CHUNK).is_none());
         let mut buf = [0u8; 16];
-        assert_eq!(unsafe { libc::read(rd.as_raw_fd(), buf.as_mut_ptr() as *mut _, 16) }, 7);
+        assert_eq!(
+            unsafe { libc::read(rd.as_raw_fd(), buf.as_mut_ptr() as *mut _, 16) },
+            7
+        );
         // A failed splice (here EINVAL: the source is not a pipe) sends this sink to the copy
         // path for good.
         let not_a_pipe = std::fs::File::open(&p).unwrap();
@@ -1121,7 +1231,10 @@ pub(crate) mod tests {
         let sink = Arc::new(Mutex::new(
             OutputSink::new("big", Channel::Stdout, &stream(0, false), Some(&p), &s).unwrap(),
         ));
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let t0 = std::time::Instant::now();
         rt.block_on(async {
             let mut child = Command::new("head")
@@ -1139,7 +1252,10 @@ pub(crate) mod tests {
         let t1 = std::time::Instant::now();
         let st = Command::new("sh")
             .arg("-c")
-            .arg(format!("head -c 536870912 /dev/zero | cat > {}", p.display()))
+            .arg(format!(
+                "head -c 536870912 /dev/zero | cat > {}",
+                p.display()
+            ))
             .status()
             .unwrap();
         assert!(st.success());

@@ -18,7 +18,9 @@ pub fn json_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -51,7 +53,12 @@ pub struct LineFormatter {
 
 impl LineFormatter {
     pub fn new(format: OutputFormat, program: &str, stream: &'static str) -> LineFormatter {
-        LineFormatter { format, program: program.to_string(), stream, partial: Vec::new() }
+        LineFormatter {
+            format,
+            program: program.to_string(),
+            stream,
+            partial: Vec::new(),
+        }
     }
 
     pub fn is_raw(&self) -> bool {
@@ -62,9 +69,17 @@ impl LineFormatter {
         let text = String::from_utf8_lossy(line);
         match self.format {
             OutputFormat::Raw => out.extend_from_slice(line),
-            OutputFormat::Prefixed => out.extend_from_slice(format!("[{}] {}", self.program, text).as_bytes()),
+            OutputFormat::Prefixed => {
+                out.extend_from_slice(format!("[{}] {}", self.program, text).as_bytes())
+            }
             OutputFormat::Timestamped => out.extend_from_slice(
-                format!("{} [{}] {}", super::mainlog::asctime(SystemTime::now()), self.program, text).as_bytes(),
+                format!(
+                    "{} [{}] {}",
+                    super::mainlog::asctime(SystemTime::now()),
+                    self.program,
+                    text
+                )
+                .as_bytes(),
             ),
             OutputFormat::Json => out.extend_from_slice(
                 format!(
@@ -124,8 +139,17 @@ mod tests {
         let out = String::from_utf8(f.feed(b"a\tb \x01 \xff\n")).unwrap();
         assert!(out.starts_with("{\"time\":\""), "{}", out);
         assert!(out.ends_with(",\"program\":\"w\\\"x\",\"stream\":\"stderr\",\"line\":\"a\\tb \\u0001 \u{fffd}\"}\n"), "{}", out);
-        let m = main_line(MainLogFormat::Json, LogLevel::Warn, "x \"y\"", SystemTime::now());
-        assert!(m.ends_with(",\"level\":\"WARN\",\"message\":\"x \\\"y\\\"\"}\n"), "{}", m);
+        let m = main_line(
+            MainLogFormat::Json,
+            LogLevel::Warn,
+            "x \"y\"",
+            SystemTime::now(),
+        );
+        assert!(
+            m.ends_with(",\"level\":\"WARN\",\"message\":\"x \\\"y\\\"\"}\n"),
+            "{}",
+            m
+        );
     }
 
     #[test]

@@ -164,10 +164,10 @@ impl Shared {
             let _ = out.write_all(line.as_bytes());
             let _ = out.flush();
         }
-        if let Some(f) = s.file.as_mut() {
-            if f.write(line.as_bytes()).is_ok() {
-                self.written.send_modify(|n| *n += line.len() as u64);
-            }
+        if let Some(f) = s.file.as_mut()
+            && f.write(line.as_bytes()).is_ok()
+        {
+            self.written.send_modify(|n| *n += line.len() as u64);
         }
         if s.syslog {
             super::syslog::main_log(&asctime(now), level_name(level), message);
@@ -218,7 +218,9 @@ impl<S: Subscriber> Layer<S> for MainLogLayer {
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let Some(level) = event_level(event.metadata()) else { return };
+        let Some(level) = event_level(event.metadata()) else {
+            return;
+        };
         let mut v = MessageVisitor::default();
         event.record(&mut v);
         self.shared.emit(level, v.message.as_deref().unwrap_or(""));
@@ -238,21 +240,6 @@ impl MainLogHandle {
         self.shared.lock().path.clone()
     }
 
-    /// The configured level.
-    pub fn level(&self) -> LogLevel {
-        level_from_u8(self.shared.level.load(Ordering::Relaxed))
-    }
-
-    /// Whether a record at `level` would be written.
-    pub fn enabled(&self, level: LogLevel) -> bool {
-        self.shared.enabled(level)
-    }
-
-    /// Log one message at a runtime-chosen level straight to this log's sinks.
-    pub fn log(&self, level: LogLevel, message: &str) {
-        self.shared.emit(level, message);
-    }
-
     /// SIGUSR2: logs `supervisord logreopen` (INFO), then closes and reopens the file.
     pub fn reopen(&self) -> io::Result<()> {
         self.shared.emit(LogLevel::Info, "supervisord logreopen");
@@ -268,7 +255,9 @@ impl MainLogHandle {
     /// reference does (these lines go to stdout and the removed file), and reopens the path,
     /// leaving an empty log.
     pub fn clear(&self) -> Result<(), ReadError> {
-        let Some(path) = self.path() else { return Err(ReadError::NoFile) };
+        let Some(path) = self.path() else {
+            return Err(ReadError::NoFile);
+        };
         if !path.exists() {
             return Err(ReadError::NoFile);
         }
@@ -306,7 +295,11 @@ fn make_sinks(cfg: &SupervisordConfig, to_stdout: bool) -> io::Result<Sinks> {
     };
     match &cfg.logfile {
         LogTarget::Path(p) => {
-            sinks.file = Some(RotatingFile::open(p, cfg.logfile_maxbytes, cfg.logfile_backups)?);
+            sinks.file = Some(RotatingFile::open(
+                p,
+                cfg.logfile_maxbytes,
+                cfg.logfile_backups,
+            )?);
             sinks.path = Some(p.clone());
         }
         LogTarget::Syslog => sinks.syslog = true,
@@ -322,11 +315,17 @@ pub fn init(cfg: &SupervisordConfig, to_stdout: bool) -> io::Result<MainLogHandl
     let sinks = make_sinks(cfg, to_stdout)?;
     if let Some(shared) = GLOBAL.get() {
         *shared.lock() = sinks;
-        shared.level.store(level_to_u8(cfg.loglevel), Ordering::Relaxed);
-        return Ok(MainLogHandle { shared: shared.clone() });
+        shared
+            .level
+            .store(level_to_u8(cfg.loglevel), Ordering::Relaxed);
+        return Ok(MainLogHandle {
+            shared: shared.clone(),
+        });
     }
     let shared = Arc::new(Shared::new(cfg.loglevel, sinks));
-    let subscriber = tracing_subscriber::registry().with(MainLogLayer { shared: shared.clone() });
+    let subscriber = tracing_subscriber::registry().with(MainLogLayer {
+        shared: shared.clone(),
+    });
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|e| io::Error::other(format!("cannot install the main log: {}", e)))?;
     let _ = GLOBAL.set(shared.clone());
@@ -351,11 +350,6 @@ pub fn log(level: LogLevel, message: &str) {
     }
 }
 
-/// Whether the installed main log would write a record at `level` (false before `init`).
-pub fn enabled(level: LogLevel) -> bool {
-    GLOBAL.get().is_some_and(|s| s.enabled(level))
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -374,7 +368,9 @@ pub(crate) mod tests {
                 format: Default::default(),
             },
         ));
-        let sub = tracing_subscriber::registry().with(MainLogLayer { shared: shared.clone() });
+        let sub = tracing_subscriber::registry().with(MainLogLayer {
+            shared: shared.clone(),
+        });
         tracing::subscriber::with_default(sub, f);
         let out = shared.lock().memory.take().unwrap_or_default();
         String::from_utf8(out).unwrap()
@@ -387,10 +383,21 @@ pub(crate) mod tests {
             return false;
         }
         let digits = |r: std::ops::Range<usize>| b[r].iter().all(|c| c.is_ascii_digit());
-        digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)
-            && b[10] == b' ' && digits(11..13) && b[13] == b':' && digits(14..16)
-            && b[16] == b':' && digits(17..19) && b[19] == b',' && digits(20..23)
-            && b[23] == b' ' && line[24..] == format!("{} {}", level, msg)
+        digits(0..4)
+            && b[4] == b'-'
+            && digits(5..7)
+            && b[7] == b'-'
+            && digits(8..10)
+            && b[10] == b' '
+            && digits(11..13)
+            && b[13] == b':'
+            && digits(14..16)
+            && b[16] == b':'
+            && digits(17..19)
+            && b[19] == b','
+            && digits(20..23)
+            && b[23] == b' '
+            && line[24..] == format!("{} {}", level, msg)
     }
 
     #[test]
@@ -446,12 +453,21 @@ pub(crate) mod tests {
         let h2 = init(&cfg, false).unwrap();
         crate::log_debug!("global-two");
         assert_eq!(handle().unwrap().path(), Some(p2.clone()));
-        assert!(enabled(LogLevel::Debug) && !enabled(LogLevel::Trace));
+        let shared = GLOBAL.get().unwrap();
+        assert!(shared.enabled(LogLevel::Debug) && !shared.enabled(LogLevel::Trace));
         let one = std::fs::read_to_string(&p1).unwrap();
         let two = std::fs::read_to_string(&p2).unwrap();
-        assert!(one.lines().any(|l| line_ok(l, "INFO", "global-one")), "{}", one);
+        assert!(
+            one.lines().any(|l| line_ok(l, "INFO", "global-one")),
+            "{}",
+            one
+        );
         assert!(!one.contains("global-filtered") && !one.contains("global-two"));
-        assert!(two.lines().any(|l| line_ok(l, "DEBG", "global-two")), "{}", two);
+        assert!(
+            two.lines().any(|l| line_ok(l, "DEBG", "global-two")),
+            "{}",
+            two
+        );
         drop((h, h2));
     }
 
@@ -480,15 +496,15 @@ pub(crate) mod tests {
         ));
         let h = MainLogHandle { shared };
         let rx = h.subscribe();
-        h.log(LogLevel::Info, "first");
-        h.log(LogLevel::Debug, "filtered");
+        h.shared.emit(LogLevel::Info, "first");
+        h.shared.emit(LogLevel::Debug, "filtered");
         assert!(*rx.borrow() > 0);
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(line_ok(text.trim_end(), "INFO", "first"), "{}", text);
         // External rotation, then SIGUSR2.
         std::fs::rename(&p, d.join("old.log")).unwrap();
         h.reopen().unwrap();
-        h.log(LogLevel::Info, "second");
+        h.shared.emit(LogLevel::Info, "second");
         let old = std::fs::read_to_string(d.join("old.log")).unwrap();
         assert!(old.contains("INFO supervisord logreopen"));
         let text = std::fs::read_to_string(&p).unwrap();

@@ -10,8 +10,6 @@
 //! `format!`-style arguments. CRIT and BLAT ride on tracing's ERROR and TRACE with a dedicated
 //! target ([`mainlog::CRIT_TARGET`], [`mainlog::BLATHER_TARGET`]).
 
-#![allow(dead_code)]
-
 pub mod capture;
 pub mod format;
 pub mod mainlog;
@@ -67,17 +65,6 @@ pub enum ReadError {
     Failed,
 }
 
-impl ReadError {
-    /// The reference's fault name.
-    pub fn fault_name(self) -> &'static str {
-        match self {
-            ReadError::NoFile => "NO_FILE",
-            ReadError::BadArguments => "BAD_ARGUMENTS",
-            ReadError::Failed => "FAILED",
-        }
-    }
-}
-
 fn read_at_most(f: &mut File, n: u64) -> std::io::Result<Vec<u8>> {
     let mut data = Vec::new();
     f.take(n).read_to_end(&mut data)?;
@@ -101,13 +88,15 @@ pub fn read_file_range(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>,
         }
         let sz = f.seek(SeekFrom::End(0)).map_err(|_| ReadError::Failed)? as i128;
         let pos = (sz + offset).max(0);
-        f.seek(SeekFrom::Start(pos as u64)).map_err(|_| ReadError::Failed)?;
+        f.seek(SeekFrom::Start(pos as u64))
+            .map_err(|_| ReadError::Failed)?;
         read_at_most(&mut f, (-offset) as u64).map_err(|_| ReadError::Failed)
     } else {
         if length < 0 {
             return Err(ReadError::BadArguments);
         }
-        f.seek(SeekFrom::Start(offset as u64)).map_err(|_| ReadError::Failed)?;
+        f.seek(SeekFrom::Start(offset as u64))
+            .map_err(|_| ReadError::Failed)?;
         let n = if length == 0 { u64::MAX } else { length as u64 };
         read_at_most(&mut f, n).map_err(|_| ReadError::Failed)
     }
@@ -163,7 +152,11 @@ pub fn tail_file(path: &Path, offset: i64, length: i64) -> (Vec<u8>, i64, bool) 
 
 /// Python's `repr()` of a `bytes` value (`b'..'`), as `%r` renders it.
 pub fn py_repr_bytes(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut s = String::with_capacity(b.len() + 3);
     s.push('b');
     s.push(quote);
@@ -214,7 +207,10 @@ mod tests {
         assert_eq!(read_file_range(&p, i64::MIN, 0).unwrap(), b"0123456789");
         let missing = p.with_file_name("nope.log");
         assert_eq!(read_file_range(&missing, 0, 0), Err(ReadError::NoFile));
-        assert_eq!(read_file_range(p.parent().unwrap(), 0, 0), Err(ReadError::Failed));
+        assert_eq!(
+            read_file_range(p.parent().unwrap(), 0, 0),
+            Err(ReadError::Failed)
+        );
     }
 
     // Expected values checked against supervisor.options.tailFile on the same content.

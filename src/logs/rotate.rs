@@ -148,8 +148,11 @@ impl RotatingFile {
         let (regular, size) = match f.metadata() {
             Ok(m) => {
                 let ft = m.file_type();
-                let special = ft.is_fifo() || ft.is_char_device() || ft.is_block_device()
-                    || ft.is_socket() || !ft.is_file();
+                let special = ft.is_fifo()
+                    || ft.is_char_device()
+                    || ft.is_block_device()
+                    || ft.is_socket()
+                    || !ft.is_file();
                 (!special && !is_special_path(&self.path), m.len())
             }
             Err(_) => (false, 0),
@@ -164,11 +167,6 @@ impl RotatingFile {
     /// The path this file was opened with.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Bytes in the current file as tracked in memory (0 for non-regular targets).
-    pub fn size(&self) -> u64 {
-        self.size
     }
 
     /// Whether this target can rotate (a regular file with `maxbytes > 0`).
@@ -279,10 +277,10 @@ impl RotatingFile {
         if self.backups > 0 {
             for i in (1..self.backups).rev() {
                 let src = numbered(&self.path, i);
-                if src.exists() {
-                    if let Err(e) = remove_and_rename(&src, &numbered(&self.path, i + 1)) {
-                        result = Err(e);
-                    }
+                if src.exists()
+                    && let Err(e) = remove_and_rename(&src, &numbered(&self.path, i + 1))
+                {
+                    result = Err(e);
                 }
             }
             if let Err(e) = remove_and_rename(&self.path, &numbered(&self.path, 1)) {
@@ -325,6 +323,7 @@ impl RotatingFile {
     }
 
     /// Whether a descriptor is held.
+    #[cfg(test)]
     pub fn is_open(&self) -> bool {
         self.file.is_some()
     }
@@ -332,14 +331,6 @@ impl RotatingFile {
     fn keep_closed(&mut self) {
         if self.closed {
             self.file = None;
-        }
-    }
-
-    /// Flush (a no-op beyond the kernel: writes are unbuffered).
-    pub fn flush(&mut self) -> io::Result<()> {
-        match self.file.as_mut() {
-            Some(f) => f.flush(),
-            None => Ok(()),
         }
     }
 }
@@ -376,7 +367,12 @@ pub(crate) mod tests {
         f.write(b"new\n").unwrap();
         assert_eq!(read(&p), "old\nnew\n");
         // An external writer appending in between is not overwritten.
-        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"ext\n").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"ext\n")
+            .unwrap();
         f.write(b"more\n").unwrap();
         assert_eq!(read(&p), "old\nnew\next\nmore\n");
     }
@@ -384,8 +380,10 @@ pub(crate) mod tests {
     /// What writing 7-byte lines `aaaaaa` … `ffffff`, then `g`, leaves with maxbytes 10 and 2
     /// backups in `d`.
     fn assert_rotated_a_to_g(d: &Path) {
-        let mut names: Vec<String> = std::fs::read_dir(d).unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         assert_eq!(names, vec!["x.log", "x.log.1", "x.log.2"]);
         assert_eq!(read(&d.join("x.log")), "g\n");
@@ -540,7 +538,7 @@ pub(crate) mod tests {
         assert_eq!(read(&d.join("x.log.1")), "123456");
         f.write(b"cd").unwrap();
         assert_eq!(read(&p), "cd");
-        assert_eq!(f.size(), 2);
+        assert_eq!(f.size, 2);
     }
 
     /// A pipe (read end, write end), the read end non-blocking as the reader's is.
@@ -548,8 +546,16 @@ pub(crate) mod tests {
         use std::os::fd::FromRawFd;
         let mut fds = [0; 2];
         assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        assert_eq!(unsafe { libc::fcntl(fds[0], libc::F_SETFL, libc::O_NONBLOCK) }, 0);
-        unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+        assert_eq!(
+            unsafe { libc::fcntl(fds[0], libc::F_SETFL, libc::O_NONBLOCK) },
+            0
+        );
+        unsafe {
+            (
+                std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+                File::from_raw_fd(fds[1]),
+            )
+        }
     }
 
     fn splice_all(f: &mut RotatingFile, pipe: &std::os::fd::OwnedFd) -> usize {
@@ -571,13 +577,23 @@ pub(crate) mod tests {
         wr.write_all(b"one\n").unwrap();
         assert_eq!(splice_all(&mut f, &rd), 4);
         // An external writer appending in between, then a write and a splice: all at the end.
-        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"ext\n").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"ext\n")
+            .unwrap();
         f.write(b"two\n").unwrap();
         wr.write_all(b"three\n").unwrap();
         assert_eq!(splice_all(&mut f, &rd), 6);
         assert_eq!(read(&p), "old\none\next\ntwo\nthree\n");
         // Truncated behind our back (copytruncate): the next bytes land at 0, no hole.
-        std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(0).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
         wr.write_all(b"four\n").unwrap();
         assert_eq!(splice_all(&mut f, &rd), 5);
         assert_eq!(read(&p), "four\n");
@@ -605,7 +621,8 @@ pub(crate) mod tests {
         let mut f = RotatingFile::open(&p, 10, 2).unwrap();
         let (rd, mut wr) = nonblocking_pipe();
         for c in ["a", "b", "c", "d", "e", "f"] {
-            wr.write_all(format!("{}\n", c.repeat(6)).as_bytes()).unwrap();
+            wr.write_all(format!("{}\n", c.repeat(6)).as_bytes())
+                .unwrap();
             assert_eq!(splice_all(&mut f, &rd), 7);
         }
         wr.write_all(b"g\n").unwrap();

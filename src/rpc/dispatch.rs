@@ -9,8 +9,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::faults::{self, Fault};
 use super::Value;
+use super::faults::{self, Fault};
 use crate::supervisor::SupervisorHandle;
 
 pub type Reply = Result<Value, Fault>;
@@ -45,7 +45,11 @@ pub fn find(name: &str) -> Option<&'static Method> {
 }
 
 /// Answer one XML-RPC call.
-pub async fn call(handle: &SupervisorHandle, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+pub async fn call(
+    handle: &SupervisorHandle,
+    method: &str,
+    params: Vec<Value>,
+) -> Result<Value, Fault> {
     resolve(method, &params)?;
     let m = find(method).ok_or_else(|| Fault::new(faults::UNKNOWN_METHOD))?;
     (m.call)(handle.clone(), Args(params)).await
@@ -94,7 +98,9 @@ impl Args {
     /// Any value as Python's `str()` would show it, for parameters the reference only compares
     /// or formats (a group name looked up in a dict, a remote event's type and data).
     pub fn loose_text(&self, i: usize) -> Result<String, Fault> {
-        self.get(i).map(py_str).ok_or_else(|| Fault::new(faults::INCORRECT_PARAMETERS))
+        self.get(i)
+            .map(py_str)
+            .ok_or_else(|| Fault::new(faults::INCORRECT_PARAMETERS))
     }
 
     /// An int argument; the reference calls `int()` on it, so numeric strings pass too.
@@ -103,7 +109,10 @@ impl Args {
             Some(Value::Integer(n)) => Ok(*n as i64),
             Some(Value::Boolean(b)) => Ok(*b as i64),
             Some(Value::Double(d)) => Ok(*d as i64),
-            Some(Value::String(s)) => s.trim().parse().map_err(|_| Fault::new(faults::INCORRECT_PARAMETERS)),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map_err(|_| Fault::new(faults::INCORRECT_PARAMETERS)),
             _ => Err(Fault::new(faults::INCORRECT_PARAMETERS)),
         }
     }
@@ -138,12 +147,24 @@ pub fn py_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Integer(n) => n.to_string(),
-        Value::Boolean(b) => if *b { "True".into() } else { "False".into() },
+        Value::Boolean(b) => {
+            if *b {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
         Value::Double(d) => format!("{:?}", d),
-        Value::Array(items) => format!("[{}]", items.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Struct(m) => format!(
             "{{{}}}",
-            m.iter().map(|(k, v)| format!("{}: {}", crate::config::values::py_repr(k), repr(v))).collect::<Vec<_>>().join(", ")
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", crate::config::values::py_repr(k), repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
         _ => "None".into(),

@@ -55,11 +55,17 @@ pub fn name(code: i32) -> &'static str {
 impl Fault {
     /// `NAME` alone, as the reference's `RPCError(code)`.
     pub fn new(code: i32) -> Fault {
-        Fault { code, string: name(code).to_string() }
+        Fault {
+            code,
+            string: name(code).to_string(),
+        }
     }
 
     /// `NAME: detail`, as the reference's `RPCError(code, extra)`.
     pub fn with(code: i32, detail: impl std::fmt::Display) -> Fault {
-        Fault { code, string: format!("{}: {}", name(code), detail) }
+        Fault {
+            code,
+            string: format!("{}: {}", name(code), detail),
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! `supervisor.*` and `system.*` names to the code that answers them.
 
 pub mod dispatch;
+pub mod faults;
 pub mod stats_ns;
 pub mod supervisor_ns;
 pub mod system_ns;
-pub mod faults;
 pub mod xml;
 
 pub use dxr::Value;

@@ -3,15 +3,15 @@
 //! the reply; calls that wait (start/stop with `wait=True`) await a waiter the actor resolves
 //! when the process reaches the state, instead of polling.
 
-use super::dispatch::{boxed, v, Args, Method, Reply};
-use super::faults::{self, Fault};
 use super::Value;
+use super::dispatch::{Args, Method, Reply, boxed, v};
+use super::faults::{self, Fault};
 use crate::config::{LogTarget, RETRY_FOREVER};
 use crate::supervisor::spawn::CommandError;
 use crate::supervisor::stdin::StdinError;
 use crate::supervisor::{
-    now, ControlError, GroupError, Mood, Outcome, ProcessKey, ProcessView, Selection, Supervisor, SupervisorHandle,
-    Verb,
+    ControlError, GroupError, Mood, Outcome, ProcessKey, ProcessView, Selection, Supervisor,
+    SupervisorHandle, Verb, now,
 };
 
 pub const API_VERSION: &str = "3.0";
@@ -19,7 +19,13 @@ pub const SUPERVISOR_VERSION: &str = "4.2.5";
 
 macro_rules! method {
     ($name:literal, $min:literal, $max:literal, $f:path, $help:expr) => {
-        Method { name: $name, help: $help, min_args: $min, max_args: $max, call: |h, a| boxed($f(h, a)) }
+        Method {
+            name: $name,
+            help: $help,
+            min_args: $min,
+            max_args: $max,
+            call: |h, a| boxed($f(h, a)),
+        }
     };
 }
 
@@ -71,39 +77,98 @@ const HELP_CLEAR_PROCESS_LOGS: &str = r#" Clear the stdout and stderr logs for t
         "#;
 
 pub static METHODS: &[Method] = &[
-    method!("supervisor.getAPIVersion", 0, 0, get_api_version, HELP_GET_A_P_I_VERSION),
-    method!("supervisor.getVersion", 0, 0, get_api_version, HELP_GET_A_P_I_VERSION),
-    method!("supervisor.getSupervisorVersion", 0, 0, get_supervisor_version, r#" Return the version of the supervisor package in use by supervisord
+    method!(
+        "supervisor.getAPIVersion",
+        0,
+        0,
+        get_api_version,
+        HELP_GET_A_P_I_VERSION
+    ),
+    method!(
+        "supervisor.getVersion",
+        0,
+        0,
+        get_api_version,
+        HELP_GET_A_P_I_VERSION
+    ),
+    method!(
+        "supervisor.getSupervisorVersion",
+        0,
+        0,
+        get_supervisor_version,
+        r#" Return the version of the supervisor package in use by supervisord
 
         @return string version id
-        "#),
-    method!("supervisor.getIdentification", 0, 0, get_identification, r#" Return identifying string of supervisord
+        "#
+    ),
+    method!(
+        "supervisor.getIdentification",
+        0,
+        0,
+        get_identification,
+        r#" Return identifying string of supervisord
 
         @return string identifier identifying string
-        "#),
-    method!("supervisor.getState", 0, 0, get_state, r#" Return current state of supervisord as a struct
+        "#
+    ),
+    method!(
+        "supervisor.getState",
+        0,
+        0,
+        get_state,
+        r#" Return current state of supervisord as a struct
 
         @return struct A struct with keys int statecode, string statename
-        "#),
-    method!("supervisor.getPID", 0, 0, get_pid, r#" Return the PID of supervisord
+        "#
+    ),
+    method!(
+        "supervisor.getPID",
+        0,
+        0,
+        get_pid,
+        r#" Return the PID of supervisord
 
         @return int PID
-        "#),
+        "#
+    ),
     method!("supervisor.readLog", 2, 2, read_log, HELP_READ_LOG),
     method!("supervisor.readMainLog", 2, 2, read_log, HELP_READ_LOG),
-    method!("supervisor.clearLog", 0, 0, clear_log, r#" Clear the main log.
+    method!(
+        "supervisor.clearLog",
+        0,
+        0,
+        clear_log,
+        r#" Clear the main log.
 
         @return boolean result always returns True unless error
-        "#),
-    method!("supervisor.shutdown", 0, 0, shutdown, r#" Shut down the supervisor process
+        "#
+    ),
+    method!(
+        "supervisor.shutdown",
+        0,
+        0,
+        shutdown,
+        r#" Shut down the supervisor process
 
         @return boolean result always returns True unless error
-        "#),
-    method!("supervisor.restart", 0, 0, restart, r#" Restart the supervisor process
+        "#
+    ),
+    method!(
+        "supervisor.restart",
+        0,
+        0,
+        restart,
+        r#" Restart the supervisor process
 
         @return boolean result  always return True unless error
-        "#),
-    method!("supervisor.reloadConfig", 0, 0, reload_config, r#"
+        "#
+    ),
+    method!(
+        "supervisor.reloadConfig",
+        0,
+        0,
+        reload_config,
+        r#"
         Reload the configuration.
 
         The result contains three arrays containing names of process
@@ -117,95 +182,215 @@ pub static METHODS: &[Method] = &[
 
         @return array result  [[added, changed, removed]]
 
-        "#),
-    method!("supervisor.addProcessGroup", 1, 1, add_process_group, r#" Update the config for a running process from config file.
+        "#
+    ),
+    method!(
+        "supervisor.addProcessGroup",
+        1,
+        1,
+        add_process_group,
+        r#" Update the config for a running process from config file.
 
         @param string name         name of process group to add
         @return boolean result     true if successful
-        "#),
-    method!("supervisor.removeProcessGroup", 1, 1, remove_process_group, r#" Remove a stopped process from the active configuration.
+        "#
+    ),
+    method!(
+        "supervisor.removeProcessGroup",
+        1,
+        1,
+        remove_process_group,
+        r#" Remove a stopped process from the active configuration.
 
         @param string name         name of process group to remove
         @return boolean result     Indicates whether the removal was successful
-        "#),
-    method!("supervisor.startProcess", 1, 2, start_process, r#" Start a process
+        "#
+    ),
+    method!(
+        "supervisor.startProcess",
+        1,
+        2,
+        start_process,
+        r#" Start a process
 
         @param string name Process name (or ``group:name``, or ``group:*``)
         @param boolean wait Wait for process to be fully started
         @return boolean result     Always true unless error
 
-        "#),
-    method!("supervisor.startProcessGroup", 1, 2, start_process_group, r#" Start all processes in the group named 'name'
+        "#
+    ),
+    method!(
+        "supervisor.startProcessGroup",
+        1,
+        2,
+        start_process_group,
+        r#" Start all processes in the group named 'name'
 
         @param string name     The group name
         @param boolean wait    Wait for each process to be fully started
         @return array result   An array of process status info structs
-        "#),
-    method!("supervisor.startAllProcesses", 0, 1, start_all_processes, r#" Start all processes listed in the configuration file
+        "#
+    ),
+    method!(
+        "supervisor.startAllProcesses",
+        0,
+        1,
+        start_all_processes,
+        r#" Start all processes listed in the configuration file
 
         @param boolean wait    Wait for each process to be fully started
         @return array result   An array of process status info structs
-        "#),
-    method!("supervisor.stopProcess", 1, 2, stop_process, r#" Stop a process named by name
+        "#
+    ),
+    method!(
+        "supervisor.stopProcess",
+        1,
+        2,
+        stop_process,
+        r#" Stop a process named by name
 
         @param string name  The name of the process to stop (or 'group:name')
         @param boolean wait        Wait for the process to be fully stopped
         @return boolean result     Always return True unless error
-        "#),
-    method!("supervisor.stopProcessGroup", 1, 2, stop_process_group, r#" Stop all processes in the process group named 'name'
+        "#
+    ),
+    method!(
+        "supervisor.stopProcessGroup",
+        1,
+        2,
+        stop_process_group,
+        r#" Stop all processes in the process group named 'name'
 
         @param string name     The group name
         @param boolean wait    Wait for each process to be fully stopped
         @return array result   An array of process status info structs
-        "#),
-    method!("supervisor.stopAllProcesses", 0, 1, stop_all_processes, r#" Stop all processes in the process list
+        "#
+    ),
+    method!(
+        "supervisor.stopAllProcesses",
+        0,
+        1,
+        stop_all_processes,
+        r#" Stop all processes in the process list
 
         @param  boolean wait   Wait for each process to be fully stopped
         @return array result   An array of process status info structs
-        "#),
-    method!("supervisor.signalProcess", 2, 2, signal_process, r#" Send an arbitrary UNIX signal to the process named by name
+        "#
+    ),
+    method!(
+        "supervisor.signalProcess",
+        2,
+        2,
+        signal_process,
+        r#" Send an arbitrary UNIX signal to the process named by name
 
         @param string name    Name of the process to signal (or 'group:name')
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return boolean
-        "#),
-    method!("supervisor.signalProcessGroup", 2, 2, signal_process_group, r#" Send a signal to all processes in the group named 'name'
+        "#
+    ),
+    method!(
+        "supervisor.signalProcessGroup",
+        2,
+        2,
+        signal_process_group,
+        r#" Send a signal to all processes in the group named 'name'
 
         @param string name    The group name
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return array
-        "#),
-    method!("supervisor.signalAllProcesses", 1, 1, signal_all_processes, r#" Send a signal to all processes in the process list
+        "#
+    ),
+    method!(
+        "supervisor.signalAllProcesses",
+        1,
+        1,
+        signal_all_processes,
+        r#" Send a signal to all processes in the process list
 
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return array         An array of process status info structs
-        "#),
-    method!("supervisor.getAllConfigInfo", 0, 0, get_all_config_info, r#" Get info about all available process configurations. Each struct
+        "#
+    ),
+    method!(
+        "supervisor.getAllConfigInfo",
+        0,
+        0,
+        get_all_config_info,
+        r#" Get info about all available process configurations. Each struct
         represents a single process (i.e. groups get flattened).
 
         @return array result  An array of process config info structs
-        "#),
-    method!("supervisor.getProcessInfo", 1, 1, get_process_info, r#" Get info about a process named name
+        "#
+    ),
+    method!(
+        "supervisor.getProcessInfo",
+        1,
+        1,
+        get_process_info,
+        r#" Get info about a process named name
 
         @param string name The name of the process (or 'group:name')
         @return struct result     A structure containing data about the process
-        "#),
-    method!("supervisor.getAllProcessInfo", 0, 0, get_all_process_info, r#" Get info about all processes
+        "#
+    ),
+    method!(
+        "supervisor.getAllProcessInfo",
+        0,
+        0,
+        get_all_process_info,
+        r#" Get info about all processes
 
         @return array result  An array of process status results
-        "#),
-    method!("supervisor.readProcessStdoutLog", 3, 3, read_process_stdout_log, HELP_READ_PROCESS_STDOUT_LOG),
-    method!("supervisor.readProcessLog", 3, 3, read_process_stdout_log, HELP_READ_PROCESS_STDOUT_LOG),
-    method!("supervisor.readProcessStderrLog", 3, 3, read_process_stderr_log, r#" Read length bytes from name's stderr log starting at offset
+        "#
+    ),
+    method!(
+        "supervisor.readProcessStdoutLog",
+        3,
+        3,
+        read_process_stdout_log,
+        HELP_READ_PROCESS_STDOUT_LOG
+    ),
+    method!(
+        "supervisor.readProcessLog",
+        3,
+        3,
+        read_process_stdout_log,
+        HELP_READ_PROCESS_STDOUT_LOG
+    ),
+    method!(
+        "supervisor.readProcessStderrLog",
+        3,
+        3,
+        read_process_stderr_log,
+        r#" Read length bytes from name's stderr log starting at offset
 
         @param string name        the name of the process (or 'group:name')
         @param int offset         offset to start reading from.
         @param int length         number of bytes to read from the log.
         @return string result     Bytes of log
-        "#),
-    method!("supervisor.tailProcessStdoutLog", 3, 3, tail_process_stdout_log, HELP_TAIL_PROCESS_STDOUT_LOG),
-    method!("supervisor.tailProcessLog", 3, 3, tail_process_stdout_log, HELP_TAIL_PROCESS_STDOUT_LOG),
-    method!("supervisor.tailProcessStderrLog", 3, 3, tail_process_stderr_log, r#"
+        "#
+    ),
+    method!(
+        "supervisor.tailProcessStdoutLog",
+        3,
+        3,
+        tail_process_stdout_log,
+        HELP_TAIL_PROCESS_STDOUT_LOG
+    ),
+    method!(
+        "supervisor.tailProcessLog",
+        3,
+        3,
+        tail_process_stdout_log,
+        HELP_TAIL_PROCESS_STDOUT_LOG
+    ),
+    method!(
+        "supervisor.tailProcessStderrLog",
+        3,
+        3,
+        tail_process_stderr_log,
+        r#"
         Provides a more efficient way to tail the (stderr) log than
         readProcessStderrLog().  Use readProcessStderrLog() to read
         chunks and tailProcessStderrLog() to tail.
@@ -222,14 +407,38 @@ pub static METHODS: &[Method] = &[
         @param int offset          offset to start reading from
         @param int length          maximum number of bytes to return
         @return array result       [string bytes, int offset, bool overflow]
-        "#),
-    method!("supervisor.clearProcessLogs", 1, 1, clear_process_logs, HELP_CLEAR_PROCESS_LOGS),
-    method!("supervisor.clearProcessLog", 1, 1, clear_process_logs, HELP_CLEAR_PROCESS_LOGS),
-    method!("supervisor.clearAllProcessLogs", 0, 0, clear_all_process_logs, r#" Clear all process log files
+        "#
+    ),
+    method!(
+        "supervisor.clearProcessLogs",
+        1,
+        1,
+        clear_process_logs,
+        HELP_CLEAR_PROCESS_LOGS
+    ),
+    method!(
+        "supervisor.clearProcessLog",
+        1,
+        1,
+        clear_process_logs,
+        HELP_CLEAR_PROCESS_LOGS
+    ),
+    method!(
+        "supervisor.clearAllProcessLogs",
+        0,
+        0,
+        clear_all_process_logs,
+        r#" Clear all process log files
 
         @return array result   An array of process status info structs
-        "#),
-    method!("supervisor.sendProcessStdin", 2, 2, send_process_stdin, r#" Send a string of chars to the stdin of the process name.
+        "#
+    ),
+    method!(
+        "supervisor.sendProcessStdin",
+        2,
+        2,
+        send_process_stdin,
+        r#" Send a string of chars to the stdin of the process name.
         If non-7-bit data is sent (unicode), it is encoded to utf-8
         before being sent to the process' stdin.  If chars is not a
         string or is not unicode, raise INCORRECT_PARAMETERS.  If the
@@ -240,14 +449,21 @@ pub static METHODS: &[Method] = &[
         @param string name        The process name to send to (or 'group:name')
         @param string chars       The character data to send to the process
         @return boolean result    Always return True unless error
-        "#),
-    method!("supervisor.sendRemoteCommEvent", 2, 2, send_remote_comm_event, r#" Send an event that will be received by event listener
+        "#
+    ),
+    method!(
+        "supervisor.sendRemoteCommEvent",
+        2,
+        2,
+        send_remote_comm_event,
+        r#" Send an event that will be received by event listener
         subprocesses subscribing to the RemoteCommunicationEvent.
 
         @param  string  type  String for the "type" key in the event header
         @param  string  data  Data for the event body
         @return boolean       Always return True unless error
-        "#),
+        "#
+    ),
 ];
 
 fn gone(_: crate::supervisor::Gone) -> Fault {
@@ -282,8 +498,13 @@ async fn get_identification(h: SupervisorHandle, _a: Args) -> Reply {
 }
 
 async fn get_state(h: SupervisorHandle, _a: Args) -> Reply {
-    on_actor(&h, |s| Ok(v::st(vec![("statecode", v::i(s.mood().code() as i64)), ("statename", v::s(s.mood().name()))])))
-        .await
+    on_actor(&h, |s| {
+        Ok(v::st(vec![
+            ("statecode", v::i(s.mood().code() as i64)),
+            ("statename", v::s(s.mood().name())),
+        ]))
+    })
+    .await
 }
 
 async fn get_pid(h: SupervisorHandle, _a: Args) -> Reply {
@@ -368,7 +589,11 @@ async fn reload_config(h: SupervisorHandle, _a: Args) -> Reply {
         // As the reference, only the process group configs of the re-read file take effect.
         let (added, changed, removed) = s.reload_groups(new.groups);
         let names = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-        Ok(v::arr(vec![v::arr(vec![names(added), names(changed), names(removed)])]))
+        Ok(v::arr(vec![v::arr(vec![
+            names(added),
+            names(changed),
+            names(removed),
+        ])]))
     })
     .await
 }
@@ -384,7 +609,12 @@ fn group_fault(e: GroupError, name: &str) -> Fault {
 
 async fn add_process_group(h: SupervisorHandle, a: Args) -> Reply {
     let name = a.loose_text(0)?;
-    on_actor(&h, move |s| s.add_configured_group(&name).map(|_| v::b(true)).map_err(|e| group_fault(e, &name))).await
+    on_actor(&h, move |s| {
+        s.add_configured_group(&name)
+            .map(|_| v::b(true))
+            .map_err(|e| group_fault(e, &name))
+    })
+    .await
 }
 
 async fn remove_process_group(h: SupervisorHandle, a: Args) -> Reply {
@@ -393,17 +623,27 @@ async fn remove_process_group(h: SupervisorHandle, a: Args) -> Reply {
         return Err(Fault::new(faults::INCORRECT_PARAMETERS));
     }
     let name = a.loose_text(0)?;
-    on_actor(&h, move |s| s.remove_group(&name).map(|_| v::b(true)).map_err(|e| group_fault(e, &name))).await
+    on_actor(&h, move |s| {
+        s.remove_group(&name)
+            .map(|_| v::b(true))
+            .map_err(|e| group_fault(e, &name))
+    })
+    .await
 }
 
 /// A control error as the reference's fault; `spec` is the name the call used.
 fn fault(e: ControlError, spec: &str) -> Fault {
     match e {
         ControlError::Command(CommandError::NotFound(why)) => Fault::with(faults::NO_FILE, why),
-        ControlError::Command(CommandError::NotExecutable(why)) => Fault::with(faults::NOT_EXECUTABLE, why),
+        ControlError::Command(CommandError::NotExecutable(why)) => {
+            Fault::with(faults::NOT_EXECUTABLE, why)
+        }
         ControlError::AlreadyStarted => Fault::with(faults::ALREADY_STARTED, spec),
         ControlError::NotRunning => Fault::with(faults::NOT_RUNNING, spec),
-        ControlError::UnknownState => Fault::with(faults::FAILED, format!("{} is in an unknown process state", spec)),
+        ControlError::UnknownState => Fault::with(
+            faults::FAILED,
+            format!("{} is in an unknown process state", spec),
+        ),
         ControlError::SpawnError => Fault::with(faults::SPAWN_ERROR, spec),
         ControlError::AbnormalTermination => Fault::with(faults::ABNORMAL_TERMINATION, spec),
         ControlError::BadSignal(sig) => Fault::with(faults::BAD_SIGNAL, sig),
@@ -411,7 +651,10 @@ fn fault(e: ControlError, spec: &str) -> Fault {
         ControlError::Stdin(StdinError::Closed) => Fault::with(faults::NO_FILE, spec),
         ControlError::Stdin(StdinError::Full { waiting }) => Fault::with(
             faults::FAILED,
-            format!("{}: stdin is full ({} bytes wait for the process to read them)", spec, waiting),
+            format!(
+                "{}: stdin is full ({} bytes wait for the process to read them)",
+                spec, waiting
+            ),
         ),
         ControlError::Stdin(StdinError::Os(e)) => Fault::with(faults::FAILED, e),
         ControlError::Shutdown => Fault::new(faults::SHUTDOWN_STATE),
@@ -420,7 +663,8 @@ fn fault(e: ControlError, spec: &str) -> Fault {
 
 /// What a namespec names, or BAD_NAME.
 fn lookup(s: &Supervisor, spec: &str) -> Result<Selection, Fault> {
-    s.lookup(spec).ok_or_else(|| Fault::with(faults::BAD_NAME, spec))
+    s.lookup(spec)
+        .ok_or_else(|| Fault::with(faults::BAD_NAME, spec))
 }
 
 /// One process by namespec, or BAD_NAME (for a group spec too).
@@ -433,7 +677,8 @@ fn lookup_one(s: &Supervisor, spec: &str) -> Result<ProcessKey, Fault> {
 
 /// A group's processes in priority order, or BAD_NAME.
 fn group_members(s: &Supervisor, name: &str) -> Result<Vec<ProcessKey>, Fault> {
-    s.group_members(name).ok_or_else(|| Fault::with(faults::BAD_NAME, name))
+    s.group_members(name)
+        .ok_or_else(|| Fault::with(faults::BAD_NAME, name))
 }
 
 /// One result of a group or all-process call: the process's name and group, the name the
@@ -458,7 +703,9 @@ async fn run_all(items: Vec<Item>) -> Reply {
     let mut pending = Vec::new();
     for (name, group, spec, o) in items {
         match o {
-            Outcome::Done(r) => done.push(status_struct(&name, &group, r.map_err(|e| fault(e, &spec)))),
+            Outcome::Done(r) => {
+                done.push(status_struct(&name, &group, r.map_err(|e| fault(e, &spec))))
+            }
             Outcome::Wait(rx) => pending.push((name, group, spec, rx)),
         }
     }
@@ -468,7 +715,10 @@ async fn run_all(items: Vec<Item>) -> Reply {
     let mut set = tokio::task::JoinSet::new();
     for (i, (name, group, spec, rx)) in pending.into_iter().enumerate() {
         set.spawn(async move {
-            let r = Outcome::Wait(rx).settle().await.map_err(|e| fault(e, &spec));
+            let r = Outcome::Wait(rx)
+                .settle()
+                .await
+                .map_err(|e| fault(e, &spec));
             (i, status_struct(&name, &group, r))
         });
     }
@@ -489,7 +739,12 @@ fn status_struct(name: &str, group: &str, r: Result<(), Fault>) -> Value {
         Ok(()) => (faults::SUCCESS, "OK".to_string()),
         Err(f) => (f.code, f.string),
     };
-    v::st(vec![("name", v::s(name)), ("group", v::s(group)), ("status", v::i(code as i64)), ("description", v::s(desc))])
+    v::st(vec![
+        ("name", v::s(name)),
+        ("group", v::s(group)),
+        ("status", v::i(code as i64)),
+        ("description", v::s(desc)),
+    ])
 }
 
 /// startProcess / stopProcess: one process, or a whole group for `group:*`.
@@ -509,7 +764,11 @@ async fn control(h: SupervisorHandle, a: Args, verb: Verb) -> Reply {
     })
     .await?;
     match r {
-        R::One(o) => o.settle().await.map(|_| v::b(true)).map_err(|e| fault(e, &shown)),
+        R::One(o) => o
+            .settle()
+            .await
+            .map(|_| v::b(true))
+            .map_err(|e| fault(e, &shown)),
         R::Group(items) => run_all(items).await,
     }
 }
@@ -579,7 +838,10 @@ async fn signal_process(h: SupervisorHandle, a: Args) -> Reply {
     let spec = a.string(0)?;
     let sig = a.text(1)?;
     on_actor(&h, move |s| match lookup(s, &spec)? {
-        Selection::One(key) => s.signal(key, &sig).map(|_| v::b(true)).map_err(|e| fault(e, &spec)),
+        Selection::One(key) => s
+            .signal(key, &sig)
+            .map(|_| v::b(true))
+            .map_err(|e| fault(e, &spec)),
         Selection::Group(keys) => Ok(signal_many(s, keys, &sig)),
     })
     .await
@@ -619,14 +881,23 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
         for g in &s.config().groups {
             let active = s.has_group(&g.name);
             for p in &g.processes {
-                let (live_out, live_err) = s.active_log_paths(&g.name, &p.name).unwrap_or((None, None));
+                let (live_out, live_err) =
+                    s.active_log_paths(&g.name, &p.name).unwrap_or((None, None));
                 let opt = |x: &Option<String>| v::s(x.clone().unwrap_or_else(|| "none".into()));
                 let d = v::st(vec![
                     ("autostart", v::b(p.autostart)),
                     ("directory", opt(&p.directory)),
-                    ("uid", p.uid.map(|u| v::i(u as i64)).unwrap_or_else(|| v::s("none"))),
+                    (
+                        "uid",
+                        p.uid
+                            .map(|u| v::i(u as i64))
+                            .unwrap_or_else(|| v::s("none")),
+                    ),
                     ("command", v::s(p.command.clone())),
-                    ("exitcodes", v::arr(p.exitcodes.iter().map(|c| v::i(*c as i64)).collect())),
+                    (
+                        "exitcodes",
+                        v::arr(p.exitcodes.iter().map(|c| v::i(*c as i64)).collect()),
+                    ),
                     ("group", v::s(g.name.clone())),
                     ("group_prio", v::i(g.priority as i64)),
                     ("inuse", v::b(active)),
@@ -634,21 +905,52 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
                     ("name", v::s(p.name.clone())),
                     ("process_prio", v::i(p.priority as i64)),
                     ("redirect_stderr", v::b(p.redirect_stderr)),
-                    ("startretries", v::i(if p.startretries == RETRY_FOREVER { -1 } else { p.startretries as i64 })),
+                    (
+                        "startretries",
+                        v::i(if p.startretries == RETRY_FOREVER {
+                            -1
+                        } else {
+                            p.startretries as i64
+                        }),
+                    ),
                     ("startsecs", v::i(p.startsecs as i64)),
-                    ("stdout_capture_maxbytes", v::i(p.stdout.capture_maxbytes as i64)),
+                    (
+                        "stdout_capture_maxbytes",
+                        v::i(p.stdout.capture_maxbytes as i64),
+                    ),
                     ("stdout_events_enabled", v::b(p.stdout.events_enabled)),
-                    ("stdout_logfile", log_target_value(&p.stdout.logfile, live_out.as_deref())),
-                    ("stdout_logfile_backups", v::i(p.stdout.logfile_backups as i64)),
-                    ("stdout_logfile_maxbytes", v::i(p.stdout.logfile_maxbytes as i64)),
+                    (
+                        "stdout_logfile",
+                        log_target_value(&p.stdout.logfile, live_out.as_deref()),
+                    ),
+                    (
+                        "stdout_logfile_backups",
+                        v::i(p.stdout.logfile_backups as i64),
+                    ),
+                    (
+                        "stdout_logfile_maxbytes",
+                        v::i(p.stdout.logfile_maxbytes as i64),
+                    ),
                     ("stdout_syslog", v::b(p.stdout.syslog)),
                     ("stopsignal", v::i(p.stopsignal as i64)),
                     ("stopwaitsecs", v::i(p.stopwaitsecs as i64)),
-                    ("stderr_capture_maxbytes", v::i(p.stderr.capture_maxbytes as i64)),
+                    (
+                        "stderr_capture_maxbytes",
+                        v::i(p.stderr.capture_maxbytes as i64),
+                    ),
                     ("stderr_events_enabled", v::b(p.stderr.events_enabled)),
-                    ("stderr_logfile", log_target_value(&p.stderr.logfile, live_err.as_deref())),
-                    ("stderr_logfile_backups", v::i(p.stderr.logfile_backups as i64)),
-                    ("stderr_logfile_maxbytes", v::i(p.stderr.logfile_maxbytes as i64)),
+                    (
+                        "stderr_logfile",
+                        log_target_value(&p.stderr.logfile, live_err.as_deref()),
+                    ),
+                    (
+                        "stderr_logfile_backups",
+                        v::i(p.stderr.logfile_backups as i64),
+                    ),
+                    (
+                        "stderr_logfile_maxbytes",
+                        v::i(p.stderr.logfile_maxbytes as i64),
+                    ),
                     ("stderr_syslog", v::b(p.stderr.syslog)),
                     ("serverurl", opt(&p.serverurl)),
                 ]);
@@ -663,7 +965,13 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
 
 /// getProcessInfo's struct for one process.
 pub fn process_info(p: ProcessView) -> Value {
-    let path = |x: &Option<std::path::PathBuf>| v::s(x.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    let path = |x: &Option<std::path::PathBuf>| {
+        v::s(
+            x.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        )
+    };
     v::st(vec![
         ("name", v::s(p.id.name)),
         ("group", v::s(p.id.group)),
@@ -705,7 +1013,11 @@ enum Channel {
 }
 
 /// The log path of one process's channel, or a fault naming what the reference names.
-async fn channel_log(h: &SupervisorHandle, spec: String, ch: Channel) -> Result<Option<std::path::PathBuf>, Fault> {
+async fn channel_log(
+    h: &SupervisorHandle,
+    spec: String,
+    ch: Channel,
+) -> Result<Option<std::path::PathBuf>, Fault> {
     on_actor(h, move |s| {
         let view = s.view(lookup_one(s, &spec)?, 0);
         Ok(match ch {
@@ -744,7 +1056,11 @@ async fn tail_process_log(h: SupervisorHandle, a: Args, ch: Channel) -> Reply {
     match path {
         Some(p) if p.exists() => {
             let (bytes, off, overflow) = crate::logs::tail_file(&p, offset, length);
-            Ok(v::arr(vec![v::s(crate::rpc::xml::lossy_string(&bytes)), v::i(off), v::b(overflow)]))
+            Ok(v::arr(vec![
+                v::s(crate::rpc::xml::lossy_string(&bytes)),
+                v::i(off),
+                v::b(overflow),
+            ]))
         }
         _ => Ok(v::arr(vec![v::s(""), v::i(0), v::b(false)])),
     }
@@ -789,7 +1105,13 @@ async fn send_process_stdin(h: SupervisorHandle, a: Args) -> Reply {
         Some(other) => {
             let shown = match other {
                 Value::Integer(i) => i.to_string(),
-                Value::Boolean(b) => if *b { "True".into() } else { "False".into() },
+                Value::Boolean(b) => {
+                    if *b {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    }
+                }
                 _ => String::new(),
             };
             return Err(Fault::with(faults::INCORRECT_PARAMETERS, shown));
@@ -801,7 +1123,9 @@ async fn send_process_stdin(h: SupervisorHandle, a: Args) -> Reply {
     };
     on_actor(&h, move |s| {
         let key = lookup_one(s, &spec)?;
-        s.send_stdin(key, &chars).map(|_| v::b(true)).map_err(|e| fault(e, &spec))
+        s.send_stdin(key, &chars)
+            .map(|_| v::b(true))
+            .map_err(|e| fault(e, &spec))
     })
     .await
 }
@@ -809,7 +1133,9 @@ async fn send_process_stdin(h: SupervisorHandle, a: Args) -> Reply {
 async fn send_remote_comm_event(h: SupervisorHandle, a: Args) -> Reply {
     let kind = a.loose_text(0)?;
     let data = a.loose_text(1)?;
-    h.call(move |s| s.remote_comm_event(&kind, &data)).await.map_err(gone)?;
+    h.call(move |s| s.remote_comm_event(&kind, &data))
+        .await
+        .map_err(gone)?;
     Ok(v::b(true))
 }
 

@@ -1,36 +1,65 @@
 //! The `system.*` namespace: introspection (listMethods, methodHelp, methodSignature) over the
 //! method table, and `multicall`, which runs calls in order and waits for any that wait.
 
-use super::dispatch::{self, boxed, v, Args, Method, Reply};
-use super::faults::{self, Fault};
 use super::Value;
+use super::dispatch::{self, Args, Method, Reply, boxed, v};
+use super::faults::{self, Fault};
 use crate::supervisor::SupervisorHandle;
 
 macro_rules! method {
     ($name:literal, $min:literal, $max:literal, $f:path, $help:literal) => {
-        Method { name: $name, help: $help, min_args: $min, max_args: $max, call: |h, a| boxed($f(h, a)) }
+        Method {
+            name: $name,
+            help: $help,
+            min_args: $min,
+            max_args: $max,
+            call: |h, a| boxed($f(h, a)),
+        }
     };
 }
 
 pub static METHODS: &[Method] = &[
-    method!("system.listMethods", 0, 0, list_methods, r#" Return an array listing the available method names
+    method!(
+        "system.listMethods",
+        0,
+        0,
+        list_methods,
+        r#" Return an array listing the available method names
 
         @return array result  An array of method names available (strings).
-        "#),
-    method!("system.methodHelp", 1, 1, method_help, r#" Return a string showing the method's documentation
+        "#
+    ),
+    method!(
+        "system.methodHelp",
+        1,
+        1,
+        method_help,
+        r#" Return a string showing the method's documentation
 
         @param string name   The name of the method.
         @return string result The documentation for the method name.
-        "#),
-    method!("system.methodSignature", 1, 1, method_signature, r#" Return an array describing the method signature in the
+        "#
+    ),
+    method!(
+        "system.methodSignature",
+        1,
+        1,
+        method_signature,
+        r#" Return an array describing the method signature in the
         form [rtype, ptype, ptype...] where rtype is the return data type
         of the method, and ptypes are the parameter data types that the
         method accepts in method argument order.
 
         @param string name  The name of the method.
         @return array result  The result.
-        "#),
-    method!("system.multicall", 1, 1, multicall, r#"Process an array of calls, and return an array of
+        "#
+    ),
+    method!(
+        "system.multicall",
+        1,
+        1,
+        multicall,
+        r#"Process an array of calls, and return an array of
         results. Calls should be structs of the form {'methodName':
         string, 'params': array}. Each result will either be a
         single-item array containing the result value, or a struct of
@@ -40,21 +69,28 @@ pub static METHODS: &[Method] = &[
 
         @param array calls  An array of call requests
         @return array result  An array of results
-        "#),
+        "#
+    ),
 ];
 
 /// The reference's method names: our `supervisord_rs.*` extras stay out of the list, so what
 /// stock clients see is unchanged (they are still callable and have help).
 async fn list_methods(_h: SupervisorHandle, _a: Args) -> Reply {
-    let mut names: Vec<&str> =
-        dispatch::methods().map(|m| m.name).filter(|n| !n.starts_with("supervisord_rs.")).collect();
+    let mut names: Vec<&str> = dispatch::methods()
+        .map(|m| m.name)
+        .filter(|n| !n.starts_with("supervisord_rs."))
+        .collect();
     names.sort();
     Ok(v::arr(names.into_iter().map(v::s).collect()))
 }
 
 async fn method_help(_h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0).map_err(|_| Fault::new(faults::SIGNATURE_UNSUPPORTED))?;
-    dispatch::find(&name).map(|m| v::s(m.help)).ok_or_else(|| Fault::new(faults::SIGNATURE_UNSUPPORTED))
+    let name = a
+        .string(0)
+        .map_err(|_| Fault::new(faults::SIGNATURE_UNSUPPORTED))?;
+    dispatch::find(&name)
+        .map(|m| v::s(m.help))
+        .ok_or_else(|| Fault::new(faults::SIGNATURE_UNSUPPORTED))
 }
 
 /// `[rtype, ptype...]` from the `@return` and `@param` tags of the help text (`gettags`).
@@ -75,14 +111,19 @@ pub fn signature(help: &str) -> Option<Vec<String>> {
 }
 
 async fn method_signature(_h: SupervisorHandle, a: Args) -> Reply {
-    let name = a.string(0).map_err(|_| Fault::new(faults::SIGNATURE_UNSUPPORTED))?;
+    let name = a
+        .string(0)
+        .map_err(|_| Fault::new(faults::SIGNATURE_UNSUPPORTED))?;
     let m = dispatch::find(&name).ok_or_else(|| Fault::new(faults::SIGNATURE_UNSUPPORTED))?;
     let sig = signature(m.help).ok_or_else(|| Fault::new(faults::SIGNATURE_UNSUPPORTED))?;
     Ok(v::arr(sig.into_iter().map(v::s).collect()))
 }
 
 fn fault_struct(f: Fault) -> Value {
-    v::st(vec![("faultCode", v::i(f.code as i64)), ("faultString", v::s(f.string))])
+    v::st(vec![
+        ("faultCode", v::i(f.code as i64)),
+        ("faultString", v::s(f.string)),
+    ])
 }
 
 /// Run each call in order, each one waiting before the next starts, as the reference does.
@@ -111,7 +152,10 @@ async fn one_call(h: &SupervisorHandle, call: Value) -> Reply {
         _ => return Err(Fault::with(faults::INCORRECT_PARAMETERS, "No methodName")),
     };
     if name == "system.multicall" {
-        return Err(Fault::with(faults::INCORRECT_PARAMETERS, "Recursive system.multicall forbidden"));
+        return Err(Fault::with(
+            faults::INCORRECT_PARAMETERS,
+            "Recursive system.multicall forbidden",
+        ));
     }
     let params = match map.get("params") {
         Some(Value::Array(p)) => p.clone(),
@@ -129,7 +173,10 @@ mod tests {
     #[test]
     fn signatures_from_tags() {
         let m = dispatch::find("supervisor.startProcess").unwrap();
-        assert_eq!(signature(m.help).unwrap(), vec!["boolean", "string", "boolean"]);
+        assert_eq!(
+            signature(m.help).unwrap(),
+            vec!["boolean", "string", "boolean"]
+        );
         let m = dispatch::find("system.multicall").unwrap();
         assert_eq!(signature(m.help).unwrap(), vec!["array", "array"]);
         assert_eq!(signature("no tags"), None);
@@ -141,10 +188,20 @@ mod tests {
             assert!(signature(m.help).is_some(), "{}", m.name);
             assert!(dispatch::resolve(m.name, &vec![Value::Integer(0); m.min_args]).is_ok());
         }
-        assert_eq!(dispatch::resolve("supervisor._update", &[]).unwrap_err().code, faults::UNKNOWN_METHOD);
-        assert_eq!(dispatch::resolve("a.b.c", &[]).unwrap_err().code, faults::UNKNOWN_METHOD);
         assert_eq!(
-            dispatch::resolve("supervisor.getState", &[Value::Integer(1)]).unwrap_err().code,
+            dispatch::resolve("supervisor._update", &[])
+                .unwrap_err()
+                .code,
+            faults::UNKNOWN_METHOD
+        );
+        assert_eq!(
+            dispatch::resolve("a.b.c", &[]).unwrap_err().code,
+            faults::UNKNOWN_METHOD
+        );
+        assert_eq!(
+            dispatch::resolve("supervisor.getState", &[Value::Integer(1)])
+                .unwrap_err()
+                .code,
             faults::INCORRECT_PARAMETERS
         );
     }

@@ -338,7 +338,11 @@ fn open(
     Ok(())
 }
 
-fn close(stack: &mut Vec<Frame>, found: &mut Found, root_done: &mut bool) -> Result<(), ParseError> {
+fn close(
+    stack: &mut Vec<Frame>,
+    found: &mut Found,
+    root_done: &mut bool,
+) -> Result<(), ParseError> {
     let frame = stack.pop().ok_or_else(|| bad("unmatched end tag"))?;
     let node = finish(frame, found)?;
     match stack.last_mut() {
@@ -534,7 +538,7 @@ fn py_float(text: &str) -> Option<f64> {
 
 /// Python's `base64.decodebytes` for `<base64>` values (see [`py_b64decode_bytes`]).
 fn py_b64decode(text: &str) -> Result<Vec<u8>, ParseError> {
-    py_b64decode_bytes(text.as_bytes()).map_err(|e| bad(e))
+    py_b64decode_bytes(text.as_bytes()).map_err(bad)
 }
 
 /// Python's `base64.decodebytes`: characters outside the alphabet are skipped, data after
@@ -739,16 +743,30 @@ mod tests {
         let v = Value::Struct(BTreeMap::from([
             ("name".to_string(), Value::String("a<&>".into())),
             ("pid".to_string(), Value::Integer(42)),
-            ("list".to_string(), Value::Array(vec![Value::Boolean(true), Value::Nil])),
+            (
+                "list".to_string(),
+                Value::Array(vec![Value::Boolean(true), Value::Nil]),
+            ),
         ]));
         assert_eq!(parse_response(&response(&v)).unwrap(), Ok(v));
-        let f = Fault { code: 10, string: "BAD_NAME: x".into() };
+        let f = Fault {
+            code: 10,
+            string: "BAD_NAME: x".into(),
+        };
         assert_eq!(parse_response(&fault(&f)).unwrap(), Err(f));
         // untyped strings and whitespace, as other servers write them
         let body = b"<methodResponse><params><param><value>4.2.5</value></param></params></methodResponse>";
-        assert_eq!(parse_response(body).unwrap(), Ok(Value::String("4.2.5".into())));
+        assert_eq!(
+            parse_response(body).unwrap(),
+            Ok(Value::String("4.2.5".into()))
+        );
         assert!(parse_response(b"<methodResponse></methodResponse>").is_err());
-        assert!(parse_response(b"<methodResponse><fault><value><int>1</int></value></fault></methodResponse>").is_err());
+        assert!(
+            parse_response(
+                b"<methodResponse><fault><value><int>1</int></value></fault></methodResponse>"
+            )
+            .is_err()
+        );
         assert!(parse_response(b"<html>").is_err());
     }
 
@@ -758,14 +776,20 @@ mod tests {
             String::from_utf8(super::call("supervisor.getVersion", &[])).unwrap(),
             "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getVersion</methodName>\n<params>\n</params>\n</methodCall>\n"
         );
-        let body = super::call("supervisor.readLog", &[Value::Integer(-1600), Value::Integer(0)]);
+        let body = super::call(
+            "supervisor.readLog",
+            &[Value::Integer(-1600), Value::Integer(0)],
+        );
         assert_eq!(
             String::from_utf8(body.clone()).unwrap(),
             "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.readLog</methodName>\n<params>\n<param>\n<value><int>-1600</int></value>\n</param>\n<param>\n<value><int>0</int></value>\n</param>\n</params>\n</methodCall>\n"
         );
         assert_eq!(
             parse_call(&body).unwrap(),
-            ("supervisor.readLog".to_string(), vec![Value::Integer(-1600), Value::Integer(0)])
+            (
+                "supervisor.readLog".to_string(),
+                vec![Value::Integer(-1600), Value::Integer(0)]
+            )
         );
     }
 
@@ -1127,7 +1151,7 @@ bGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsb2hlbGxvaGVsbG9oZWxsbw==\n</base64></value>\
             (f64::NAN, "nan"),
             (f64::NEG_INFINITY, "-inf"),
             // an exact tie between two shortest candidates: CPython rounds it to even
-            (111659285584252.125, "111659285584252.12"),
+            (111_659_285_584_252.13, "111659285584252.12"),
         ] {
             assert_eq!(py_float_repr(f), r, "{f}");
         }

@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::group::{split_namespec, Process};
+use super::Supervisor;
+use super::group::{Process, split_namespec};
 use super::process::{Event, ProcessState};
 use super::restarts::Restarts;
 use super::spawn::{self, CommandError};
 use super::stdin::StdinError;
-use super::Supervisor;
 use crate::config::GroupConfig;
 use crate::logs::capture::OutputSink;
 
@@ -150,8 +150,14 @@ impl Supervisor {
     /// The process `name` of group `group`.
     pub fn find(&self, group: &str, name: &str) -> Option<ProcessKey> {
         let gi = self.find_group(group)?;
-        let pi = self.groups[gi].processes.iter().position(|p| p.config.name == name)?;
-        Some(ProcessKey { group: gi, process: pi })
+        let pi = self.groups[gi]
+            .processes
+            .iter()
+            .position(|p| p.config.name == name)?;
+        Some(ProcessKey {
+            group: gi,
+            process: pi,
+        })
     }
 
     /// One process by namespec (`name`, `group:name`); `None` for a group spec or no match.
@@ -169,8 +175,14 @@ impl Supervisor {
         match proc {
             None => Some(Selection::Group(self.members(gi))),
             Some(p) => {
-                let pi = self.groups[gi].processes.iter().position(|x| x.config.name == p)?;
-                Some(Selection::One(ProcessKey { group: gi, process: pi }))
+                let pi = self.groups[gi]
+                    .processes
+                    .iter()
+                    .position(|x| x.config.name == p)?;
+                Some(Selection::One(ProcessKey {
+                    group: gi,
+                    process: pi,
+                }))
             }
         }
     }
@@ -182,32 +194,56 @@ impl Supervisor {
     }
 
     pub(super) fn members(&self, gi: usize) -> Vec<ProcessKey> {
-        self.groups[gi].by_priority().into_iter().map(|pi| ProcessKey { group: gi, process: pi }).collect()
+        self.groups[gi]
+            .by_priority()
+            .into_iter()
+            .map(|pi| ProcessKey {
+                group: gi,
+                process: pi,
+            })
+            .collect()
     }
 
     /// All processes, group by group (groups are kept in group priority order, ties in the
     /// order they were added), each group's in priority order (`_getAllProcesses()`).
     pub fn all_by_priority(&self) -> Vec<ProcessKey> {
-        (0..self.groups.len()).flat_map(|gi| self.members(gi)).collect()
+        (0..self.groups.len())
+            .flat_map(|gi| self.members(gi))
+            .collect()
     }
 
     /// All processes in the order they are kept: groups by priority, each group's processes
     /// in the group's own order (autostart's order).
     pub fn all_in_order(&self) -> Vec<ProcessKey> {
         let groups = self.groups.iter().enumerate();
-        groups.flat_map(|(gi, g)| (0..g.processes.len()).map(move |pi| ProcessKey { group: gi, process: pi })).collect()
+        groups
+            .flat_map(|(gi, g)| {
+                (0..g.processes.len()).map(move |pi| ProcessKey {
+                    group: gi,
+                    process: pi,
+                })
+            })
+            .collect()
     }
 
     /// All processes in lexical order of (group, name) (`_getAllProcesses(lexical=True)`).
     pub fn all_lexical(&self) -> Vec<ProcessKey> {
         let mut groups: Vec<usize> = (0..self.groups.len()).collect();
-        groups.sort_by(|a, b| self.groups[*a].config.name.cmp(&self.groups[*b].config.name));
+        groups.sort_by(|a, b| {
+            self.groups[*a]
+                .config
+                .name
+                .cmp(&self.groups[*b].config.name)
+        });
         let mut out = Vec::new();
         for gi in groups {
             let procs = &self.groups[gi].processes;
             let mut order: Vec<usize> = (0..procs.len()).collect();
             order.sort_by(|a, b| procs[*a].config.name.cmp(&procs[*b].config.name));
-            out.extend(order.into_iter().map(|pi| ProcessKey { group: gi, process: pi }));
+            out.extend(order.into_iter().map(|pi| ProcessKey {
+                group: gi,
+                process: pi,
+            }));
         }
         out
     }
@@ -226,7 +262,9 @@ impl Supervisor {
     pub fn view(&self, key: ProcessKey, now_i: i64) -> ProcessView {
         let p = self.proc(key);
         let bytes = |sink: &Option<Arc<Mutex<OutputSink>>>| {
-            sink.as_ref().and_then(|x| x.lock().ok().map(|x| x.bytes_written())).unwrap_or(0)
+            sink.as_ref()
+                .and_then(|x| x.lock().ok().map(|x| x.bytes_written()))
+                .unwrap_or(0)
         };
         ProcessView {
             id: self.id(key),
@@ -242,7 +280,10 @@ impl Supervisor {
             at: now_i,
             restarts: p.restarts,
             autostart: p.config.autostart,
-            expected_exit: p.rec.exitstatus.is_some_and(|e| p.config.exitcodes.contains(&e)),
+            expected_exit: p
+                .rec
+                .exitstatus
+                .is_some_and(|e| p.config.exitcodes.contains(&e)),
             stdout_bytes: bytes(&p.stdout_sink),
             stderr_bytes: bytes(&p.stderr_sink),
             rss: p.rss,
@@ -264,7 +305,11 @@ impl Supervisor {
     /// The output sink of a process's stdout (`true`) or stderr, while a child runs.
     pub fn output_sink(&self, key: ProcessKey, stdout: bool) -> Option<Arc<Mutex<OutputSink>>> {
         let p = self.proc(key);
-        if stdout { p.stdout_sink.clone() } else { p.stderr_sink.clone() }
+        if stdout {
+            p.stdout_sink.clone()
+        } else {
+            p.stderr_sink.clone()
+        }
     }
 
     /// `startProcess` for one process.
@@ -319,7 +364,12 @@ impl Supervisor {
     }
 
     /// The verb on the given processes it applies to (group and all-process calls), in order.
-    pub fn control_many(&mut self, verb: Verb, keys: Vec<ProcessKey>, wait: bool) -> Vec<(ProcessKey, Outcome)> {
+    pub fn control_many(
+        &mut self,
+        verb: Verb,
+        keys: Vec<ProcessKey>,
+        wait: bool,
+    ) -> Vec<(ProcessKey, Outcome)> {
         let mut out = Vec::new();
         for key in keys {
             if verb.applies(self.proc(key).rec.state) {
@@ -332,7 +382,8 @@ impl Supervisor {
 
     /// `signalProcess` for one process; `sig` is a name (`HUP`, `SIGHUP`) or a number.
     pub fn signal(&mut self, key: ProcessKey, sig: &str) -> Result<(), ControlError> {
-        let signo = crate::config::values::signal_number(sig).map_err(|_| ControlError::BadSignal(sig.to_string()))?;
+        let signo = crate::config::values::signal_number(sig)
+            .map_err(|_| ControlError::BadSignal(sig.to_string()))?;
         if !self.proc(key).rec.state.is_signallable() {
             return Err(ControlError::NotRunning);
         }
@@ -341,7 +392,11 @@ impl Supervisor {
     }
 
     /// Signal the given processes that can be signalled (the others are skipped), in order.
-    pub fn signal_many(&mut self, keys: Vec<ProcessKey>, sig: &str) -> Vec<(ProcessKey, Result<(), ControlError>)> {
+    pub fn signal_many(
+        &mut self,
+        keys: Vec<ProcessKey>,
+        sig: &str,
+    ) -> Vec<(ProcessKey, Result<(), ControlError>)> {
         let mut out = Vec::new();
         for key in keys {
             if self.proc(key).rec.state.is_signallable() {
@@ -354,7 +409,9 @@ impl Supervisor {
 
     /// `clearProcessLogs`: empty the log files of one process (and reopen them).
     pub fn clear_logs(&mut self, key: ProcessKey) -> Result<(), ControlError> {
-        self.proc_mut(key).clear_logs().map_err(|_| ControlError::ClearFailed)
+        self.proc_mut(key)
+            .clear_logs()
+            .map_err(|_| ControlError::ClearFailed)
     }
 
     /// `sendProcessStdin`: queue bytes for the child's stdin.
@@ -380,7 +437,10 @@ impl Supervisor {
     /// `reloadConfig`: the re-read file's group configs become the ones `addProcessGroup` uses
     /// (as the reference, nothing else of it takes effect); returns the group names added,
     /// changed and removed against the active groups.
-    pub fn reload_groups(&mut self, groups: Vec<GroupConfig>) -> (Vec<String>, Vec<String>, Vec<String>) {
+    pub fn reload_groups(
+        &mut self,
+        groups: Vec<GroupConfig>,
+    ) -> (Vec<String>, Vec<String>, Vec<String>) {
         self.config.groups = groups;
         self.diff_to_active()
     }
@@ -392,8 +452,16 @@ impl Supervisor {
         let mut active: Vec<&super::group::Group> = self.groups.iter().collect();
         active.sort_by_key(|g| g.seq);
         let cur: Vec<&GroupConfig> = active.into_iter().map(|g| &g.config).collect();
-        let added = new.iter().filter(|n| !cur.iter().any(|c| c.name == n.name)).map(|g| g.name.clone()).collect();
-        let removed = cur.iter().filter(|c| !new.iter().any(|n| n.name == c.name)).map(|g| g.name.clone()).collect();
+        let added = new
+            .iter()
+            .filter(|n| !cur.iter().any(|c| c.name == n.name))
+            .map(|g| g.name.clone())
+            .collect();
+        let removed = cur
+            .iter()
+            .filter(|c| !new.iter().any(|n| n.name == c.name))
+            .map(|g| g.name.clone())
+            .collect();
         let changed = new
             .iter()
             .filter(|n| cur.iter().any(|c| c.name == n.name && *c != *n))
@@ -403,7 +471,11 @@ impl Supervisor {
     }
 
     /// The resolved log paths of an active process (`getAllConfigInfo` shows them for `AUTO`).
-    pub fn active_log_paths(&self, group: &str, name: &str) -> Option<(Option<PathBuf>, Option<PathBuf>)> {
+    pub fn active_log_paths(
+        &self,
+        group: &str,
+        name: &str,
+    ) -> Option<(Option<PathBuf>, Option<PathBuf>)> {
         let p = self.proc(self.find(group, name)?);
         Some((p.stdout_logfile.clone(), p.stderr_logfile.clone()))
     }
@@ -436,21 +508,28 @@ pub fn format_stop_time(t: i64) -> String {
         libc::localtime_r(&tt, &mut tm);
         tm
     };
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("Jan");
     let hour12 = match tm.tm_hour % 12 {
         0 => 12,
         h => h,
     };
     let ampm = if tm.tm_hour < 12 { "AM" } else { "PM" };
-    format!("{} {:02} {:02}:{:02} {}", month, tm.tm_mday, hour12, tm.tm_min, ampm)
+    format!(
+        "{} {:02} {:02}:{:02} {}",
+        month, tm.tm_mday, hour12, tm.tm_min, ampm
+    )
 }
 
 /// The `description` of a process, as `_interpretProcessInfo`.
 fn describe(p: &Process, now_i: i64) -> String {
     let start = p.rec.laststart as i64;
     match p.rec.state {
-        ProcessState::Running => format!("pid {}, uptime {}", p.rec.pid, format_uptime(now_i - start)),
+        ProcessState::Running => {
+            format!("pid {}, uptime {}", p.rec.pid, format_uptime(now_i - start))
+        }
         ProcessState::Fatal | ProcessState::Backoff => match &p.rec.spawnerr {
             Some(e) if !e.is_empty() => e.clone(),
             _ => format!("unknown error (try \"tail {}\")", p.config.name),

@@ -11,10 +11,10 @@
 
 use std::os::fd::AsRawFd;
 
-use nix::unistd::{fork, setsid, ForkResult};
+use nix::unistd::{ForkResult, fork, setsid};
 
 use crate::config::{Config, LogLevel};
-use crate::supervisor::log;
+use crate::logs::mainlog::log;
 
 /// Threads of this process, where /proc tells.
 fn thread_count() -> Option<usize> {
@@ -23,7 +23,10 @@ fn thread_count() -> Option<usize> {
 
 pub fn daemonize(cfg: &Config) -> Result<(), String> {
     if let Some(n) = thread_count().filter(|&n| n > 1) {
-        return Err(format!("could not fork: {} threads are running and only this one would go on", n));
+        return Err(format!(
+            "could not fork: {} threads are running and only this one would go on",
+            n
+        ));
     }
     // SAFETY: the process has one thread (checked above where /proc is mounted).
     match unsafe { fork() } {
@@ -38,11 +41,21 @@ pub fn daemonize(cfg: &Config) -> Result<(), String> {
     log(LogLevel::Info, "daemonizing the supervisord process");
     if let Some(dir) = &cfg.supervisord.directory {
         match std::env::set_current_dir(dir) {
-            Ok(()) => log(LogLevel::Info, &format!("set current directory: '{}'", dir.display())),
-            Err(e) => log(LogLevel::Critical, &format!("can't chdir into '{}': {}", dir.display(), e)),
+            Ok(()) => log(
+                LogLevel::Info,
+                &format!("set current directory: '{}'", dir.display()),
+            ),
+            Err(e) => log(
+                LogLevel::Critical,
+                &format!("can't chdir into '{}': {}", dir.display(), e),
+            ),
         }
     }
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         for fd in 0..3 {
             // SAFETY: dup2 onto the standard descriptors.
             unsafe {
@@ -51,6 +64,8 @@ pub fn daemonize(cfg: &Config) -> Result<(), String> {
         }
     }
     let _ = setsid();
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(cfg.supervisord.umask as libc::mode_t));
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(
+        cfg.supervisord.umask as libc::mode_t,
+    ));
     Ok(())
 }

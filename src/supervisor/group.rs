@@ -30,8 +30,16 @@ pub struct Group {
 impl Group {
     pub fn new(config: GroupConfig, daemon: &Config) -> Group {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let processes = config.processes.iter().map(|p| Process::new(p.clone(), daemon)).collect();
-        Group { config, seq: NEXT.fetch_add(1, Ordering::Relaxed), processes }
+        let processes = config
+            .processes
+            .iter()
+            .map(|p| Process::new(p.clone(), daemon))
+            .collect();
+        Group {
+            config,
+            seq: NEXT.fetch_add(1, Ordering::Relaxed),
+            processes,
+        }
     }
 
     /// Indices of the processes by priority alone, ties in the group's own order: the
@@ -66,7 +74,12 @@ pub struct Process {
     pub restarts: Restarts,
 }
 
-fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &Config) -> Option<PathBuf> {
+fn resolve_log(
+    stream: &StreamLogConfig,
+    name: &str,
+    channel: Channel,
+    daemon: &Config,
+) -> Option<PathBuf> {
     match &stream.logfile {
         LogTarget::Path(p) => Some(p.clone()),
         LogTarget::Auto => capture::make_auto_child_log_path(
@@ -83,8 +96,11 @@ fn resolve_log(stream: &StreamLogConfig, name: &str, channel: Channel, daemon: &
 impl Process {
     pub fn new(config: Arc<ProcessConfig>, daemon: &Config) -> Process {
         let stdout_logfile = resolve_log(&config.stdout, &config.name, Channel::Stdout, daemon);
-        let stderr_logfile =
-            if config.redirect_stderr { None } else { resolve_log(&config.stderr, &config.name, Channel::Stderr, daemon) };
+        let stderr_logfile = if config.redirect_stderr {
+            None
+        } else {
+            resolve_log(&config.stderr, &config.name, Channel::Stderr, daemon)
+        };
         Process {
             config,
             rec: Record::default(),
@@ -112,8 +128,14 @@ impl Process {
     fn extra_env(&self, daemon: &Config) -> Vec<(String, String)> {
         let mut env = vec![
             ("SUPERVISOR_ENABLED".to_string(), "1".to_string()),
-            ("SUPERVISOR_PROCESS_NAME".to_string(), self.config.name.clone()),
-            ("SUPERVISOR_GROUP_NAME".to_string(), self.config.group.clone()),
+            (
+                "SUPERVISOR_PROCESS_NAME".to_string(),
+                self.config.name.clone(),
+            ),
+            (
+                "SUPERVISOR_GROUP_NAME".to_string(),
+                self.config.group.clone(),
+            ),
         ];
         if let Some(url) = server_url(&self.config, daemon) {
             env.push(("SUPERVISOR_SERVER_URL".into(), url));
@@ -128,17 +150,46 @@ impl Process {
     pub fn spawn(&mut self, daemon: &Config, extras: &SpawnExtras) -> Result<i32, String> {
         let name = self.config.name.clone();
         let stdout_sink = if extras.listener {
-            hooks::listener_stdout_sink(&name, &self.config.stdout, self.stdout_logfile.as_deref(), &daemon.supervisord)
+            hooks::listener_stdout_sink(
+                &name,
+                &self.config.stdout,
+                self.stdout_logfile.as_deref(),
+                &daemon.supervisord,
+            )
         } else {
-            OutputSink::new(&name, Channel::Stdout, &self.config.stdout, self.stdout_logfile.as_deref(), &daemon.supervisord)
+            OutputSink::new(
+                &name,
+                Channel::Stdout,
+                &self.config.stdout,
+                self.stdout_logfile.as_deref(),
+                &daemon.supervisord,
+            )
         }
-        .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?;
+        .map_err(|e| {
+            format!(
+                "unknown error making dispatchers for '{}': {}",
+                name,
+                errno_name(&e)
+            )
+        })?;
         let stderr_sink = if self.config.redirect_stderr {
             None
         } else {
             Some(
-                OutputSink::new(&name, Channel::Stderr, &self.config.stderr, self.stderr_logfile.as_deref(), &daemon.supervisord)
-                    .map_err(|e| format!("unknown error making dispatchers for '{}': {}", name, errno_name(&e)))?,
+                OutputSink::new(
+                    &name,
+                    Channel::Stderr,
+                    &self.config.stderr,
+                    self.stderr_logfile.as_deref(),
+                    &daemon.supervisord,
+                )
+                .map_err(|e| {
+                    format!(
+                        "unknown error making dispatchers for '{}': {}",
+                        name,
+                        errno_name(&e)
+                    )
+                })?,
             )
         };
         let mut stdout_sink = stdout_sink;
@@ -151,12 +202,22 @@ impl Process {
         if extras.listener {
             env.extend(listener_credentials(daemon));
         }
-        let req = SpawnRequest { config: &self.config, extra_env: env, stdin_socket: extras.stdin_socket };
+        let req = SpawnRequest {
+            config: &self.config,
+            extra_env: env,
+            stdin_socket: extras.stdin_socket,
+        };
         let spawned = spawn::spawn(&req)?;
         let (mut stdout_sink, mut stderr_sink) = (stdout_sink, stderr_sink);
         if let Some(h) = &extras.handle {
             if !extras.listener {
-                hooks::install_sink_hooks(&mut stdout_sink, h, &self.config.group, &name, spawned.pid);
+                hooks::install_sink_hooks(
+                    &mut stdout_sink,
+                    h,
+                    &self.config.group,
+                    &name,
+                    spawned.pid,
+                );
             }
             if let Some(sink) = stderr_sink.as_mut() {
                 hooks::install_sink_hooks(sink, h, &self.config.group, &name, spawned.pid);
@@ -164,7 +225,12 @@ impl Process {
         }
         let out = Arc::new(Mutex::new(stdout_sink));
         let on_chunk = match (&extras.handle, extras.listener) {
-            (Some(h), true) => Some(hooks::listener_output_hook(h.clone(), &self.config.group, &name, spawned.pid)),
+            (Some(h), true) => Some(hooks::listener_output_hook(
+                h.clone(),
+                &self.config.group,
+                &name,
+                spawned.pid,
+            )),
             _ => None,
         };
         capture::spawn_reader(spawned.stdout, out.clone(), on_chunk);
@@ -199,9 +265,15 @@ impl Process {
                 s.clear()?;
             }
         }
-        for path in [&self.stdout_logfile, &self.stderr_logfile].into_iter().flatten() {
+        for path in [&self.stdout_logfile, &self.stderr_logfile]
+            .into_iter()
+            .flatten()
+        {
             if path.exists() {
-                std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(path)?;
             }
         }
         Ok(())
@@ -221,16 +293,21 @@ impl Process {
 /// `SUPERVISOR_SERVER_URL` as the reference computes it: the program's `serverurl` (unless
 /// `AUTO`), else `unix://` + the socket path, else the inet server's `http://host:port`.
 pub fn server_url(cfg: &ProcessConfig, daemon: &Config) -> Option<String> {
-    if let Some(u) = &cfg.serverurl {
-        if !u.trim().eq_ignore_ascii_case("AUTO") && !u.is_empty() {
-            return Some(u.clone());
-        }
+    if let Some(u) = &cfg.serverurl
+        && !u.trim().eq_ignore_ascii_case("AUTO")
+        && !u.is_empty()
+    {
+        return Some(u.clone());
     }
     if let Some(unix) = &daemon.unix_http_server {
         return Some(format!("unix://{}", unix.file.display()));
     }
     daemon.inet_http_server.as_ref().map(|inet| {
-        let host = if inet.host.is_empty() { "localhost" } else { inet.host.as_str() };
+        let host = if inet.host.is_empty() {
+            "localhost"
+        } else {
+            inet.host.as_str()
+        };
         format!("http://{}:{}", host, inet.port)
     })
 }
@@ -245,14 +322,21 @@ pub fn listener_credentials(daemon: &Config) -> Vec<(String, String)> {
         (None, None) => (None, None),
     };
     match (user, pass) {
-        (Some(u), Some(p)) => vec![("SUPERVISOR_USERNAME".into(), u), ("SUPERVISOR_PASSWORD".into(), p)],
+        (Some(u), Some(p)) => vec![
+            ("SUPERVISOR_USERNAME".into(), u),
+            ("SUPERVISOR_PASSWORD".into(), p),
+        ],
         _ => Vec::new(),
     }
 }
 
 /// `make_namespec`.
 pub fn make_namespec(group: &str, name: &str) -> String {
-    if group == name { name.to_string() } else { format!("{}:{}", group, name) }
+    if group == name {
+        name.to_string()
+    } else {
+        format!("{}:{}", group, name)
+    }
 }
 
 /// `split_namespec`: `g:*` and `g:` give (g, None); `g:p` gives (g, Some(p)); `p` gives (p, Some(p)).
@@ -285,19 +369,26 @@ mod tests {
     /// priority alone, ties in that order, not by name.
     #[test]
     fn by_priority_is_a_stable_sort_on_priority_alone() {
-        let dir = std::env::temp_dir().join(format!("supervisord-group-test-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("supervisord-group-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch dir");
         let conf = dir.join("supervisord.conf");
         let mut text = String::from("[supervisord]\n[group:g]\nprograms=zeta,beta,mid,alpha\n");
         for (name, prio) in [("alpha", 200), ("beta", 200), ("mid", 100), ("zeta", 300)] {
-            text += &format!("[program:{}]\ncommand=/bin/true\npriority={}\nstdout_logfile=NONE\nstderr_logfile=NONE\n", name, prio);
+            text += &format!(
+                "[program:{}]\ncommand=/bin/true\npriority={}\nstdout_logfile=NONE\nstderr_logfile=NONE\n",
+                name, prio
+            );
         }
         std::fs::write(&conf, text).expect("write config");
         let cfg = crate::config::load(&conf).expect("config loads");
         let _ = std::fs::remove_dir_all(&dir);
         let group = Group::new(cfg.groups[0].clone(), &cfg);
         let names = |order: Vec<usize>| -> Vec<String> {
-            order.into_iter().map(|i| group.processes[i].config.name.clone()).collect()
+            order
+                .into_iter()
+                .map(|i| group.processes[i].config.name.clone())
+                .collect()
         };
         assert_eq!(names((0..4).collect()), ["zeta", "beta", "mid", "alpha"]);
         assert_eq!(names(group.by_priority()), ["mid", "beta", "alpha", "zeta"]);

@@ -12,13 +12,14 @@ use std::collections::HashMap;
 use std::os::fd::RawFd;
 
 use super::process::ProcessState;
-use super::{Msg, Process, ProcessKey, Supervisor, SupervisorHandle, log, now};
+use super::{Msg, Process, ProcessKey, Supervisor, SupervisorHandle, now};
 use crate::config::{GroupKind, LogLevel};
 use crate::events::bus::{Bus, Pool, Queued};
 use crate::events::fcgi::FcgiSocket;
 use crate::events::listener::{self, ListenerState, Outcome, Protocol};
 use crate::events::{Event, EventType};
 use crate::logs::capture::{Channel, OnChunk, OutputSink};
+use crate::logs::mainlog::log;
 
 /// The event machinery the actor owns.
 #[derive(Debug)]
@@ -87,11 +88,18 @@ pub fn listener_stdout_sink(
 /// The `on_chunk` hook of a listener's stdout reader: each chunk goes to the actor's protocol
 /// handling, tagged with the listener's pid so output of an earlier incarnation is not taken for
 /// the current one's.
-pub fn listener_output_hook(handle: SupervisorHandle, group: &str, name: &str, pid: i32) -> OnChunk {
+pub fn listener_output_hook(
+    handle: SupervisorHandle,
+    group: &str,
+    name: &str,
+    pid: i32,
+) -> OnChunk {
     let (group, name) = (group.to_string(), name.to_string());
     Box::new(move |data: &[u8]| {
         let (g, p, data) = (group.clone(), name.clone(), data.to_vec());
-        handle.send(Msg::Call(Box::new(move |s| s.listener_output(&g, &p, pid, &data))));
+        handle.send(Msg::Call(Box::new(move |s| {
+            s.listener_output(&g, &p, pid, &data)
+        })));
     })
 }
 
@@ -123,9 +131,13 @@ impl Supervisor {
         match &cfg.kind {
             GroupKind::EventListener(pool) => {
                 let procs: Vec<String> = cfg.processes.iter().map(|p| p.name.clone()).collect();
-                self.events
-                    .bus
-                    .add_pool(&name, &pool.events, pool.buffer_size, &procs, self.host.now());
+                self.events.bus.add_pool(
+                    &name,
+                    &pool.events,
+                    pool.buffer_size,
+                    &procs,
+                    self.host.now(),
+                );
             }
             GroupKind::Fcgi(sock) => {
                 self.events
@@ -154,7 +166,15 @@ impl Supervisor {
         tries: u32,
     ) {
         let c = &self.proc(key).config;
-        let ev = Event::process_state(&c.name, &c.group, from.name(), state_event_type(to), expected, pid, tries);
+        let ev = Event::process_state(
+            &c.name,
+            &c.group,
+            from.name(),
+            state_event_type(to),
+            expected,
+            pid,
+            tries,
+        );
         self.notify(ev);
     }
 
@@ -199,7 +219,13 @@ impl Supervisor {
     pub(crate) fn events_reaping(&mut self, key: ProcessKey) -> Option<Queued> {
         let gname = &self.groups[key.group].config.name;
         let pname = &self.groups[key.group].processes[key.process].config.name;
-        self.events.bus.pool_mut(gname)?.listeners.get_mut(pname)?.event.take()
+        self.events
+            .bus
+            .pool_mut(gname)?
+            .listeners
+            .get_mut(pname)?
+            .event
+            .take()
     }
 
     /// Group `gi`'s child `pid` was reaped (after its state changes): an fcgi child lets go
@@ -259,12 +285,19 @@ impl Supervisor {
     /// while some listener is RUNNING and READY, send it the oldest buffered event.
     pub(crate) fn dispatch_events(&mut self, gi: usize) {
         let server = &self.config.supervisord.identifier;
-        let Some(group) = self.groups.get_mut(gi) else { return };
+        let Some(group) = self.groups.get_mut(gi) else {
+            return;
+        };
         let gname = &group.config.name;
-        let Some(pool) = self.events.bus.pools.iter_mut().find(|p| &p.name == gname) else { return };
+        let Some(pool) = self.events.bus.pools.iter_mut().find(|p| &p.name == gname) else {
+            return;
+        };
         let ready = |pool: &Pool, p: &Process| {
             p.rec.state == ProcessState::Running
-                && pool.listeners.get(&p.config.name).is_some_and(|s| s.protocol.state == ListenerState::Ready)
+                && pool
+                    .listeners
+                    .get(&p.config.name)
+                    .is_some_and(|s| s.protocol.state == ListenerState::Ready)
         };
         if !group.processes.iter().any(|p| ready(pool, p)) {
             return;
@@ -275,7 +308,9 @@ impl Supervisor {
                 if !ready(pool, p) {
                     continue;
                 }
-                let envelope = q.event.envelope(server, q.serial, &pool.name, q.pool_serial);
+                let envelope = q
+                    .event
+                    .envelope(server, q.serial, &pool.name, q.pool_serial);
                 if p.write_stdin(envelope.as_bytes()).is_err() {
                     log(
                         LogLevel::Debug,
@@ -286,7 +321,10 @@ impl Supervisor {
                     );
                     continue;
                 }
-                log(LogLevel::Debug, &format!("event {} sent to listener {}", q.serial, p.config.name));
+                log(
+                    LogLevel::Debug,
+                    &format!("event {} sent to listener {}", q.serial, p.config.name),
+                );
                 if let Some(slot) = pool.listeners.get_mut(&p.config.name) {
                     slot.protocol.sent();
                     slot.event = Some(q.clone());

@@ -17,7 +17,12 @@ pub trait Host: Send {
 
     /// Fork/exec the process (opening its log sinks and pipe readers); its pid, or the
     /// `spawnerr` text.
-    fn spawn(&mut self, process: &mut Process, daemon: &Config, extras: &SpawnExtras) -> Result<i32, String>;
+    fn spawn(
+        &mut self,
+        process: &mut Process,
+        daemon: &Config,
+        extras: &SpawnExtras,
+    ) -> Result<i32, String>;
 
     /// Send `sig` to `pid`, or to its process group when `as_group`.
     fn kill(&mut self, pid: i32, sig: i32, as_group: bool) -> Result<(), Errno>;
@@ -34,7 +39,12 @@ impl Host for Os {
         super::now()
     }
 
-    fn spawn(&mut self, process: &mut Process, daemon: &Config, extras: &SpawnExtras) -> Result<i32, String> {
+    fn spawn(
+        &mut self,
+        process: &mut Process,
+        daemon: &Config,
+        extras: &SpawnExtras,
+    ) -> Result<i32, String> {
         process.spawn(daemon, extras)
     }
 

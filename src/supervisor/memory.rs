@@ -44,13 +44,19 @@ impl ProcTable {
             return t;
         };
         for entry in dir.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
                 continue;
             };
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
                 continue;
             };
-            let Some(ppid) = parse_ppid(&stat) else { continue };
+            let Some(ppid) = parse_ppid(&stat) else {
+                continue;
+            };
             let pages = std::fs::read_to_string(format!("/proc/{}/statm", pid))
                 .ok()
                 .and_then(|s| parse_statm_resident(&s))
@@ -95,6 +101,29 @@ pub fn mib(bytes: u64) -> String {
     format!("{:.1}MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// Fix glibc's allocation thresholds, which otherwise grow after the first large block is
+/// freed: blocks of 128 KiB and more (a `getAllProcessInfo` reply with hundreds of processes)
+/// are then always mapped and unmapped on their own, and free memory at the top of the heap
+/// beyond 128 KiB goes back to the kernel, so a burst of big replies does not stay resident.
+pub fn tune_allocator() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets the allocator's parameters; called before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// Return the free pages of the heap to the kernel (glibc's `malloc_trim`), so that memory
+/// used only while starting (the config's text and parse tree) stops counting as resident.
+pub fn trim_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,28 +150,5 @@ mod tests {
         let t = ProcTable::scan();
         let me = std::process::id() as i32;
         assert!(t.tree_rss(me) > 0);
-    }
-}
-
-/// Fix glibc's allocation thresholds, which otherwise grow after the first large block is
-/// freed: blocks of 128 KiB and more (a `getAllProcessInfo` reply with hundreds of processes)
-/// are then always mapped and unmapped on their own, and free memory at the top of the heap
-/// beyond 128 KiB goes back to the kernel, so a burst of big replies does not stay resident.
-pub fn tune_allocator() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only sets the allocator's parameters; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
-    }
-}
-
-/// Return the free pages of the heap to the kernel (glibc's `malloc_trim`), so that memory
-/// used only while starting (the config's text and parse tree) stops counting as resident.
-pub fn trim_heap() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }

@@ -25,10 +25,10 @@ pub mod process;
 pub mod reaper;
 pub mod restarts;
 pub mod rlimits;
+mod shutdown;
 pub mod signals;
 pub mod spawn;
 pub mod stdin;
-mod shutdown;
 mod waiters;
 
 #[cfg(test)]
@@ -40,6 +40,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, GroupConfig, LogLevel};
+use crate::logs::mainlog::log;
 pub use control::{ControlError, GroupError, Outcome, ProcessKey, ProcessView, Selection, Verb};
 pub use group::{Group, Process};
 use process::{Action, Context, Event, ExitStatus, ProcessState};
@@ -72,12 +73,10 @@ impl Mood {
 
 /// Wall-clock seconds since the epoch.
 pub fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
-}
-
-/// A line for the main log. Routed to the main logger.
-pub fn log(level: LogLevel, msg: &str) {
-    crate::logs::mainlog::log(level, msg);
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 type Job = Box<dyn FnOnce(&mut Supervisor) + Send>;
@@ -211,7 +210,10 @@ impl Supervisor {
     }
 
     fn ctx(&self) -> Context {
-        Context { now: self.host.now(), may_autostart: self.mood > Mood::Restarting }
+        Context {
+            now: self.host.now(),
+            may_autostart: self.mood > Mood::Restarting,
+        }
     }
 
     /// Add a group from its config (`add_process_group`); false when one of that name exists.
@@ -239,7 +241,11 @@ impl Supervisor {
         let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
             return Err(GroupError::BadName);
         };
-        if self.groups[i].processes.iter().any(|p| !p.rec.state.is_stopped()) {
+        if self.groups[i]
+            .processes
+            .iter()
+            .any(|p| !p.rec.state.is_stopped())
+        {
             return Err(GroupError::StillRunning);
         }
         self.groups.remove(i);
@@ -267,7 +273,14 @@ impl Supervisor {
             }
             // Every change of the step is announced before its actions are carried out.
             for a in &actions {
-                if let Action::StateChanged { from, to, expected, pid, tries } = *a {
+                if let Action::StateChanged {
+                    from,
+                    to,
+                    expected,
+                    pid,
+                    tries,
+                } = *a
+                {
                     self.state_event(key, (from, to), expected, pid, tries);
                 }
             }
@@ -300,10 +313,16 @@ impl Supervisor {
             if e == nix::errno::Errno::ESRCH {
                 log(
                     LogLevel::Debug,
-                    &format!("unable to signal {} (pid {}), it probably just exited on its own: {}", name, pid, e),
+                    &format!(
+                        "unable to signal {} (pid {}), it probably just exited on its own: {}",
+                        name, pid, e
+                    ),
                 );
             } else {
-                log(LogLevel::Critical, &format!("unknown problem killing {} ({}):{}", name, pid, e));
+                log(
+                    LogLevel::Critical,
+                    &format!("unknown problem killing {} ({}):{}", name, pid, e),
+                );
             }
         }
     }
@@ -333,7 +352,10 @@ impl Supervisor {
         };
         log(
             LogLevel::Warn,
-            &format!("{} entered FATAL state and exit_on_fatal is set: shutting down with exit status {}", p.config.name, code),
+            &format!(
+                "{} entered FATAL state and exit_on_fatal is set: shutting down with exit status {}",
+                p.config.name, code
+            ),
         );
         self.exit_code = code;
         self.set_mood(Mood::Shutdown);
@@ -351,9 +373,15 @@ impl Supervisor {
                     self.apply(key, Event::Reaped { how });
                     self.events_reaped(key.group, pid, in_flight);
                 }
-                None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
+                None => log(
+                    LogLevel::Info,
+                    &format!("reaped unknown pid {} ({})", pid, how.describe().1),
+                ),
             },
-            None => log(LogLevel::Info, &format!("reaped unknown pid {} ({})", pid, how.describe().1)),
+            None => log(
+                LogLevel::Info,
+                &format!("reaped unknown pid {} ({})", pid, how.describe().1),
+            ),
         }
     }
 
@@ -362,23 +390,38 @@ impl Supervisor {
         let name = process::signal_name(sig);
         match sig {
             libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
-                log(LogLevel::Warn, &format!("received {} indicating exit request", name));
+                log(
+                    LogLevel::Warn,
+                    &format!("received {} indicating exit request", name),
+                );
                 self.set_mood(Mood::Shutdown);
             }
             libc::SIGHUP => {
                 if self.mood == Mood::Shutdown {
                     log(
                         LogLevel::Warn,
-                        &format!("ignored {} indicating restart request (shutdown in progress)", name),
+                        &format!(
+                            "ignored {} indicating restart request (shutdown in progress)",
+                            name
+                        ),
                     );
                 } else {
-                    log(LogLevel::Warn, &format!("received {} indicating restart request", name));
+                    log(
+                        LogLevel::Warn,
+                        &format!("received {} indicating restart request", name),
+                    );
                     self.set_mood(Mood::Restarting);
                 }
             }
-            libc::SIGCHLD => log(LogLevel::Debug, &format!("received {} indicating a child quit", name)),
+            libc::SIGCHLD => log(
+                LogLevel::Debug,
+                &format!("received {} indicating a child quit", name),
+            ),
             libc::SIGUSR2 => {
-                log(LogLevel::Info, &format!("received {} indicating log reopen request", name));
+                log(
+                    LogLevel::Info,
+                    &format!("received {} indicating log reopen request", name),
+                );
                 if let Some(h) = crate::logs::mainlog::handle() {
                     let _ = h.reopen();
                 }
@@ -388,7 +431,10 @@ impl Supervisor {
                     }
                 }
             }
-            _ => log(LogLevel::Blather, &format!("received {} indicating nothing", name)),
+            _ => log(
+                LogLevel::Blather,
+                &format!("received {} indicating nothing", name),
+            ),
         }
     }
 
@@ -414,7 +460,10 @@ impl Supervisor {
             let t = self.host.now();
             for gi in 0..self.groups.len() {
                 for pi in 0..self.groups[gi].processes.len() {
-                    let key = ProcessKey { group: gi, process: pi };
+                    let key = ProcessKey {
+                        group: gi,
+                        process: pi,
+                    };
                     let p = self.proc(key);
                     let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
                         .is_some_and(|d| d <= t);
@@ -444,7 +493,10 @@ impl Supervisor {
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.config.memory_limit.is_some() && p.rec.pid != 0)
-                .map(move |(pi, _)| ProcessKey { group: gi, process: pi })
+                .map(move |(pi, _)| ProcessKey {
+                    group: gi,
+                    process: pi,
+                })
         })
     }
 
@@ -470,7 +522,9 @@ impl Supervisor {
         let rss = self.host.tree_rss(&pids);
         for (key, rss) in limited.into_iter().zip(rss) {
             let p = self.proc_mut(key);
-            let Some(limit) = p.config.memory_limit else { continue };
+            let Some(limit) = p.config.memory_limit else {
+                continue;
+            };
             p.rss = rss;
             let running = matches!(p.rec.state, ProcessState::Running | ProcessState::Starting);
             if running && p.rss > limit && !p.restart_pending {
@@ -497,7 +551,11 @@ impl Supervisor {
         let may = self.mood > Mood::Restarting;
         let mut best: Option<f64> = None;
         if self.mood == Mood::Running && self.memory_limited().next().is_some() {
-            best = Some(if self.next_memory_check == 0.0 { self.host.now() } else { self.next_memory_check });
+            best = Some(if self.next_memory_check == 0.0 {
+                self.host.now()
+            } else {
+                self.next_memory_check
+            });
         }
         for g in &self.groups {
             for p in &g.processes {
@@ -523,12 +581,15 @@ impl Supervisor {
     pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
         self.notify(crate::events::Event::remote_communication(kind, data));
     }
-
 }
 
 /// Run the actor until the daemon shuts down or restarts; returns the final mood and the
 /// daemon's exit status.
-pub async fn run(mut sup: Supervisor, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) -> (Mood, i32) {
+pub async fn run(
+    mut sup: Supervisor,
+    tx: mpsc::UnboundedSender<Msg>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+) -> (Mood, i32) {
     sup.handle = Some(SupervisorHandle { tx });
     sup.notify(crate::events::Event::supervisor_state(true));
     let mut started = false;

@@ -3,7 +3,7 @@
 
 use std::ffi::CString;
 
-use nix::unistd::{getuid, setgid, setgroups, setuid, Gid, Uid, User};
+use nix::unistd::{Gid, Uid, User, getuid, setgid, setgroups, setuid};
 
 use crate::config::Config;
 
@@ -14,7 +14,10 @@ pub fn set_uid_or_exit(cfg: &Config) -> Result<Option<String>, String> {
         return Ok(None);
     };
     drop_privileges(user)?;
-    Ok(Some(format!("Set uid to user {} succeeded", user_uid(user).unwrap_or(0))))
+    Ok(Some(format!(
+        "Set uid to user {} succeeded",
+        user_uid(user).unwrap_or(0)
+    )))
 }
 
 fn lookup(user: &str) -> Result<User, String> {
@@ -43,8 +46,10 @@ pub fn drop_privileges(user: &str) -> Result<(), String> {
     if !getuid().is_root() {
         return Err("Can't drop privilege as nonroot user".into());
     }
-    let name = CString::new(pw.name.clone()).map_err(|_| "Could not set groups of effective user".to_string())?;
-    let groups: Vec<Gid> = nix::unistd::getgrouplist(&name, pw.gid).unwrap_or_else(|_| vec![pw.gid]);
+    let name = CString::new(pw.name.clone())
+        .map_err(|_| "Could not set groups of effective user".to_string())?;
+    let groups: Vec<Gid> =
+        nix::unistd::getgrouplist(&name, pw.gid).unwrap_or_else(|_| vec![pw.gid]);
     setgroups(&groups).map_err(|_| "Could not set groups of effective user".to_string())?;
     setgid(pw.gid).map_err(|_| "Could not set group id of effective user".to_string())?;
     setuid(pw.uid).map_err(|_| "Could not set user id of effective user".to_string())?;

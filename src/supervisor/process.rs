@@ -9,8 +9,8 @@
 //! after every event, and [`deadline`] tells the actor when the next timed check is due
 //! (startsecs, backoff, stopwaitsecs), so an idle daemon sleeps.
 
-use crate::config::{AutoRestart, ProcessConfig};
 use crate::config::LogLevel as Level;
+use crate::config::{AutoRestart, ProcessConfig};
 
 /// Process states with the reference's numeric codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,17 +46,29 @@ impl ProcessState {
 
     /// `STOPPED_STATES`: states in which the process is not running and not on its way.
     pub fn is_stopped(self) -> bool {
-        matches!(self, ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal | ProcessState::Unknown)
+        matches!(
+            self,
+            ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Fatal
+                | ProcessState::Unknown
+        )
     }
 
     /// `RUNNING_STATES`: a start request is refused with ALREADY_STARTED.
     pub fn is_running(self) -> bool {
-        matches!(self, ProcessState::Running | ProcessState::Backoff | ProcessState::Starting)
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Backoff | ProcessState::Starting
+        )
     }
 
     /// `SIGNALLABLE_STATES`.
     pub fn is_signallable(self) -> bool {
-        matches!(self, ProcessState::Running | ProcessState::Starting | ProcessState::Stopping)
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
+        )
     }
 }
 
@@ -138,7 +150,13 @@ pub enum Action {
     Log(Level, String),
     /// The state changed: for events, waiters and listeners. `pid` is the child's pid at the
     /// change (a reap clears it only after its changes), `tries` the backoff counter after it.
-    StateChanged { from: ProcessState, to: ProcessState, expected: bool, pid: i32, tries: u32 },
+    StateChanged {
+        from: ProcessState,
+        to: ProcessState,
+        expected: bool,
+        pid: i32,
+        tries: u32,
+    },
 }
 
 /// What the rest of the daemon tells the state machine.
@@ -176,7 +194,13 @@ impl Step<'_> {
             self.rec.delay = self.ctx.now + wait as f64;
         }
         let (pid, tries) = (self.rec.pid, self.rec.backoff);
-        self.actions.push(Action::StateChanged { from, to, expected, pid, tries });
+        self.actions.push(Action::StateChanged {
+            from,
+            to,
+            expected,
+            pid,
+            tries,
+        });
     }
 
     /// The reference's `spawn()` up to the fork: the actor forks on `Action::Spawn`.
@@ -214,7 +238,10 @@ impl Step<'_> {
 
     fn kill(&mut self, sig: i32) {
         if self.rec.state == ProcessState::Backoff {
-            let msg = format!("Attempted to kill {}, which is in BACKOFF state.", self.cfg.name);
+            let msg = format!(
+                "Attempted to kill {}, which is in BACKOFF state.",
+                self.cfg.name
+            );
             self.log(Level::Debug, msg);
             self.change_state(ProcessState::Stopped, true);
             return;
@@ -247,7 +274,11 @@ impl Step<'_> {
         self.rec.killing = true;
         self.rec.delay = self.ctx.now + self.cfg.stopwaitsecs as f64;
         self.change_state(ProcessState::Stopping, true);
-        self.actions.push(Action::Kill { pid: self.rec.pid, sig, as_group });
+        self.actions.push(Action::Kill {
+            pid: self.rec.pid,
+            sig,
+            as_group,
+        });
     }
 
     fn signal(&mut self, sig: i32) {
@@ -260,9 +291,18 @@ impl Step<'_> {
             self.log(Level::Debug, msg);
             return;
         }
-        let msg = format!("sending {} (pid {}) sig {}", self.cfg.name, self.rec.pid, signal_name(sig));
+        let msg = format!(
+            "sending {} (pid {}) sig {}",
+            self.cfg.name,
+            self.rec.pid,
+            signal_name(sig)
+        );
         self.log(Level::Debug, msg);
-        self.actions.push(Action::Kill { pid: self.rec.pid, sig, as_group: false });
+        self.actions.push(Action::Kill {
+            pid: self.rec.pid,
+            sig,
+            as_group: false,
+        });
     }
 
     fn give_up(&mut self) {
@@ -298,13 +338,20 @@ impl Step<'_> {
             self.rec.delay = 0.0;
             self.rec.exitstatus = Some(es);
             self.change_state(ProcessState::Stopped, true);
-            let level = if exit_expected { Level::Info } else { Level::Warn };
+            let level = if exit_expected {
+                Level::Info
+            } else {
+                Level::Warn
+            };
             self.log(level, format!("stopped: {} ({})", name, msg));
         } else if too_quickly && self.rec.state == ProcessState::Starting {
             self.rec.exitstatus = None;
             self.rec.spawnerr = Some("Exited too quickly (process log may have details)".into());
             self.change_state(ProcessState::Backoff, true);
-            self.log(Level::Warn, format!("exited: {} ({}; not expected)", name, msg));
+            self.log(
+                Level::Warn,
+                format!("exited: {} ({}; not expected)", name, msg),
+            );
         } else {
             self.rec.delay = 0.0;
             self.rec.backoff = 0;
@@ -318,7 +365,10 @@ impl Step<'_> {
             } else {
                 self.rec.spawnerr = Some(format!("Bad exit code {}", es));
                 self.change_state(ProcessState::Exited, false);
-                self.log(Level::Warn, format!("exited: {} ({}; not expected)", name, msg));
+                self.log(
+                    Level::Warn,
+                    format!("exited: {} ({}; not expected)", name, msg),
+                );
             }
         }
         self.rec.pid = 0;
@@ -330,56 +380,59 @@ impl Step<'_> {
         let state = self.rec.state;
         if self.ctx.may_autostart {
             match state {
-                ProcessState::Exited => {
+                ProcessState::Exited
                     if wants_restart(self.cfg, &self.rec)
-                        && now >= self.rec.laststop + self.cfg.restart_delay as f64
-                    {
-                        self.spawn();
-                    }
+                        && now >= self.rec.laststop + self.cfg.restart_delay as f64 =>
+                {
+                    self.spawn();
                 }
-                ProcessState::Stopped if self.rec.laststart == 0.0 => {
-                    if self.cfg.autostart {
-                        self.spawn();
-                    }
+                ProcessState::Stopped if self.rec.laststart == 0.0 && self.cfg.autostart => {
+                    self.spawn();
                 }
-                ProcessState::Backoff => {
-                    if self.rec.backoff <= self.cfg.startretries && now >= self.rec.delay {
-                        self.spawn();
-                    }
+                ProcessState::Backoff
+                    if self.rec.backoff <= self.cfg.startretries && now >= self.rec.delay =>
+                {
+                    self.spawn();
                 }
                 _ => {}
             }
         }
         // The checks below look at the state as it was when transition() began, as the reference.
         match state {
-            ProcessState::Starting => {
+            ProcessState::Starting
                 if self.rec.state == ProcessState::Starting
                     && self.rec.pid != 0
-                    && now - self.rec.laststart >= self.cfg.startsecs as f64
-                {
-                    self.rec.delay = 0.0;
-                    self.rec.backoff = 0;
-                    self.change_state(ProcessState::Running, true);
-                    let msg = format!(
-                        "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                        self.cfg.name, self.cfg.startsecs
-                    );
-                    self.log(Level::Info, msg);
-                }
+                    && now - self.rec.laststart >= self.cfg.startsecs as f64 =>
+            {
+                self.rec.delay = 0.0;
+                self.rec.backoff = 0;
+                self.change_state(ProcessState::Running, true);
+                let msg = format!(
+                    "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+                    self.cfg.name, self.cfg.startsecs
+                );
+                self.log(Level::Info, msg);
             }
-            ProcessState::Backoff => {
-                if self.rec.state == ProcessState::Backoff && self.rec.backoff > self.cfg.startretries {
-                    self.give_up();
-                    let msg = format!("gave up: {} entered FATAL state, too many start retries too quickly", self.cfg.name);
-                    self.log(Level::Info, msg);
-                }
+            ProcessState::Backoff
+                if self.rec.state == ProcessState::Backoff
+                    && self.rec.backoff > self.cfg.startretries =>
+            {
+                self.give_up();
+                let msg = format!(
+                    "gave up: {} entered FATAL state, too many start retries too quickly",
+                    self.cfg.name
+                );
+                self.log(Level::Info, msg);
             }
-            ProcessState::Stopping => {
-                if self.rec.state == ProcessState::Stopping && self.rec.delay - now <= 0.0 {
-                    let msg = format!("killing '{}' ({}) with SIGKILL", self.cfg.name, self.rec.pid);
-                    self.log(Level::Warn, msg);
-                    self.kill(libc::SIGKILL);
-                }
+            ProcessState::Stopping
+                if self.rec.state == ProcessState::Stopping && self.rec.delay - now <= 0.0 =>
+            {
+                let msg = format!(
+                    "killing '{}' ({}) with SIGKILL",
+                    self.cfg.name, self.rec.pid
+                );
+                self.log(Level::Warn, msg);
+                self.kill(libc::SIGKILL);
             }
             _ => {}
         }
@@ -389,8 +442,17 @@ impl Step<'_> {
 /// One step of the state machine: apply `event` at `ctx.now`, then run the transition checks
 /// until nothing more changes. Returns the new record and the actions to carry out, in order.
 pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Record, Vec<Action>) {
-    let mut s = Step { cfg, rec, ctx, actions: Vec::new() };
-    let event_kind = if matches!(event, Event::Spawned { .. }) { EventKind::Spawned } else { EventKind::Other };
+    let mut s = Step {
+        cfg,
+        rec,
+        ctx,
+        actions: Vec::new(),
+    };
+    let event_kind = if matches!(event, Event::Spawned { .. }) {
+        EventKind::Spawned
+    } else {
+        EventKind::Other
+    };
     match event {
         Event::Tick => {}
         Event::Start => s.spawn(),
@@ -410,11 +472,11 @@ pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Re
     // tick too, so a pass of spawns logs all `spawned:` lines before any `success:` line, as the
     // reference's loop does even with startsecs=0.
     let spawning = matches!(event_kind, EventKind::Spawned);
-    if !spawning && !s.actions.iter().any(|a| *a == Action::Spawn) {
+    if !spawning && !s.actions.contains(&Action::Spawn) {
         let before = s.rec.state;
         s.transition();
         // A give-up or a startsecs=0 start can enable one more check (FATAL is final).
-        if s.rec.state != before && !s.actions.iter().any(|a| *a == Action::Spawn) {
+        if s.rec.state != before && !s.actions.contains(&Action::Spawn) {
             s.transition();
         }
     }
@@ -438,11 +500,15 @@ fn wants_restart(cfg: &ProcessConfig, rec: &Record) -> bool {
 /// When the next timed check is due for this process, if any (wall-clock seconds).
 pub fn deadline(cfg: &ProcessConfig, rec: &Record, may_autostart: bool) -> Option<f64> {
     match rec.state {
-        ProcessState::Exited if may_autostart && cfg.restart_delay > 0 && wants_restart(cfg, rec) => {
+        ProcessState::Exited
+            if may_autostart && cfg.restart_delay > 0 && wants_restart(cfg, rec) =>
+        {
             Some(rec.laststop + cfg.restart_delay as f64)
         }
         ProcessState::Starting if rec.pid != 0 => Some(rec.laststart + cfg.startsecs as f64),
-        ProcessState::Backoff if may_autostart && rec.backoff <= cfg.startretries => Some(rec.delay),
+        ProcessState::Backoff if may_autostart && rec.backoff <= cfg.startretries => {
+            Some(rec.delay)
+        }
         ProcessState::Stopping => Some(rec.delay),
         _ => None,
     }
@@ -457,7 +523,10 @@ mod tests {
     }
 
     fn ctx(now: f64) -> Context {
-        Context { now, may_autostart: true }
+        Context {
+            now,
+            may_autostart: true,
+        }
     }
 
     fn states(actions: &[Action]) -> Vec<(ProcessState, ProcessState)> {
@@ -506,7 +575,9 @@ mod tests {
         assert_eq!(r.state, Running);
         assert_eq!(
             logs(&a),
-            vec!["success: x entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)"]
+            vec![
+                "success: x entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)"
+            ]
         );
         assert_eq!(deadline(&c, &r, true), None);
     }
@@ -537,13 +608,23 @@ mod tests {
         let mut r = started(&c);
         let mut t = 100.0;
         for attempt in 1..=4u32 {
-            let (r2, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(t + 0.1));
+            let (r2, a) = step(
+                &c,
+                r,
+                Event::Reaped {
+                    how: ExitStatus::Exited(1),
+                },
+                ctx(t + 0.1),
+            );
             r = r2;
             assert!(logs(&a).contains(&"exited: x (exit status 1; not expected)".to_string()));
             if attempt <= 3 {
                 assert_eq!(r.state, Backoff);
                 assert_eq!(r.backoff, attempt);
-                assert_eq!(r.spawnerr.as_deref(), Some("Exited too quickly (process log may have details)"));
+                assert_eq!(
+                    r.spawnerr.as_deref(),
+                    Some("Exited too quickly (process log may have details)")
+                );
                 let due = deadline(&c, &r, true).unwrap();
                 assert!((due - (t + 0.1 + attempt as f64)).abs() < 1e-9);
                 // not yet
@@ -552,11 +633,23 @@ mod tests {
                 t = due;
                 let (r2, a) = step(&c, r2, Event::Tick, ctx(t));
                 assert_eq!(a.last(), Some(&Action::Spawn));
-                let (r2, _) = step(&c, r2, Event::Spawned { pid: 42 + attempt as i32 }, ctx(t));
+                let (r2, _) = step(
+                    &c,
+                    r2,
+                    Event::Spawned {
+                        pid: 42 + attempt as i32,
+                    },
+                    ctx(t),
+                );
                 r = r2;
             } else {
                 assert_eq!(r.state, Fatal);
-                assert!(logs(&a).contains(&"gave up: x entered FATAL state, too many start retries too quickly".to_string()));
+                assert!(
+                    logs(&a).contains(
+                        &"gave up: x entered FATAL state, too many start retries too quickly"
+                            .to_string()
+                    )
+                );
                 assert_eq!(deadline(&c, &r, true), None);
             }
         }
@@ -567,7 +660,14 @@ mod tests {
         let mut c = cfg();
         c.startretries = 0;
         let (r, _) = step(&c, Record::default(), Event::Tick, ctx(100.0));
-        let (r, a) = step(&c, r, Event::SpawnFailed { msg: "can't find command 'nope'".into() }, ctx(100.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::SpawnFailed {
+                msg: "can't find command 'nope'".into(),
+            },
+            ctx(100.0),
+        );
         assert_eq!(logs(&a)[0], "spawnerr: can't find command 'nope'");
         // startretries=0: one attempt, then FATAL at once.
         assert_eq!(r.state, Fatal);
@@ -581,7 +681,14 @@ mod tests {
         let r = started(&c);
         let (r, _) = step(&c, r, Event::Tick, ctx(102.0));
         assert_eq!(r.state, Running);
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(103.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            ctx(103.0),
+        );
         assert_eq!(r.state, Exited);
         assert_eq!(r.exitstatus, Some(0));
         assert_eq!(logs(&a), vec!["exited: x (exit status 0; expected)"]);
@@ -592,9 +699,22 @@ mod tests {
     fn unexpected_exit_restarts() {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(3) }, ctx(103.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(3),
+            },
+            ctx(103.0),
+        );
         assert_eq!(states(&a), vec![(Running, Exited), (Exited, Starting)]);
-        assert!(a.contains(&Action::StateChanged { from: Running, to: Exited, expected: false, pid: 42, tries: 0 }));
+        assert!(a.contains(&Action::StateChanged {
+            from: Running,
+            to: Exited,
+            expected: false,
+            pid: 42,
+            tries: 0
+        }));
         assert_eq!(r.state, Starting);
         assert_eq!(a.last(), Some(&Action::Spawn));
     }
@@ -615,20 +735,41 @@ mod tests {
         c.startsecs = 10;
         c.startretries = 1;
         // Reaped too quickly: BACKOFF with the dead child's pid and the first try counted.
-        let (r, a) = step(&c, started(&c), Event::Reaped { how: ExitStatus::Exited(1) }, ctx(101.0));
+        let (r, a) = step(
+            &c,
+            started(&c),
+            Event::Reaped {
+                how: ExitStatus::Exited(1),
+            },
+            ctx(101.0),
+        );
         assert_eq!(changes(&a), vec![(Backoff, 42, 1)]);
         // The retry keeps the count; no child yet.
         let (r, a) = step(&c, r, Event::Tick, ctx(102.0));
         assert_eq!(changes(&a), vec![(Starting, 0, 1)]);
         let (r, _) = step(&c, r, Event::Spawned { pid: 43 }, ctx(102.0));
         // Too many tries: FATAL, in the same step, clears the count.
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(103.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(1),
+            },
+            ctx(103.0),
+        );
         assert_eq!(changes(&a), vec![(Backoff, 43, 2), (Fatal, 0, 0)]);
         assert_eq!(r.backoff, 0);
         // An exit while RUNNING, then the automatic restart.
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (_, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(3) }, ctx(103.0));
+        let (_, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(3),
+            },
+            ctx(103.0),
+        );
         assert_eq!(changes(&a), vec![(Exited, 42, 0), (Starting, 0, 0)]);
     }
 
@@ -637,11 +778,25 @@ mod tests {
         let mut c = cfg();
         c.autorestart = AutoRestart::Always;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(103.0));
+        let (r, _) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            ctx(103.0),
+        );
         assert_eq!(r.state, Starting);
         c.autorestart = AutoRestart::Never;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(9) }, ctx(103.0));
+        let (r, _) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(9),
+            },
+            ctx(103.0),
+        );
         assert_eq!(r.state, Exited);
         assert_eq!(r.spawnerr.as_deref(), Some("Bad exit code 9"));
     }
@@ -651,8 +806,18 @@ mod tests {
         let mut c = cfg();
         c.autorestart = AutoRestart::Always;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let quiet = Context { now: 103.0, may_autostart: false };
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, quiet);
+        let quiet = Context {
+            now: 103.0,
+            may_autostart: false,
+        };
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            quiet,
+        );
         assert_eq!(r.state, Exited);
         assert!(!a.contains(&Action::Spawn));
     }
@@ -665,17 +830,41 @@ mod tests {
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
         let (r, a) = step(&c, r, Event::Stop, ctx(110.0));
         assert_eq!(r.state, Stopping);
-        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGTERM, as_group: false }));
+        assert!(a.contains(&Action::Kill {
+            pid: 42,
+            sig: libc::SIGTERM,
+            as_group: false
+        }));
         assert_eq!(deadline(&c, &r, true), Some(120.0));
         let (r, a) = step(&c, r, Event::Tick, ctx(120.0));
         assert!(logs(&a).contains(&"killing 'x' (42) with SIGKILL".to_string()));
-        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGKILL, as_group: true }));
+        assert!(a.contains(&Action::Kill {
+            pid: 42,
+            sig: libc::SIGKILL,
+            as_group: true
+        }));
         assert_eq!(deadline(&c, &r, true), Some(130.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Signaled { signal: 9, core: false } }, ctx(121.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Signaled {
+                    signal: 9,
+                    core: false,
+                },
+            },
+            ctx(121.0),
+        );
         assert_eq!(r.state, Stopped);
         assert_eq!(r.exitstatus, Some(-1));
         assert_eq!(logs(&a), vec!["stopped: x (terminated by SIGKILL)"]);
-        assert_eq!(a.iter().find(|a| matches!(a, Action::Log(..))), Some(&Action::Log(Level::Warn, "stopped: x (terminated by SIGKILL)".into())));
+        assert_eq!(
+            a.iter().find(|a| matches!(a, Action::Log(..))),
+            Some(&Action::Log(
+                Level::Warn,
+                "stopped: x (terminated by SIGKILL)".into()
+            ))
+        );
     }
 
     #[test]
@@ -683,16 +872,33 @@ mod tests {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
         let (r, _) = step(&c, r, Event::Stop, ctx(110.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(110.2));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            ctx(110.2),
+        );
         assert_eq!(r.state, Stopped);
-        assert!(a.contains(&Action::Log(Level::Info, "stopped: x (exit status 0)".into())));
+        assert!(a.contains(&Action::Log(
+            Level::Info,
+            "stopped: x (exit status 0)".into()
+        )));
     }
 
     #[test]
     fn stop_in_backoff_goes_straight_to_stopped() {
         let c = cfg();
         let r = started(&c);
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(100.1));
+        let (r, _) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(1),
+            },
+            ctx(100.1),
+        );
         assert_eq!(r.state, Backoff);
         let (r, a) = step(&c, r, Event::Stop, ctx(100.2));
         assert_eq!(r.state, Stopped);
@@ -711,14 +917,28 @@ mod tests {
         let r = started(&c);
         let (r, a) = step(&c, r, Event::Stop, ctx(100.5));
         assert_eq!(r.state, Stopping);
-        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGTERM, as_group: true }));
+        assert!(a.contains(&Action::Kill {
+            pid: 42,
+            sig: libc::SIGTERM,
+            as_group: true
+        }));
     }
 
     #[test]
     fn give_up_during_shutdown() {
         let c = cfg();
-        let (r, _) = step(&c, started(&c), Event::Reaped { how: ExitStatus::Exited(1) }, ctx(100.1));
-        let quiet = Context { now: 100.2, may_autostart: false };
+        let (r, _) = step(
+            &c,
+            started(&c),
+            Event::Reaped {
+                how: ExitStatus::Exited(1),
+            },
+            ctx(100.1),
+        );
+        let quiet = Context {
+            now: 100.2,
+            may_autostart: false,
+        };
         let (r, a) = step(&c, r, Event::GiveUp, quiet);
         assert_eq!(r.state, Fatal);
         assert_eq!(states(&a), vec![(Backoff, Fatal)]);
@@ -729,7 +949,14 @@ mod tests {
         let mut c = cfg();
         c.autorestart = AutoRestart::Never;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(103.0));
+        let (r, _) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            ctx(103.0),
+        );
         assert_eq!(r.state, Exited);
         let (r, a) = step(&c, r, Event::Start, ctx(104.0));
         assert_eq!(r.state, Starting);
@@ -743,7 +970,11 @@ mod tests {
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
         let (r, a) = step(&c, r, Event::Signal { sig: libc::SIGHUP }, ctx(103.0));
         assert_eq!(r.state, Running);
-        assert!(a.contains(&Action::Kill { pid: 42, sig: libc::SIGHUP, as_group: false }));
+        assert!(a.contains(&Action::Kill {
+            pid: 42,
+            sig: libc::SIGHUP,
+            as_group: false
+        }));
     }
 
     #[test]
@@ -751,7 +982,14 @@ mod tests {
         let mut c = cfg();
         c.restart_delay = 5;
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(3) }, ctx(103.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(3),
+            },
+            ctx(103.0),
+        );
         assert_eq!(r.state, Exited);
         assert!(!a.contains(&Action::Spawn));
         assert_eq!(deadline(&c, &r, true), Some(108.0));
@@ -763,7 +1001,14 @@ mod tests {
         // an expected exit is not restarted, so nothing is due
         let (r, _) = step(&c, r, Event::Spawned { pid: 7 }, ctx(108.0));
         let (r, _) = step(&c, r, Event::Tick, ctx(110.0));
-        let (r, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(111.0));
+        let (r, _) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            ctx(111.0),
+        );
         assert_eq!(deadline(&c, &r, true), None);
     }
 
@@ -775,13 +1020,27 @@ mod tests {
         let mut r = started(&c);
         let mut t = 100.0;
         for attempt in 1..=10u32 {
-            let (r2, _) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(1) }, ctx(t + 0.1));
+            let (r2, _) = step(
+                &c,
+                r,
+                Event::Reaped {
+                    how: ExitStatus::Exited(1),
+                },
+                ctx(t + 0.1),
+            );
             assert_eq!(r2.state, Backoff, "attempt {}", attempt);
             let due = deadline(&c, &r2, true).unwrap();
             assert!((due - (t + 0.1 + attempt.min(3) as f64)).abs() < 1e-9);
             t = due;
             let (r2, _) = step(&c, r2, Event::Tick, ctx(t));
-            let (r2, _) = step(&c, r2, Event::Spawned { pid: 100 + attempt as i32 }, ctx(t));
+            let (r2, _) = step(
+                &c,
+                r2,
+                Event::Spawned {
+                    pid: 100 + attempt as i32,
+                },
+                ctx(t),
+            );
             r = r2;
         }
         assert_eq!(r.state, Starting);
@@ -789,10 +1048,25 @@ mod tests {
 
     #[test]
     fn wait_statuses_read_as_the_reference() {
-        assert_eq!(ExitStatus::Exited(3).describe(), (3, "exit status 3".to_string()));
-        assert_eq!(ExitStatus::Signaled { signal: 9, core: false }.describe(), (-1, "terminated by SIGKILL".into()));
         assert_eq!(
-            ExitStatus::Signaled { signal: 11, core: true }.describe().1,
+            ExitStatus::Exited(3).describe(),
+            (3, "exit status 3".to_string())
+        );
+        assert_eq!(
+            ExitStatus::Signaled {
+                signal: 9,
+                core: false
+            }
+            .describe(),
+            (-1, "terminated by SIGKILL".into())
+        );
+        assert_eq!(
+            ExitStatus::Signaled {
+                signal: 11,
+                core: true
+            }
+            .describe()
+            .1,
             "terminated by SIGSEGV (core dumped)"
         );
     }
@@ -801,7 +1075,17 @@ mod tests {
     fn killed_by_signal_unexpectedly() {
         let c = cfg();
         let (r, _) = step(&c, started(&c), Event::Tick, ctx(102.0));
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Signaled { signal: 9, core: false } }, ctx(105.0));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Signaled {
+                    signal: 9,
+                    core: false,
+                },
+            },
+            ctx(105.0),
+        );
         assert!(logs(&a).contains(&"exited: x (terminated by SIGKILL; not expected)".to_string()));
         // autorestart=unexpected and -1 is not in exitcodes: restarted
         assert_eq!(r.state, Starting);
@@ -812,7 +1096,14 @@ mod tests {
         // The reaper may see the exit before the startsecs timer fired.
         let c = cfg();
         let r = started(&c);
-        let (r, a) = step(&c, r, Event::Reaped { how: ExitStatus::Exited(0) }, ctx(101.5));
+        let (r, a) = step(
+            &c,
+            r,
+            Event::Reaped {
+                how: ExitStatus::Exited(0),
+            },
+            ctx(101.5),
+        );
         assert_eq!(states(&a)[..2], [(Starting, Running), (Running, Exited)]);
         assert_eq!(r.state, Exited);
     }

@@ -24,7 +24,10 @@ impl ExitStatus {
         if libc::WIFEXITED(status) {
             Some(ExitStatus::Exited(libc::WEXITSTATUS(status)))
         } else if libc::WIFSIGNALED(status) {
-            Some(ExitStatus::Signaled { signal: libc::WTERMSIG(status), core: libc::WCOREDUMP(status) })
+            Some(ExitStatus::Signaled {
+                signal: libc::WTERMSIG(status),
+                core: libc::WCOREDUMP(status),
+            })
         } else {
             None
         }
@@ -92,14 +95,14 @@ pub fn wait_pid(pid: i32) -> Result<ExitStatus, Errno> {
 /// SIGCHLD; sends each child to the actor as `Msg::Reaped(pid, status)`. Ends when the actor's
 /// receiver is dropped. Must be called from within a tokio runtime.
 pub fn spawn_reaper(tx: tokio::sync::mpsc::UnboundedSender<Msg>) -> tokio::task::JoinHandle<()> {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     // Register before the task starts so no SIGCHLD after this call is missed.
     let sigchld = signal(SignalKind::child());
     tokio::spawn(async move {
         let mut sigchld = match sigchld {
             Ok(s) => Some(s),
             Err(e) => {
-                tracing::error!("could not install the SIGCHLD handler: {}", e);
+                crate::log_error!("could not install the SIGCHLD handler: {}", e);
                 None
             }
         };
@@ -133,7 +136,11 @@ pub fn send_signal(pid: i32, sig: i32, as_group: bool) -> Result<(), Errno> {
     }
     let target = if as_group { -pid } else { pid };
     // SAFETY: kill has no memory-safety preconditions.
-    if unsafe { libc::kill(target, sig) } == 0 { Ok(()) } else { Err(Errno::last()) }
+    if unsafe { libc::kill(target, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(Errno::last())
+    }
 }
 
 /// The reference's `signame`: `SIGTERM`, or `signal 32` when the number has no name
@@ -224,7 +231,13 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         send_signal(pid, libc::SIGKILL, true).unwrap();
-        assert_eq!(wait_pid(pid), Ok(ExitStatus::Signaled { signal: libc::SIGKILL, core: false }));
+        assert_eq!(
+            wait_pid(pid),
+            Ok(ExitStatus::Signaled {
+                signal: libc::SIGKILL,
+                core: false
+            })
+        );
         assert_eq!(send_signal(0, libc::SIGTERM, false), Err(Errno::ESRCH));
     }
 
@@ -285,7 +298,10 @@ mod tests {
         if std::env::var_os("REAPER_ISOLATED").is_none() {
             return;
         }
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let task = spawn_reaper(tx);

@@ -77,7 +77,11 @@ pub fn automatic(event: &Event, actions: &[Action]) -> Option<Cause> {
         return None;
     }
     actions.iter().rev().find_map(|a| match a {
-        Action::StateChanged { from, to: ProcessState::Starting, .. } => match from {
+        Action::StateChanged {
+            from,
+            to: ProcessState::Starting,
+            ..
+        } => match from {
             ProcessState::Exited => Some(Cause::Exit),
             ProcessState::Backoff => Some(Cause::Backoff),
             _ => None,
@@ -90,10 +94,13 @@ pub fn automatic(event: &Event, actions: &[Action]) -> Option<Cause> {
 mod tests {
     use super::*;
     use crate::config::{AutoRestart, ProcessConfig};
-    use crate::supervisor::process::{step, Context, ExitStatus, Record};
+    use crate::supervisor::process::{Context, ExitStatus, Record, step};
 
     fn ctx(now: f64) -> Context {
-        Context { now, may_autostart: true }
+        Context {
+            now,
+            may_autostart: true,
+        }
     }
 
     /// Feed events to a process as the actor does (spawns succeed with pid 42) and count its
@@ -111,7 +118,9 @@ mod tests {
                 }
                 if actions.contains(&Action::Spawn) {
                     queue.push(if cfg.command == "missing" {
-                        Event::SpawnFailed { msg: "can't find command".into() }
+                        Event::SpawnFailed {
+                            msg: "can't find command".into(),
+                        }
                     } else {
                         Event::Spawned { pid: 42 }
                     });
@@ -122,7 +131,9 @@ mod tests {
     }
 
     fn exited(code: i32) -> Event {
-        Event::Reaped { how: ExitStatus::Exited(code) }
+        Event::Reaped {
+            how: ExitStatus::Exited(code),
+        }
     }
 
     #[test]
@@ -147,10 +158,22 @@ mod tests {
         let mut c = ProcessConfig::for_test("x", "/bin/sh");
         c.startsecs = 0;
         c.restart_delay = 5;
-        let evs = [(100.0, Event::Tick), (100.0, Event::Tick), (110.0, exited(1)), (112.0, Event::Tick), (115.0, Event::Tick)];
+        let evs = [
+            (100.0, Event::Tick),
+            (100.0, Event::Tick),
+            (110.0, exited(1)),
+            (112.0, Event::Tick),
+            (115.0, Event::Tick),
+        ];
         let (rec, r) = run(&c, &evs);
         assert_eq!(rec.state, ProcessState::Starting);
-        assert_eq!(r, Restarts { exit: 1, ..Default::default() });
+        assert_eq!(
+            r,
+            Restarts {
+                exit: 1,
+                ..Default::default()
+            }
+        );
     }
 
     #[test]
@@ -170,13 +193,32 @@ mod tests {
         ];
         let (rec, r) = run(&c, &evs);
         assert_eq!(rec.state, ProcessState::Fatal);
-        assert_eq!(r, Restarts { backoff: 2, ..Default::default() });
+        assert_eq!(
+            r,
+            Restarts {
+                backoff: 2,
+                ..Default::default()
+            }
+        );
         // Spawn errors: the same.
         let mut c = ProcessConfig::for_test("x", "missing");
         c.startretries = 1;
-        let (rec, r) = run(&c, &[(100.0, Event::Tick), (101.0, Event::Tick), (103.0, Event::Tick)]);
+        let (rec, r) = run(
+            &c,
+            &[
+                (100.0, Event::Tick),
+                (101.0, Event::Tick),
+                (103.0, Event::Tick),
+            ],
+        );
         assert_eq!(rec.state, ProcessState::Fatal);
-        assert_eq!(r, Restarts { backoff: 1, ..Default::default() });
+        assert_eq!(
+            r,
+            Restarts {
+                backoff: 1,
+                ..Default::default()
+            }
+        );
     }
 
     #[test]
@@ -187,7 +229,15 @@ mod tests {
             (100.0, Event::Tick),
             (100.0, Event::Tick),
             (101.0, Event::Stop),
-            (101.1, Event::Reaped { how: ExitStatus::Signaled { signal: 15, core: false } }),
+            (
+                101.1,
+                Event::Reaped {
+                    how: ExitStatus::Signaled {
+                        signal: 15,
+                        core: false,
+                    },
+                },
+            ),
             (102.0, Event::Start),
             (102.0, Event::Tick),
             (103.0, exited(0)),
@@ -195,7 +245,11 @@ mod tests {
         ];
         let (rec, r) = run(&c, &evs);
         assert_eq!(rec.state, ProcessState::Starting);
-        assert_eq!(r, Restarts::default(), "autorestart=unexpected, exit 0 expected; starts by hand");
+        assert_eq!(
+            r,
+            Restarts::default(),
+            "autorestart=unexpected, exit 0 expected; starts by hand"
+        );
         assert_eq!(automatic(&Event::Start, &[Action::Spawn]), None);
     }
 }

@@ -31,7 +31,10 @@ pub fn set_rlimits(minfds: u64, minprocs: u64) -> Result<Vec<String>, String> {
     ];
     let mut infos = Vec::new();
     for (resource, name, min_limit, msg) in limits {
-        let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut rl = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         // SAFETY: rl is a valid out-parameter.
         if unsafe { libc::getrlimit(resource, &mut rl) } != 0 {
             continue;
@@ -43,7 +46,10 @@ pub fn set_rlimits(minfds: u64, minprocs: u64) -> Result<Vec<String>, String> {
                 // Raising the hard limit works when root; otherwise setrlimit fails below.
                 hard = min_limit;
             }
-            let new = libc::rlimit { rlim_cur: min_limit, rlim_max: hard };
+            let new = libc::rlimit {
+                rlim_cur: min_limit,
+                rlim_max: hard,
+            };
             // SAFETY: new is a valid rlimit.
             if unsafe { libc::setrlimit(resource, &new) } == 0 {
                 infos.push(format!("Increased {} limit to {}", name, min_limit));
@@ -77,7 +83,10 @@ mod tests {
         // Run in a child so the test process's limits are untouched.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let mut rl = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
             unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
             let target = rl.rlim_max.min(4096);
             rl.rlim_cur = target.saturating_sub(10).max(16);
@@ -89,7 +98,10 @@ mod tests {
                 == Ok(vec![format!("Increased RLIMIT_NOFILE limit to {}", target)]);
             unsafe { libc::_exit(if ok { 0 } else { 1 }) }
         }
-        assert_eq!(super::super::reaper::wait_pid(pid), Ok(super::super::reaper::ExitStatus::Exited(0)));
+        assert_eq!(
+            super::super::reaper::wait_pid(pid),
+            Ok(super::super::reaper::ExitStatus::Exited(0))
+        );
     }
 
     #[test]
@@ -98,19 +110,28 @@ mod tests {
         if pid == 0 {
             // Drop privileges' ability to raise the hard limit: lower hard limit, then ask
             // for more (works unprivileged; as root setrlimit may succeed, then skip).
-            let rl = libc::rlimit { rlim_cur: 64, rlim_max: 128 };
+            let rl = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 128,
+            };
             unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) };
             let is_root = unsafe { libc::geteuid() } == 0;
             let r = set_rlimits(1 << 30, 0);
-            let ok = match r {
-                Err(m) => m.starts_with(
-                    "The minimum number of file descriptors required to run this process is \
+            let ok =
+                match r {
+                    Err(m) => m.starts_with(
+                        "The minimum number of file descriptors required to run this process is \
                      1073741824 as per the \"minfds\" command-line argument",
-                ) && m.contains("will only allow you to open 1073741824 file descriptors.  Either"),
-                Ok(_) => is_root,
-            };
+                    ) && m.contains(
+                        "will only allow you to open 1073741824 file descriptors.  Either",
+                    ),
+                    Ok(_) => is_root,
+                };
             unsafe { libc::_exit(if ok { 0 } else { 1 }) }
         }
-        assert_eq!(super::super::reaper::wait_pid(pid), Ok(super::super::reaper::ExitStatus::Exited(0)));
+        assert_eq!(
+            super::super::reaper::wait_pid(pid),
+            Ok(super::super::reaper::ExitStatus::Exited(0))
+        );
     }
 }

@@ -3,8 +3,9 @@
 //! die` is logged every 3 seconds until every process is in a stopped state.
 
 use super::process::{Event, ProcessState};
-use super::{log, Mood, Process, Supervisor};
+use super::{Mood, Process, Supervisor};
 use crate::config::LogLevel;
+use crate::logs::mainlog::log;
 
 impl Supervisor {
     /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
@@ -29,7 +30,11 @@ impl Supervisor {
                     _ => {}
                 }
             }
-            if self.groups[gi].processes.iter().any(|p| !p.rec.state.is_stopped()) {
+            if self.groups[gi]
+                .processes
+                .iter()
+                .any(|p| !p.rec.state.is_stopped())
+            {
                 return;
             }
             self.stop_groups.as_mut().map(|s| s.pop());
@@ -37,21 +42,35 @@ impl Supervisor {
     }
 
     pub(super) fn unstopped(&self) -> Vec<&Process> {
-        self.groups.iter().flat_map(|g| g.processes.iter()).filter(|p| !p.rec.state.is_stopped()).collect()
+        self.groups
+            .iter()
+            .flat_map(|g| g.processes.iter())
+            .filter(|p| !p.rec.state.is_stopped())
+            .collect()
     }
 
     /// Log `waiting for x, y to die` every 3 seconds while shutting down.
     pub(super) fn shutdown_report(&mut self) {
         let t = self.host.now();
         if t > self.last_shutdown_report + 3.0 {
-            let names: Vec<String> = self.unstopped().iter().map(|p| p.config.name.clone()).collect();
+            let names: Vec<String> = self
+                .unstopped()
+                .iter()
+                .map(|p| p.config.name.clone())
+                .collect();
             if names.is_empty() {
                 return;
             }
-            log(LogLevel::Info, &format!("waiting for {} to die", names.join(", ")));
+            log(
+                LogLevel::Info,
+                &format!("waiting for {} to die", names.join(", ")),
+            );
             self.last_shutdown_report = t;
             for p in self.unstopped() {
-                log(LogLevel::Blather, &format!("{} state: {}", p.config.name, p.rec.state.name()));
+                log(
+                    LogLevel::Blather,
+                    &format!("{} state: {}", p.config.name, p.rec.state.name()),
+                );
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Signals to the daemon: TERM, INT, QUIT (exit), HUP (restart), USR2 (reopen logs).
 //! Each is forwarded to the actor as a message; SIGCHLD belongs to the reaper.
 
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Msg;
@@ -20,7 +20,10 @@ pub fn spawn_signal_task(tx: UnboundedSender<Msg>) -> tokio::task::JoinHandle<()
         for (kind, num) in kinds {
             match signal(kind) {
                 Ok(s) => streams.push((s, num)),
-                Err(e) => super::log(crate::config::LogLevel::Critical, &format!("cannot handle signal {}: {}", num, e)),
+                Err(e) => crate::logs::mainlog::log(
+                    crate::config::LogLevel::Critical,
+                    &format!("cannot handle signal {}: {}", num, e),
+                ),
             }
         }
         let (fwd_tx, mut fwd_rx) = tokio::sync::mpsc::unbounded_channel::<i32>();

@@ -99,7 +99,11 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         if e == libc::EMFILE {
             format!("too many open files to spawn '{}'", name)
         } else {
-            format!("unknown error making dispatchers for '{}': {}", name, errno_text(e))
+            format!(
+                "unknown error making dispatchers for '{}': {}",
+                name,
+                errno_text(e)
+            )
         }
     })?;
 
@@ -155,13 +159,27 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         return Err(if fork_errno == libc::EAGAIN {
             format!("Too many processes in process table to spawn '{}'", name)
         } else {
-            format!("unknown error during fork for '{}': {}", name, errno_text(fork_errno))
+            format!(
+                "unknown error during fork for '{}': {}",
+                name,
+                errno_text(fork_errno)
+            )
         });
         // `pipes` is dropped on return: both ends closed, as the reference's close_*_pipes.
     }
     // Parent: close the child's ends, keep ours.
-    let Pipes { stdin, stdout, stderr, .. } = pipes;
-    Ok(Spawned { pid, stdin, stdout, stderr })
+    let Pipes {
+        stdin,
+        stdout,
+        stderr,
+        ..
+    } = pipes;
+    Ok(Spawned {
+        pid,
+        stdin,
+        stdout,
+        stderr,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,20 +326,35 @@ fn path_join(dir: &str, name: &str) -> String {
 fn check_execv_args(filename: &str, meta: Option<&std::fs::Metadata>) -> Result<(), CommandError> {
     use std::os::unix::fs::PermissionsExt;
     let Some(meta) = meta else {
-        return Err(CommandError::NotFound(format!("can't find command {}", py_repr(filename))));
+        return Err(CommandError::NotFound(format!(
+            "can't find command {}",
+            py_repr(filename)
+        )));
     };
     if meta.is_dir() {
-        return Err(CommandError::NotExecutable(format!("command at {} is a directory", py_repr(filename))));
+        return Err(CommandError::NotExecutable(format!(
+            "command at {} is a directory",
+            py_repr(filename)
+        )));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(CommandError::NotExecutable(format!("command at {} is not executable", py_repr(filename))));
+        return Err(CommandError::NotExecutable(format!(
+            "command at {} is not executable",
+            py_repr(filename)
+        )));
     }
     let Ok(c) = CString::new(filename) else {
-        return Err(CommandError::NotExecutable(format!("no permission to run command {}", py_repr(filename))));
+        return Err(CommandError::NotExecutable(format!(
+            "no permission to run command {}",
+            py_repr(filename)
+        )));
     };
     // SAFETY: valid NUL-terminated path.
     if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
-        return Err(CommandError::NotExecutable(format!("no permission to run command {}", py_repr(filename))));
+        return Err(CommandError::NotExecutable(format!(
+            "no permission to run command {}",
+            py_repr(filename)
+        )));
     }
     Ok(())
 }
@@ -496,8 +529,11 @@ impl PlanParts {
     ) -> PlanParts {
         let mut exec_error = None;
         let nul_msg = |what: &str| {
-            format!("supervisor: couldn't exec {}: <class 'ValueError'>, {}\n", filename, what)
-                .into_bytes()
+            format!(
+                "supervisor: couldn't exec {}: <class 'ValueError'>, {}\n",
+                filename, what
+            )
+            .into_bytes()
         };
         let filename_c = match CString::new(filename) {
             Ok(c) => c,
@@ -518,8 +554,7 @@ impl PlanParts {
         let mut envp_c = Vec::with_capacity(env.vars.len());
         for (k, v) in env.vars {
             if k.is_empty() || k.as_bytes().contains(&b'=') {
-                exec_error
-                    .get_or_insert_with(|| nul_msg("illegal environment variable name"));
+                exec_error.get_or_insert_with(|| nul_msg("illegal environment variable name"));
                 continue;
             }
             let mut kv = k.into_vec();
@@ -550,9 +585,11 @@ impl PlanParts {
             config.directory.as_deref().unwrap_or("")
         )
         .into_bytes();
-        let exec_msg_prefix =
-            format!("supervisor: couldn't exec {}: ", argv.first().map_or("", |s| s.as_str()))
-                .into_bytes();
+        let exec_msg_prefix = format!(
+            "supervisor: couldn't exec {}: ",
+            argv.first().map_or("", |s| s.as_str())
+        )
+        .into_bytes();
 
         PlanParts {
             filename: filename_c,
@@ -571,7 +608,9 @@ impl PlanParts {
 
 /// The reference's `drop_privileges(uid)`, decided before fork.
 fn privileges_for(uid: Option<u32>) -> Privileges {
-    let Some(uid) = uid else { return Privileges::Keep };
+    let Some(uid) = uid else {
+        return Privileges::Keep;
+    };
     let fail = |why: &str| {
         Privileges::Fail(format!("supervisor: couldn't setuid to {}: {}\n", uid, why).into_bytes())
     };
@@ -612,9 +651,8 @@ fn passwd_by_uid(uid: u32) -> Option<(CString, libc::gid_t)> {
         // SAFETY: zeroed passwd is a valid out-parameter; buf is sized as passed.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result)
-        };
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
         if rc == libc::ERANGE && buf.len() < (1 << 20) {
             buf.resize(buf.len() * 2, 0);
             continue;
@@ -654,7 +692,11 @@ fn supplementary_groups(user: &CString, gid: libc::gid_t) -> Vec<libc::gid_t> {
 fn max_fd() -> libc::c_int {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) };
-    if n <= 0 { 1024 } else { n.min(1 << 20) as libc::c_int }
+    if n <= 0 {
+        1024
+    } else {
+        n.min(1 << 20) as libc::c_int
+    }
 }
 
 struct Pipes {
@@ -673,7 +715,9 @@ fn make_pipes(with_stdin: bool, with_stderr: bool) -> Result<Pipes, i32> {
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: fds has room for two fds.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
+            return Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO));
         }
         // SAFETY: pipe2 just returned these two fds, owned by nobody else.
         Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
@@ -682,10 +726,11 @@ fn make_pipes(with_stdin: bool, with_stderr: bool) -> Result<Pipes, i32> {
         // SAFETY: fcntl on an fd we own.
         unsafe {
             let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-            if flags < 0
-                || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) < 0
+            if flags < 0 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) < 0
             {
-                return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
+                return Err(std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO));
             }
         }
         Ok(())
@@ -706,7 +751,14 @@ fn make_pipes(with_stdin: bool, with_stderr: bool) -> Result<Pipes, i32> {
     } else {
         (None, None)
     };
-    Ok(Pipes { stdin, child_stdin, stdout, child_stdout, stderr, child_stderr })
+    Ok(Pipes {
+        stdin,
+        child_stdin,
+        stdout,
+        child_stdout,
+        stderr,
+        child_stderr,
+    })
 }
 
 struct SigSet(libc::sigset_t);
@@ -759,7 +811,7 @@ struct ChildPlan<'a> {
 /// `String`, `CString::new`), no locks (no `println!`, no `std::env`), no panics; every
 /// exit is `_exit`.
 mod child {
-    use super::{ChildPlan, Privileges, IGNORED_IN_CHILD};
+    use super::{ChildPlan, IGNORED_IN_CHILD, Privileges};
 
     /// A small stack buffer to assemble one error line, so it goes out in a single write.
     struct Line {
@@ -769,7 +821,10 @@ mod child {
 
     impl Line {
         fn new() -> Self {
-            Line { buf: [0; 8192], len: 0 }
+            Line {
+                buf: [0; 8192],
+                len: 0,
+            }
         }
         fn push(&mut self, bytes: &[u8]) -> &mut Self {
             for &b in bytes {
@@ -839,7 +894,10 @@ mod child {
     }
 
     /// The kernel's `struct sigaction` on the architectures whose layout we know.
-    #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[cfg(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
     #[repr(C)]
     struct KernelSigaction {
         handler: libc::sighandler_t,
@@ -850,9 +908,17 @@ mod child {
 
     /// Sets a disposition with the raw `rt_sigaction` system call (no handler, no flags).
     unsafe fn reset_signal_raw(sig: libc::c_int, disposition: libc::sighandler_t) {
-        #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+        #[cfg(all(
+            target_os = "linux",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        ))]
         unsafe {
-            let act = KernelSigaction { handler: disposition, flags: 0, restorer: 0, mask: 0 };
+            let act = KernelSigaction {
+                handler: disposition,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            };
             libc::syscall(
                 libc::SYS_rt_sigaction,
                 sig,
@@ -861,7 +927,10 @@ mod child {
                 8usize,
             );
         }
-        #[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+        #[cfg(not(all(
+            target_os = "linux",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        )))]
         let _ = (sig, disposition);
     }
 
@@ -967,7 +1036,13 @@ mod child {
                     write_all(2, msg);
                     not_spawned();
                 }
-                Privileges::Drop { uid, gid, groups, groups_msg, gid_msg } => {
+                Privileges::Drop {
+                    uid,
+                    gid,
+                    groups,
+                    groups_msg,
+                    gid_msg,
+                } => {
                     // Raw system calls: the child is a process of its own, with one thread,
                     // while the C library's wrappers believe they run in the daemon (shared
                     // memory) and would signal its threads to change theirs too.
@@ -989,7 +1064,11 @@ mod child {
             if let Some(dir) = plan.directory
                 && (dir.to_bytes().is_empty() || libc::chdir(dir.as_ptr()) != 0)
             {
-                let e = if dir.to_bytes().is_empty() { libc::ENOENT } else { errno() };
+                let e = if dir.to_bytes().is_empty() {
+                    libc::ENOENT
+                } else {
+                    errno()
+                };
                 let mut line = Line::new();
                 line.push(plan.chdir_msg_prefix).push_errno(e).push(b"\n");
                 line.write_stderr();
@@ -1018,7 +1097,7 @@ mod child {
 mod tests {
     use super::*;
     use crate::config::model::{LogTarget, StreamLogConfig};
-    use crate::supervisor::reaper::{wait_pid, ExitStatus};
+    use crate::supervisor::reaper::{ExitStatus, wait_pid};
 
     fn stream() -> StreamLogConfig {
         StreamLogConfig {
@@ -1039,7 +1118,11 @@ mod tests {
     }
 
     fn request(config: &ProcessConfig) -> SpawnRequest<'_> {
-        SpawnRequest { config, extra_env: vec![], stdin_socket: None }
+        SpawnRequest {
+            config,
+            extra_env: vec![],
+            stdin_socket: None,
+        }
     }
 
     /// Reads a non-blocking fd to EOF (10 s at most).
@@ -1056,7 +1139,11 @@ mod tests {
             if n == 0 || std::time::Instant::now() > deadline {
                 break;
             }
-            let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
             unsafe { libc::poll(&mut pfd, 1, 100) };
         }
         String::from_utf8_lossy(&out).into_owned()
@@ -1073,8 +1160,7 @@ mod tests {
     }
 
     fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir()
-            .join(format!("spawn-test-{}-{}", tag, std::process::id()));
+        let d = std::env::temp_dir().join(format!("spawn-test-{}-{}", tag, std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
@@ -1144,7 +1230,10 @@ mod tests {
     #[test]
     fn environment_layers_in_order() {
         let mut c = config("/usr/bin/env");
-        c.environment = vec![("FOO".into(), "program".into()), ("ONLY_PROG".into(), "p".into())];
+        c.environment = vec![
+            ("FOO".into(), "program".into()),
+            ("ONLY_PROG".into(), "p".into()),
+        ];
         let mut req = request(&c);
         req.extra_env = vec![
             ("SUPERVISOR_ENABLED".into(), "1".into()),
@@ -1160,7 +1249,11 @@ mod tests {
         assert_eq!(lines.iter().filter(|l| l.starts_with("FOO=")).count(), 1);
         if let Some(path) = std::env::var_os("PATH") {
             let want = format!("PATH={}", path.to_string_lossy());
-            assert!(lines.contains(&want.as_str()), "daemon env inherited: {}", out);
+            assert!(
+                lines.contains(&want.as_str()),
+                "daemon env inherited: {}",
+                out
+            );
         }
     }
 
@@ -1179,10 +1272,16 @@ mod tests {
     #[test]
     fn missing_command_is_a_spawnerr() {
         let c = config("/nonexistent/foo --bar");
-        assert_eq!(spawn(&request(&c)).unwrap_err(), "can't find command '/nonexistent/foo'");
+        assert_eq!(
+            spawn(&request(&c)).unwrap_err(),
+            "can't find command '/nonexistent/foo'"
+        );
         let mut c = config("no-such-command-xyz");
         c.environment = vec![("PATH".into(), "/bin:/usr/bin".into())];
-        assert_eq!(spawn(&request(&c)).unwrap_err(), "can't find command 'no-such-command-xyz'");
+        assert_eq!(
+            spawn(&request(&c)).unwrap_err(),
+            "can't find command 'no-such-command-xyz'"
+        );
         let c = config("   ");
         assert_eq!(spawn(&request(&c)).unwrap_err(), "command is empty");
         let c = config("/bin/echo 'oops");
@@ -1255,7 +1354,13 @@ mod tests {
         let pgid = unsafe { libc::getpgid(s.pid) };
         let mine = unsafe { libc::getpgid(0) };
         crate::supervisor::reaper::send_signal(s.pid, libc::SIGKILL, true).unwrap();
-        assert_eq!(wait_pid(s.pid), Ok(ExitStatus::Signaled { signal: libc::SIGKILL, core: false }));
+        assert_eq!(
+            wait_pid(s.pid),
+            Ok(ExitStatus::Signaled {
+                signal: libc::SIGKILL,
+                core: false
+            })
+        );
         assert_eq!(pgid, s.pid);
         assert_ne!(pgid, mine);
     }
@@ -1265,7 +1370,11 @@ mod tests {
         let mut c = config("/bin/sh -c 'ls /proc/self/fd'");
         c.redirect_stderr = false;
         let s = spawn(&request(&c)).unwrap();
-        for fd in [s.stdin.as_ref().unwrap(), &s.stdout, s.stderr.as_ref().unwrap()] {
+        for fd in [
+            s.stdin.as_ref().unwrap(),
+            &s.stdout,
+            s.stderr.as_ref().unwrap(),
+        ] {
             let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
             let fdfl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
             assert!(fl & libc::O_NONBLOCK != 0);
@@ -1392,7 +1501,10 @@ impl std::fmt::Display for CommandError {
 }
 
 /// The check `startProcess` makes before spawning (the reference's `get_execv_args` there).
-pub fn check_command(config: &ProcessConfig, daemon_env: &[(String, String)]) -> Result<(), CommandError> {
+pub fn check_command(
+    config: &ProcessConfig,
+    daemon_env: &[(String, String)],
+) -> Result<(), CommandError> {
     let configured_path = config
         .environment
         .iter()

@@ -43,7 +43,12 @@ pub struct StdinQueue {
 
 impl StdinQueue {
     pub fn new(limit: usize) -> StdinQueue {
-        StdinQueue { chunks: VecDeque::new(), head: 0, waiting: 0, limit }
+        StdinQueue {
+            chunks: VecDeque::new(),
+            head: 0,
+            waiting: 0,
+            limit,
+        }
     }
 
     /// Bytes waiting to be written.
@@ -77,7 +82,9 @@ impl StdinQueue {
 
     /// `n` bytes of [`front`](Self::front) were written.
     pub fn consume(&mut self, n: usize) {
-        let Some(front) = self.chunks.front() else { return };
+        let Some(front) = self.chunks.front() else {
+            return;
+        };
         let n = n.min(front.len() - self.head);
         self.head += n;
         self.waiting -= n;
@@ -144,13 +151,21 @@ impl Stdin {
     }
 
     pub fn with_limit(fd: OwnedFd, limit: usize) -> Stdin {
-        Stdin { fd, limit, broken: false, shared: None, writer: None }
+        Stdin {
+            fd,
+            limit,
+            broken: false,
+            shared: None,
+            writer: None,
+        }
     }
 
     /// Bytes waiting for the child to read.
     #[cfg(test)]
     fn waiting(&self) -> usize {
-        self.shared.as_ref().map_or(0, |sh| lock(sh).queue.waiting())
+        self.shared
+            .as_ref()
+            .map_or(0, |sh| lock(sh).queue.waiting())
     }
 
     /// Send `data` after everything sent before. What the pipe cannot take now is queued for
@@ -165,21 +180,31 @@ impl Stdin {
                 return Err(StdinError::Closed);
             }
             if !sh.queue.accepts(data.len()) {
-                return Err(StdinError::Full { waiting: sh.queue.waiting() });
+                return Err(StdinError::Full {
+                    waiting: sh.queue.waiting(),
+                });
             }
             if sh.writing || !sh.queue.is_empty() {
                 sh.queue.push(data.to_vec());
                 return Ok(());
             }
         }
-        let off = write_now(&self.fd, data).inspect_err(|e| self.broken = *e == StdinError::Closed)?;
+        let off =
+            write_now(&self.fd, data).inspect_err(|e| self.broken = *e == StdinError::Closed)?;
         if off == data.len() {
             return Ok(());
         }
-        let dup = self.fd.try_clone().map_err(|e| StdinError::Os(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
+        let dup = self
+            .fd
+            .try_clone()
+            .map_err(|e| StdinError::Os(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
         let limit = self.limit;
         let shared = self.shared.get_or_insert_with(|| {
-            Arc::new(Mutex::new(Shared { queue: StdinQueue::new(limit), writing: false, broken: false }))
+            Arc::new(Mutex::new(Shared {
+                queue: StdinQueue::new(limit),
+                writing: false,
+                broken: false,
+            }))
         });
         {
             let mut sh = lock(shared);
@@ -208,16 +233,22 @@ impl Drop for Stdin {
 /// empty (then it ends, and the next write that finds the pipe full starts a new one).
 async fn drain(fd: OwnedFd, shared: Arc<Mutex<Shared>>) {
     // SAFETY: `fd` is an owned, open descriptor that the AsyncFd keeps until it drops.
-    let registered = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::WRITABLE) };
+    let registered = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::WRITABLE)
+    };
     let fail = |shared: &Mutex<Shared>| {
         let mut sh = lock(shared);
         sh.queue.clear();
         sh.writing = false;
         sh.broken = true;
     };
-    let Ok(afd) = registered else { return fail(&shared) };
+    let Ok(afd) = registered else {
+        return fail(&shared);
+    };
     loop {
-        let Ok(mut guard) = afd.writable().await else { return fail(&shared) };
+        let Ok(mut guard) = afd.writable().await else {
+            return fail(&shared);
+        };
         let mut sh = lock(&shared);
         let Some(front) = sh.queue.front() else {
             sh.writing = false;
@@ -288,7 +319,10 @@ mod tests {
     /// Four 150 kB writes into a pipe nobody reads yet arrive in order once it is read.
     #[test]
     fn writes_arrive_in_order_under_back_pressure() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let (rd, wr) = pipe();
         let blocks: Vec<Vec<u8>> = (0..4).map(|i| block(b'A' + i, 150_000)).collect();
         let want: Vec<u8> = blocks.concat();
@@ -319,7 +353,10 @@ mod tests {
 
     #[test]
     fn a_full_queue_refuses_the_whole_call() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let (rd, wr) = pipe();
         rt.block_on(async {
             let mut stdin = Stdin::with_limit(wr, 300_000);
@@ -327,7 +364,10 @@ mod tests {
             let waiting = stdin.waiting();
             assert!(waiting > 0);
             stdin.write(&block(2, 300_000 - waiting)).unwrap();
-            assert_eq!(stdin.write(b"x"), Err(StdinError::Full { waiting: 300_000 }));
+            assert_eq!(
+                stdin.write(b"x"),
+                Err(StdinError::Full { waiting: 300_000 })
+            );
             assert_eq!(stdin.waiting(), 300_000);
             // The child closes its stdin: the writer fails, and so does every later call.
             drop(rd);
@@ -340,7 +380,10 @@ mod tests {
 
     #[test]
     fn a_closed_stdin_fails_every_call() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let (rd, wr) = pipe();
         drop(rd);
         rt.block_on(async {
@@ -353,7 +396,10 @@ mod tests {
 
     #[test]
     fn dropping_stops_the_writer_and_closes_the_pipe() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let (rd, wr) = pipe();
         rt.block_on(async {
             let mut stdin = Stdin::new(wr);

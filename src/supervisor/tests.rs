@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use nix::errno::Errno;
 use tokio::sync::oneshot::error::TryRecvError;
 
-use super::host::Host;
 use super::hooks::SpawnExtras;
+use super::host::Host;
 use super::process::{ExitStatus, ProcessState};
 use super::*;
 
@@ -64,7 +64,9 @@ impl Host for Fake {
 
     fn tree_rss(&mut self, pids: &[i32]) -> Vec<u64> {
         let w = self.world();
-        pids.iter().map(|p| w.rss.get(p).copied().unwrap_or(0)).collect()
+        pids.iter()
+            .map(|p| w.rss.get(p).copied().unwrap_or(0))
+            .collect()
     }
 }
 
@@ -78,7 +80,11 @@ fn config(supervisord: &str, programs: &str) -> Config {
     ));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     let conf = dir.join("supervisord.conf");
-    std::fs::write(&conf, format!("[supervisord]\n{}\n{}", supervisord, programs)).expect("write config");
+    std::fs::write(
+        &conf,
+        format!("[supervisord]\n{}\n{}", supervisord, programs),
+    )
+    .expect("write config");
     let cfg = crate::config::load(&conf).expect("config loads");
     let _ = std::fs::remove_dir_all(&dir);
     cfg
@@ -86,12 +92,21 @@ fn config(supervisord: &str, programs: &str) -> Config {
 
 /// A `[program:x]` section with no log files, plus `extra` lines.
 fn program(name: &str, extra: &str) -> String {
-    format!("[program:{}]\ncommand=/bin/true\nstdout_logfile=NONE\nstderr_logfile=NONE\n{}\n", name, extra)
+    format!(
+        "[program:{}]\ncommand=/bin/true\nstdout_logfile=NONE\nstderr_logfile=NONE\n{}\n",
+        name, extra
+    )
 }
 
 fn actor(supervisord: &str, programs: &str) -> (Supervisor, Fake) {
-    let fake = Fake(Arc::new(Mutex::new(World { now: 1_000_000.0, ..World::default() })));
-    (Supervisor::with_host(config(supervisord, programs), Box::new(fake.clone())), fake)
+    let fake = Fake(Arc::new(Mutex::new(World {
+        now: 1_000_000.0,
+        ..World::default()
+    })));
+    (
+        Supervisor::with_host(config(supervisord, programs), Box::new(fake.clone())),
+        fake,
+    )
 }
 
 /// One turn of the actor's loop after a message or a timer: the processes are looked at again.
@@ -132,7 +147,11 @@ fn settle_autostarts_by_group_priority_and_startsecs_zero_runs_at_once() {
 
 #[test]
 fn shutdown_stops_one_group_at_a_time_highest_priority_first() {
-    let programs = [program("a", "priority=100\nstartsecs=0"), program("b", "priority=200\nstartsecs=0")].concat();
+    let programs = [
+        program("a", "priority=100\nstartsecs=0"),
+        program("b", "priority=200\nstartsecs=0"),
+    ]
+    .concat();
     let (mut s, fake) = actor("", &programs);
     turn(&mut s);
     let (pa, pb) = (pid(&s, "a"), pid(&s, "b"));
@@ -141,9 +160,18 @@ fn shutdown_stops_one_group_at_a_time_highest_priority_first() {
     assert_eq!(fake.world().kills, [(pb, libc::SIGTERM)]);
     assert_eq!(state(&s, "a"), ProcessState::Running);
     assert!(!s.finished());
-    s.reaped(pb, ExitStatus::Signaled { signal: libc::SIGTERM, core: false });
+    s.reaped(
+        pb,
+        ExitStatus::Signaled {
+            signal: libc::SIGTERM,
+            core: false,
+        },
+    );
     turn(&mut s);
-    assert_eq!(fake.world().kills, [(pb, libc::SIGTERM), (pa, libc::SIGTERM)]);
+    assert_eq!(
+        fake.world().kills,
+        [(pb, libc::SIGTERM), (pa, libc::SIGTERM)]
+    );
     assert_eq!(state(&s, "b"), ProcessState::Stopped);
     s.reaped(pa, ExitStatus::Exited(0));
     turn(&mut s);
@@ -157,7 +185,9 @@ fn a_start_waiter_resolves_when_startsecs_have_passed() {
     let (mut s, fake) = actor("", &program("p", "autostart=false\nstartsecs=5"));
     turn(&mut s);
     let k = key(&s, "p");
-    let Outcome::Wait(mut rx) = s.start(k, true) else { panic!("a start with startsecs waits") };
+    let Outcome::Wait(mut rx) = s.start(k, true) else {
+        panic!("a start with startsecs waits")
+    };
     turn(&mut s);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     assert_eq!(s.next_deadline(), Some(fake.now() + 5.0));
@@ -166,14 +196,19 @@ fn a_start_waiter_resolves_when_startsecs_have_passed() {
     assert_eq!(rx.try_recv(), Ok(Ok(())));
     assert_eq!(state(&s, "p"), ProcessState::Running);
     // A second start is refused at once.
-    assert!(matches!(s.start(k, true), Outcome::Done(Err(ControlError::AlreadyStarted))));
+    assert!(matches!(
+        s.start(k, true),
+        Outcome::Done(Err(ControlError::AlreadyStarted))
+    ));
 }
 
 #[test]
 fn a_start_waiter_gets_the_error_when_the_process_exits_too_quickly() {
     let (mut s, fake) = actor("", &program("p", "autostart=false\nstartsecs=5"));
     let k = key(&s, "p");
-    let Outcome::Wait(mut rx) = s.start(k, true) else { panic!("a start with startsecs waits") };
+    let Outcome::Wait(mut rx) = s.start(k, true) else {
+        panic!("a start with startsecs waits")
+    };
     let p = pid(&s, "p");
     fake.advance(1.0);
     s.reaped(p, ExitStatus::Exited(1));
@@ -187,21 +222,34 @@ fn a_stop_waiter_resolves_when_the_child_is_reaped() {
     let (mut s, fake) = actor("", &program("p", "startsecs=0"));
     turn(&mut s);
     let (k, p) = (key(&s, "p"), pid(&s, "p"));
-    let Outcome::Wait(mut rx) = s.stop(k, true) else { panic!("a stop waits for the child") };
+    let Outcome::Wait(mut rx) = s.stop(k, true) else {
+        panic!("a stop waits for the child")
+    };
     assert_eq!(fake.world().kills, [(p, libc::SIGTERM)]);
     turn(&mut s);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    s.reaped(p, ExitStatus::Signaled { signal: libc::SIGTERM, core: false });
+    s.reaped(
+        p,
+        ExitStatus::Signaled {
+            signal: libc::SIGTERM,
+            core: false,
+        },
+    );
     turn(&mut s);
     assert_eq!(rx.try_recv(), Ok(Ok(())));
-    assert!(matches!(s.stop(k, true), Outcome::Done(Err(ControlError::NotRunning))));
+    assert!(matches!(
+        s.stop(k, true),
+        Outcome::Done(Err(ControlError::NotRunning))
+    ));
 }
 
 #[test]
 fn removing_a_group_resolves_its_waiters() {
     let (mut s, _fake) = actor("", &program("p", "autostart=false\nstartsecs=5"));
     let k = key(&s, "p");
-    let Outcome::Wait(mut rx) = s.start(k, true) else { panic!("a start with startsecs waits") };
+    let Outcome::Wait(mut rx) = s.start(k, true) else {
+        panic!("a start with startsecs waits")
+    };
     assert_eq!(s.remove_group("p"), Err(GroupError::StillRunning));
     let p = pid(&s, "p");
     s.stop(k, false);
@@ -212,7 +260,10 @@ fn removing_a_group_resolves_its_waiters() {
 
 #[test]
 fn exit_on_fatal_shuts_down_with_the_programs_exit_status() {
-    let (mut s, fake) = actor("exit_on_fatal=true", &program("p", "startsecs=10\nstartretries=0"));
+    let (mut s, fake) = actor(
+        "exit_on_fatal=true",
+        &program("p", "startsecs=10\nstartretries=0"),
+    );
     turn(&mut s);
     let p = pid(&s, "p");
     fake.advance(1.0);
@@ -244,7 +295,10 @@ fn without_exit_on_fatal_a_fatal_program_leaves_the_daemon_running() {
 
 #[test]
 fn a_process_over_its_memory_limit_is_restarted_gracefully() {
-    let (mut s, fake) = actor("memory_check_interval=10", &program("p", "startsecs=0\nmemory_limit=10MB"));
+    let (mut s, fake) = actor(
+        "memory_check_interval=10",
+        &program("p", "startsecs=0\nmemory_limit=10MB"),
+    );
     turn(&mut s);
     let p = pid(&s, "p");
     fake.world().rss.insert(p, 20 * 1024 * 1024);
@@ -257,7 +311,13 @@ fn a_process_over_its_memory_limit_is_restarted_gracefully() {
     turn(&mut s);
     assert_eq!(fake.world().kills, [(p, libc::SIGTERM)]);
     assert_eq!(state(&s, "p"), ProcessState::Stopping);
-    s.reaped(p, ExitStatus::Signaled { signal: libc::SIGTERM, core: false });
+    s.reaped(
+        p,
+        ExitStatus::Signaled {
+            signal: libc::SIGTERM,
+            core: false,
+        },
+    );
     turn(&mut s);
     assert_eq!(fake.world().spawned, ["p", "p"]);
     assert_eq!(state(&s, "p"), ProcessState::Running);
@@ -267,7 +327,10 @@ fn a_process_over_its_memory_limit_is_restarted_gracefully() {
 
 #[test]
 fn a_process_under_its_memory_limit_is_left_alone() {
-    let (mut s, fake) = actor("memory_check_interval=10", &program("p", "startsecs=0\nmemory_limit=10MB"));
+    let (mut s, fake) = actor(
+        "memory_check_interval=10",
+        &program("p", "startsecs=0\nmemory_limit=10MB"),
+    );
     turn(&mut s);
     let p = pid(&s, "p");
     fake.world().rss.insert(p, 1024 * 1024);
@@ -286,11 +349,19 @@ fn the_three_orders_of_all_processes() {
     }
     programs += &program("b", "priority=100\nautostart=false");
     let (s, _fake) = actor("", &programs);
-    let names = |keys: Vec<ProcessKey>| -> Vec<String> { keys.into_iter().map(|k| s.id(k).namespec).collect() };
+    let names = |keys: Vec<ProcessKey>| -> Vec<String> {
+        keys.into_iter().map(|k| s.id(k).namespec).collect()
+    };
     assert_eq!(names(s.all_in_order()), ["b", "g:zeta", "g:alpha", "g:mid"]);
-    assert_eq!(names(s.all_by_priority()), ["b", "g:zeta", "g:mid", "g:alpha"]);
+    assert_eq!(
+        names(s.all_by_priority()),
+        ["b", "g:zeta", "g:mid", "g:alpha"]
+    );
     assert_eq!(names(s.all_lexical()), ["b", "g:alpha", "g:mid", "g:zeta"]);
-    assert_eq!(s.lookup("g:*"), Some(Selection::Group(s.group_members("g").unwrap())));
+    assert_eq!(
+        s.lookup("g:*"),
+        Some(Selection::Group(s.group_members("g").unwrap()))
+    );
     assert_eq!(s.lookup("g:mid"), s.find_spec("g:mid").map(Selection::One));
     assert_eq!(s.lookup("g:nope"), None);
     assert_eq!(s.find_spec("g:*"), None);

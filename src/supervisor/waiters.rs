@@ -6,8 +6,9 @@
 use tokio::sync::oneshot;
 
 use super::process::ProcessState;
-use super::{log, ControlError, ProcessKey, Supervisor};
+use super::{ControlError, ProcessKey, Supervisor};
 use crate::config::LogLevel;
+use crate::logs::mainlog::log;
 
 /// What a waiting RPC call is waiting for.
 #[derive(Debug)]
@@ -66,13 +67,19 @@ impl Supervisor {
     }
 
     /// Wait until the process at `key` is RUNNING (or fails).
-    pub(super) fn wait_running(&mut self, key: ProcessKey) -> oneshot::Receiver<Result<(), ControlError>> {
+    pub(super) fn wait_running(
+        &mut self,
+        key: ProcessKey,
+    ) -> oneshot::Receiver<Result<(), ControlError>> {
         self.add_waiter(WaitFor::Running { key })
     }
 
     /// Wait until the process at `key` is in a stopped state, logging `waiting for x to stop`
     /// now and every 2 seconds meanwhile (the reference's `stop_report`).
-    pub(super) fn wait_stopped(&mut self, key: ProcessKey) -> oneshot::Receiver<Result<(), ControlError>> {
+    pub(super) fn wait_stopped(
+        &mut self,
+        key: ProcessKey,
+    ) -> oneshot::Receiver<Result<(), ControlError>> {
         self.stop_report(key);
         self.add_waiter(WaitFor::Stopped { key })
     }
@@ -82,7 +89,10 @@ impl Supervisor {
         let p = self.proc_mut(key);
         if p.rec.state == ProcessState::Stopping && t > p.rec.laststopreport + 2.0 {
             p.rec.laststopreport = t;
-            log(LogLevel::Info, &format!("waiting for {} to stop", p.config.name));
+            log(
+                LogLevel::Info,
+                &format!("waiting for {} to stop", p.config.name),
+            );
         }
     }
 
@@ -106,7 +116,12 @@ impl Supervisor {
         };
         let group_name = self.groups[key.group].config.name.clone();
         let proc_name = self.proc(key).config.name.clone();
-        self.waiters.push(Waiter { what, group_name, proc_name, tx });
+        self.waiters.push(Waiter {
+            what,
+            group_name,
+            proc_name,
+            tx,
+        });
         self.resolve_waiters();
         rx
     }

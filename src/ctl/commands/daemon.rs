@@ -114,6 +114,10 @@ pub fn do_open(ctl: &mut Controller, arg: &str) -> Result<bool> {
 /// Python's `EOFError` from `input()` at end of input.
 #[track_caller]
 pub fn eof_error(ctl: &Controller) -> PyErr {
-    let message = if ctl.input.editor.is_some() { "" } else { "EOF when reading a line" };
+    let message = if ctl.input.editor.is_some() {
+        ""
+    } else {
+        "EOF when reading a line"
+    };
     PyErr::other("EOFError", message)
 }

@@ -117,7 +117,10 @@ fn relay(ctl: &mut Controller, follows: &mut Vec<Follow>, i: usize) -> Result<()
 
 /// Send one typed line; false when foreground mode is over (its messages printed).
 fn send_line(ctl: &mut Controller, name: &str, line: String) -> Result<bool> {
-    let params = [Value::String(name.into()), Value::String(format!("{}\n", line))];
+    let params = [
+        Value::String(name.into()),
+        Value::String(format!("{}\n", line)),
+    ];
     if let Err(e) = ctl.call("sendProcessStdin", &params) {
         let Kind::Fault(f) = &e.kind else {
             return Err(e);

@@ -40,8 +40,16 @@ pub fn do_avail(ctl: &mut Controller, arg: &str) -> Result<bool> {
     };
     for info in list(&infos)? {
         let name = namespec(&text_of(info, "group")?, Some(&text_of(info, "name")?));
-        let inuse = if truthy(info, "inuse")? { "in use" } else { "avail" };
-        let auto = if truthy(info, "autostart")? { "auto" } else { "manual" };
+        let inuse = if truthy(info, "inuse")? {
+            "in use"
+        } else {
+            "avail"
+        };
+        let auto = if truthy(info, "autostart")? {
+            "auto"
+        } else {
+            "manual"
+        };
         let prio = format!(
             "{}:{}",
             text_of(info, "group_prio")?,
@@ -54,14 +62,20 @@ pub fn do_avail(ctl: &mut Controller, arg: &str) -> Result<bool> {
 
 /// `reloadConfig()`'s `[[added, changed, removed]]`, as three lists of names.
 fn changes(result: &Value) -> Result<[Vec<String>; 3]> {
-    let first = list(result)?.first().cloned().unwrap_or(Value::Array(Vec::new()));
+    let first = list(result)?
+        .first()
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
     let parts = list(&first)?;
     let names = |i: usize| -> Result<Vec<String>> {
         match parts.get(i) {
             Some(v) => Ok(list(v)?.iter().map(text).collect()),
             None => Err(crate::ctl::error::PyErr::other(
                 "ValueError",
-                format!("not enough values to unpack (expected 3, got {})", parts.len()),
+                format!(
+                    "not enough values to unpack (expected 3, got {})",
+                    parts.len()
+                ),
             )),
         }
     };
@@ -80,7 +94,9 @@ pub fn do_reread(ctl: &mut Controller, arg: &str) -> Result<bool> {
             match e.fault_code() {
                 Some(faults::SHUTDOWN_STATE) => ctl.output("ERROR: supervisor shutting down"),
                 Some(faults::CANT_REREAD) => {
-                    let crate::ctl::error::Kind::Fault(f) = &e.kind else { unreachable!() };
+                    let crate::ctl::error::Kind::Fault(f) = &e.kind else {
+                        unreachable!()
+                    };
                     let msg = format!("ERROR: {}", f.string);
                     ctl.output(&msg);
                 }
@@ -92,7 +108,11 @@ pub fn do_reread(ctl: &mut Controller, arg: &str) -> Result<bool> {
     };
     let [added, changed, dropped] = changes(&result)?;
     let mut by_name = BTreeMap::new();
-    for (names, what) in [(added, "available"), (changed, "changed"), (dropped, "disappeared")] {
+    for (names, what) in [
+        (added, "available"),
+        (changed, "changed"),
+        (dropped, "disappeared"),
+    ] {
         for n in names {
             by_name.insert(n, what);
         }

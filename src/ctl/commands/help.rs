@@ -6,7 +6,10 @@ use crate::ctl::error::Result;
 
 /// Each documented command and its help text (`help_<command>` of the stock client).
 const TEXTS: &[(&str, &str)] = &[
-    ("add", "add <name> [...]\tActivates any updates in config for process/group"),
+    (
+        "add",
+        "add <name> [...]\tActivates any updates in config for process/group",
+    ),
     ("avail", "avail\t\t\tDisplay all configured processes"),
     (
         "clear",
@@ -38,7 +41,10 @@ const TEXTS: &[(&str, &str)] = &[
     ),
     ("quit", "quit\tExit the supervisor shell."),
     ("reload", "reload \t\tRestart the remote supervisord."),
-    ("remove", "remove <name> [...]\tRemoves process/group from active config"),
+    (
+        "remove",
+        "remove <name> [...]\tRemoves process/group from active config",
+    ),
     (
         "reread",
         "reread \t\t\tReload the daemon's configuration files without add/remove",
@@ -95,7 +101,10 @@ const TEXTS: &[(&str, &str)] = &[
          update all\t\tReload config and add/remove as necessary, and will restart affected programs\n\
          update <gname> [...]\tUpdate specific groups",
     ),
-    ("version", "version\t\t\tShow the version of the remote supervisord process"),
+    (
+        "version",
+        "version\t\t\tShow the version of the remote supervisord process",
+    ),
 ];
 
 /// The help text of a command.

@@ -53,7 +53,11 @@ pub fn do_tail(ctl: &mut Controller, arg: &str) -> Result<bool> {
         help::show(ctl, "tail");
         return Ok(false);
     }
-    let modifier = if args[0].starts_with('-') { Some(args.remove(0)) } else { None };
+    let modifier = if args[0].starts_with('-') {
+        Some(args.remove(0))
+    } else {
+        None
+    };
     let (name, channel) = if args.len() == 1 {
         (args[0], "stdout".to_string())
     } else if let (Some(first), Some(last)) = (args.first(), args.last()) {
@@ -93,7 +97,11 @@ pub fn do_tail(ctl: &mut Controller, arg: &str) -> Result<bool> {
         return tailf(ctl, &format!("/logtail/{}/{}", name, channel));
     };
     encoding::check(ctl);
-    let method = if channel == "stdout" { "readProcessStdoutLog" } else { "readProcessStderrLog" };
+    let method = if channel == "stdout" {
+        "readProcessStdoutLog"
+    } else {
+        "readProcessStderrLog"
+    };
     let params = [
         Value::String(name.into()),
         Value::Integer(bytes.saturating_neg()),
@@ -140,7 +148,10 @@ pub fn do_maintail(ctl: &mut Controller, arg: &str) -> Result<bool> {
         }
     };
     ctl.proxy()?;
-    match ctl.call("readLog", &[Value::Integer(bytes.saturating_neg()), Value::Integer(0)]) {
+    match ctl.call(
+        "readLog",
+        &[Value::Integer(bytes.saturating_neg()), Value::Integer(0)],
+    ) {
         Ok(v) => ctl.output(&text(&v)),
         Err(e) if e.fault_code().is_some() => {
             ctl.exitstatus = lsb::GENERIC;

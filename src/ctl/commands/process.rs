@@ -151,9 +151,18 @@ pub fn do_status(ctl: &mut Controller, arg: &str) -> Result<bool> {
     }
     let mut specs = Vec::with_capacity(matching.len());
     for info in &matching {
-        specs.push(namespec(&text_of(info, "group")?, Some(&text_of(info, "name")?)));
+        specs.push(namespec(
+            &text_of(info, "group")?,
+            Some(&text_of(info, "name")?),
+        ));
     }
-    let width = specs.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(30) + 3;
+    let width = specs
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(30)
+        + 3;
     for (info, spec) in matching.iter().zip(&specs) {
         let line = format!(
             "{:<w$}{:<10}{}",
@@ -248,7 +257,10 @@ pub fn do_start(ctl: &mut Controller, arg: &str) -> Result<bool> {
             }
         } else {
             match ctl.call("startProcess", &[Value::String(name.into())]) {
-                Ok(_) => ctl.output(&format!("{}: started", namespec(&group, process.as_deref()))),
+                Ok(_) => ctl.output(&format!(
+                    "{}: started",
+                    namespec(&group, process.as_deref())
+                )),
                 Err(e) => {
                     let Some(r) = Outcome::from_fault(&e, name) else {
                         return Err(e);
@@ -299,7 +311,10 @@ pub fn do_stop(ctl: &mut Controller, arg: &str) -> Result<bool> {
             }
         } else {
             match ctl.call("stopProcess", &[Value::String(name.into())]) {
-                Ok(_) => ctl.output(&format!("{}: stopped", namespec(&group, process.as_deref()))),
+                Ok(_) => ctl.output(&format!(
+                    "{}: stopped",
+                    namespec(&group, process.as_deref())
+                )),
                 Err(e) => {
                     let Some(r) = Outcome::from_fault(&e, name) else {
                         return Err(e);
@@ -352,7 +367,10 @@ pub fn do_signal(ctl: &mut Controller, arg: &str) -> Result<bool> {
     for &name in names {
         let (group, process) = split_namespec(name);
         if process.is_none() {
-            match ctl.call("signalProcessGroup", &[Value::String(group.clone()), sig.clone()]) {
+            match ctl.call(
+                "signalProcessGroup",
+                &[Value::String(group.clone()), sig.clone()],
+            ) {
                 Ok(results) => report(ctl, &results, signalled, None)?,
                 Err(e) if e.fault_code() == Some(faults::BAD_NAME) => {
                     ctl.output(&format!("{}: ERROR (no such group)", group));
@@ -362,9 +380,10 @@ pub fn do_signal(ctl: &mut Controller, arg: &str) -> Result<bool> {
             }
         } else {
             match ctl.call("signalProcess", &[Value::String(name.into()), sig.clone()]) {
-                Ok(_) => {
-                    ctl.output(&format!("{}: signalled", namespec(&group, process.as_deref())))
-                }
+                Ok(_) => ctl.output(&format!(
+                    "{}: signalled",
+                    namespec(&group, process.as_deref())
+                )),
                 Err(e) => {
                     let Some(r) = Outcome::from_fault(&e, name) else {
                         return Err(e);
@@ -399,7 +418,10 @@ pub fn do_clear(ctl: &mut Controller, arg: &str) -> Result<bool> {
     for name in names {
         let (group, process) = split_namespec(name);
         match ctl.call("clearProcessLogs", &[Value::String(name.into())]) {
-            Ok(_) => ctl.output(&format!("{}: cleared", namespec(&group, process.as_deref()))),
+            Ok(_) => ctl.output(&format!(
+                "{}: cleared",
+                namespec(&group, process.as_deref())
+            )),
             Err(e) => {
                 let Some(r) = Outcome::from_fault(&e, name) else {
                     return Err(e);
