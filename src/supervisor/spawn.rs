@@ -627,9 +627,8 @@ fn privileges_for(uid: Option<u32>) -> Privileges {
     if current != 0 {
         return fail("Can't drop privilege as nonroot user");
     }
-    // The reference's `[gid] + [groups listing the user]` (gid given twice, as it does).
-    let mut groups = vec![gid];
-    groups.extend(users::group_list(&user.name, gid));
+    // The reference's `[gid] + [groups listing the user]`, each once.
+    let groups = users::group_list(&user.name, gid);
     Privileges::Drop {
         uid,
         gid,
