@@ -47,6 +47,10 @@ MiB = 1024 * 1024
 # fastapi_0. Observed in its log (see README-section.md).
 REF_STOP_ORDER = ["monitor", "fastapi_0"]
 
+# Runs whose image has our supervisorctl and no Python supervisor package (test_wheel_tutorial.py
+# runs "wheel": the venv made from docker/tutorial/requirements.txt with our wheel).
+NATIVE_CTL_KINDS = ("ours-ctl", "wheel")
+
 
 class Scenario:
     def __init__(self, kind, ns):
@@ -399,7 +403,7 @@ def check_h_which_supervisorctl(scenario):
     other runs: the stock script and its package)."""
     importable, head = scenario.need("python_supervisor_importable", "supervisorctl_head")
     native = head == repr(b"\x7fELF")
-    if scenario.kind == "ours-ctl":
+    if scenario.kind in NATIVE_CTL_KINDS:
         if importable or not native:
             scenario.fail("want no Python supervisor and a native supervisorctl; importable: "
                           "%s, supervisorctl starts with %s" % (importable, head))

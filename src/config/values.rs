@@ -5,12 +5,13 @@
 //!
 //! Each parser returns `Err(message)` with the reference's wording for the problem; the
 //! loader adds the file, section and key. Account look-ups (`getpwnam`, `getgrnam`) go
-//! through libc directly.
+//! through `crate::util::users` (`/etc/passwd` and `/etc/group`, as musl reads them).
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
 use super::model::{AutoRestart, LogLevel, LogTarget};
+use crate::util::users::{self, User};
 
 /// Python's `repr()` of a `str`, as the reference's `%r` renders names, paths and
 /// commands in its messages: what `str.isprintable()` rejects is escaped (`\x85`, `\xa0`,
@@ -672,91 +673,22 @@ pub fn host_node_name() -> String {
     }
 }
 
-/// The fields of a passwd entry we use.
-pub struct Passwd {
-    pub uid: u32,
-    pub gid: u32,
-    pub home: String,
-}
-
-fn buffer_len() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_GETPW_R_SIZE_MAX) };
-    if n > 0 { n as usize } else { 16384 }
-}
-
-fn passwd_lookup(
-    by: impl Fn(*mut libc::passwd, *mut libc::c_char, usize, *mut *mut libc::passwd) -> libc::c_int,
-) -> Option<Passwd> {
-    let mut len = buffer_len();
-    loop {
-        let mut buf = vec![0 as libc::c_char; len];
-        // SAFETY: zeroed passwd is a valid out-parameter; pointers refer to live locals.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = by(&mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc == libc::ERANGE && len < (1 << 20) {
-            len *= 2;
-            continue;
-        }
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        // SAFETY: on success pw_dir points into `buf`, NUL-terminated.
-        let home = unsafe { CStr::from_ptr(pwd.pw_dir) }
-            .to_string_lossy()
-            .into_owned();
-        return Some(Passwd {
-            uid: pwd.pw_uid,
-            gid: pwd.pw_gid,
-            home,
-        });
-    }
-}
-
-/// Look up a user by name.
-pub fn passwd_by_name(name: &str) -> Option<Passwd> {
-    let c = CString::new(name).ok()?;
-    // SAFETY: arguments are valid pointers to live buffers of the given length.
-    passwd_lookup(|p, b, l, r| unsafe { libc::getpwnam_r(c.as_ptr(), p, b, l, r) })
+/// Look up a user by name (`crate::util::users`: the account files, then NSS if linked).
+pub fn passwd_by_name(name: &str) -> Option<User> {
+    users::user_by_name(name)
 }
 
 /// Look up a user by uid.
-pub fn passwd_by_uid(uid: u32) -> Option<Passwd> {
-    // SAFETY: arguments are valid pointers to live buffers of the given length.
-    passwd_lookup(|p, b, l, r| unsafe { libc::getpwuid_r(uid, p, b, l, r) })
-}
-
-fn group_lookup(
-    by: impl Fn(*mut libc::group, *mut libc::c_char, usize, *mut *mut libc::group) -> libc::c_int,
-) -> Option<u32> {
-    let mut len = buffer_len();
-    loop {
-        let mut buf = vec![0 as libc::c_char; len];
-        // SAFETY: zeroed group is a valid out-parameter; pointers refer to live locals.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let rc = by(&mut grp, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc == libc::ERANGE && len < (1 << 20) {
-            len *= 2;
-            continue;
-        }
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        return Some(grp.gr_gid);
-    }
+pub fn passwd_by_uid(uid: u32) -> Option<User> {
+    users::user_by_uid(uid)
 }
 
 fn group_by_name(name: &str) -> Option<u32> {
-    let c = CString::new(name).ok()?;
-    // SAFETY: arguments are valid pointers to live buffers of the given length.
-    group_lookup(|g, b, l, r| unsafe { libc::getgrnam_r(c.as_ptr(), g, b, l, r) })
+    users::group_by_name(name)
 }
 
 fn group_exists(gid: u32) -> bool {
-    // SAFETY: arguments are valid pointers to live buffers of the given length.
-    group_lookup(|g, b, l, r| unsafe { libc::getgrgid_r(gid, g, b, l, r) }).is_some()
+    users::group_exists(gid)
 }
 
 #[cfg(test)]

@@ -300,19 +300,9 @@ fn chown(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
 
 /// The effective user's login name (the reference's `pwd.getpwuid(os.geteuid())[0]`).
 fn current_user() -> String {
+    // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
-    let mut buf = vec![0 as libc::c_char; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: buffers are valid for the given lengths; the result points into them.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-        return uid.to_string();
-    }
-    // SAFETY: pw_name is a NUL-terminated string inside `buf`.
-    unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }
-        .to_string_lossy()
-        .into_owned()
+    crate::util::users::user_by_uid(uid).map_or_else(|| uid.to_string(), |u| u.name)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::config::model::ProcessConfig;
+use crate::util::users;
 
 /// What to spawn, and what the caller adds to the child's environment.
 pub struct SpawnRequest<'a> {
@@ -614,9 +615,10 @@ fn privileges_for(uid: Option<u32>) -> Privileges {
     let fail = |why: &str| {
         Privileges::Fail(format!("supervisor: couldn't setuid to {}: {}\n", uid, why).into_bytes())
     };
-    let Some((user_name, gid)) = passwd_by_uid(uid) else {
+    let Some(user) = users::user_by_uid(uid) else {
         return fail(&format!("Can't find uid {}", uid));
     };
+    let gid = user.gid;
     // SAFETY: getuid never fails.
     let current = unsafe { libc::getuid() };
     if current == uid {
@@ -625,8 +627,8 @@ fn privileges_for(uid: Option<u32>) -> Privileges {
     if current != 0 {
         return fail("Can't drop privilege as nonroot user");
     }
-    let mut groups = vec![gid];
-    groups.extend(supplementary_groups(&user_name, gid));
+    // The reference's `[gid] + [groups listing the user]`, each once.
+    let groups = users::group_list(&user.name, gid);
     Privileges::Drop {
         uid,
         gid,
@@ -641,50 +643,6 @@ fn privileges_for(uid: Option<u32>) -> Privileges {
             uid
         )
         .into_bytes(),
-    }
-}
-
-/// (login name, primary gid) of a uid, from the password database.
-fn passwd_by_uid(uid: u32) -> Option<(CString, libc::gid_t)> {
-    let mut buf = vec![0 as libc::c_char; 4096];
-    loop {
-        // SAFETY: zeroed passwd is a valid out-parameter; buf is sized as passed.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-        if rc == libc::ERANGE && buf.len() < (1 << 20) {
-            buf.resize(buf.len() * 2, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: pw_name points into buf, NUL-terminated.
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }.to_owned();
-        return Some((name, pwd.pw_gid));
-    }
-}
-
-/// The groups listing `user` as a member (plus `gid`), as the reference's `grp.getgrall()` scan.
-fn supplementary_groups(user: &CString, gid: libc::gid_t) -> Vec<libc::gid_t> {
-    let mut n: libc::c_int = 64;
-    loop {
-        let mut groups = vec![0 as libc::gid_t; n as usize];
-        let mut count = n;
-        // SAFETY: groups has room for `count` entries.
-        let rc = unsafe { libc::getgrouplist(user.as_ptr(), gid, groups.as_mut_ptr(), &mut count) };
-        if rc >= 0 {
-            groups.truncate(count.max(0) as usize);
-            return groups;
-        }
-        if count > n && count < 65536 {
-            n = count;
-        } else if n < 65536 {
-            n *= 2;
-        } else {
-            return Vec::new();
-        }
     }
 }
 
@@ -1465,14 +1423,14 @@ mod tests {
         let (out, _, _) = run(&request(&c));
         assert_eq!(out, format!("{}\n", me));
 
-        if is_root && passwd_by_uid(65534).is_some() {
+        if is_root && users::user_by_uid(65534).is_some() {
             let mut c = config("/bin/sh -c 'id -u; id -g'");
             c.uid = Some(65534);
             let (out, err, st) = run(&request(&c));
-            let gid = passwd_by_uid(65534).unwrap().1;
+            let gid = users::user_by_uid(65534).unwrap().gid;
             assert_eq!(out, format!("65534\n{}\n", gid), "{:?}", err);
             assert_eq!(st, ExitStatus::Exited(0));
-        } else if !is_root && passwd_by_uid(0).is_some() {
+        } else if !is_root && users::user_by_uid(0).is_some() {
             let mut c = config("/bin/echo hi");
             c.uid = Some(0);
             let (_, err, _) = run(&request(&c));

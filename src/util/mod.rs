@@ -1,0 +1,3 @@
+//! Small helpers shared by several rooms: `users` (the account files, without NSS).
+
+pub mod users;
