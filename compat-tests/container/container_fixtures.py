@@ -25,14 +25,6 @@ def app_venv(tutorial_dir):
 
 
 @pytest.fixture(scope="session")
-def app_venv_without_supervisor(tutorial_dir):
-    """The same environment without the Python supervisor package: an image whose only
-    supervisorctl is ours."""
-    return container_ns.ensure_app_venv(os.path.join(tutorial_dir, "requirements.txt"),
-                                        without=("supervisor",))
-
-
-@pytest.fixture(scope="session")
 def namespaces_allowed():
     reason = container_ns.unshare_probe()
     if reason:

@@ -8,9 +8,9 @@ the user's requirements on PATH, the daemon under test at
 /usr/local/bin/supervisord) and execs the CMD so the daemon is PID 1.
 
 One scenario runs per daemon (``ref`` = Python supervisord 4.2.5, ``ours`` =
-the Rust binary), and once more as ``ours-ctl``: our daemon with our supervisorctl
-first on PATH and no Python supervisor package in the venv (the monitor restarts
-fastapi_0 through our client). Each records what it sees and the checks below judge
+the Rust binary); test_wheel_tutorial.py runs it once more as ``wheel``: our daemon
+and our supervisorctl from our wheel, no Python supervisor package in the venv (the
+monitor restarts fastapi_0 through our client). Each records what it sees and the checks below judge
 it (one test per run runs them all):
 
 a. one process named uvicorn, child of PID 1 (as the monitor's psutil sees it)
@@ -20,7 +20,7 @@ d. the stock supervisorctl shows both programs RUNNING afterwards
 e. an orphan re-parented to PID 1 is reaped; no zombie stays
 f. SIGTERM to PID 1: both programs stop cleanly (the reference's order, no
    SIGKILL), the daemon exits 0
-h. (``ours-ctl``) Python cannot import supervisor in the image, and the
+h. (``wheel``) Python cannot import supervisor in the image, and the
    supervisorctl on PATH is a native executable, not a Python script
 
 Deadlines only turn hangs into failures; no elapsed time is asserted. The
@@ -35,7 +35,7 @@ import traceback
 import pytest
 
 from container_fixtures import (  # noqa: F401 (fixtures)
-    tutorial_dir, app_venv, app_venv_without_supervisor, namespaces_allowed)
+    tutorial_dir, app_venv, namespaces_allowed)
 
 import container_ns as cns
 
@@ -49,7 +49,7 @@ REF_STOP_ORDER = ["monitor", "fastapi_0"]
 
 # Runs whose image has our supervisorctl and no Python supervisor package (test_wheel_tutorial.py
 # runs "wheel": the venv made from docker/tutorial/requirements.txt with our wheel).
-NATIVE_CTL_KINDS = ("ours-ctl", "wheel")
+NATIVE_CTL_KINDS = ("wheel",)
 
 
 class Scenario:
@@ -220,16 +220,12 @@ class Scenario:
         f["uvicorn_log"] = ns.read("/app/uvicorn.log")
 
 
-@pytest.fixture(scope="module", params=["ref", "ours", "ours-ctl"])
+@pytest.fixture(scope="module", params=["ref", "ours"])
 def scenario(request, tmp_path_factory, namespaces_allowed, tutorial_dir):
     kind = request.param
-    if kind == "ours-ctl":
-        venv = request.getfixturevalue("app_venv_without_supervisor")
-        ctl = cns.our_ctl_path()
-    else:
-        venv = request.getfixturevalue("app_venv")
-        ctl = None
-    daemon = cns.daemon_path(kind.split("-")[0], venv)
+    venv = request.getfixturevalue("app_venv")
+    ctl = None
+    daemon = cns.daemon_path(kind, venv)
     work = str(tmp_path_factory.mktemp("ns-" + kind))
     ns = cns.Namespace(work, tutorial_dir, venv, daemon, ctl=ctl)
     s = Scenario(kind, ns)
@@ -399,7 +395,7 @@ def check_g_pidfile_and_socket_removed_on_exit(scenario):
 
 
 def check_h_which_supervisorctl(scenario):
-    """ours-ctl: no Python supervisor in the image, and a native supervisorctl on PATH (the
+    """wheel: no Python supervisor in the image, and a native supervisorctl on PATH (the
     other runs: the stock script and its package)."""
     importable, head = scenario.need("python_supervisor_importable", "supervisorctl_head")
     native = head == repr(b"\x7fELF")
