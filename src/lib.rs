@@ -12,6 +12,7 @@ mod http;
 mod logs;
 mod rpc;
 mod supervisor;
+mod util;
 
 /// `supervisord`'s whole life: command-line options, then the daemon; returns the exit status.
 pub fn supervisord_main() -> i32 {

@@ -209,55 +209,6 @@ pub fn octal(value: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("{} can not be converted to an octal type", value))
 }
 
-/// Signal names Python's `signal` module knows on Linux, without the `SIG` prefix.
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", libc::SIGHUP),
-    ("INT", libc::SIGINT),
-    ("QUIT", libc::SIGQUIT),
-    ("ILL", libc::SIGILL),
-    ("TRAP", libc::SIGTRAP),
-    ("ABRT", libc::SIGABRT),
-    ("IOT", libc::SIGABRT),
-    ("BUS", libc::SIGBUS),
-    ("FPE", libc::SIGFPE),
-    ("KILL", libc::SIGKILL),
-    ("USR1", libc::SIGUSR1),
-    ("SEGV", libc::SIGSEGV),
-    ("USR2", libc::SIGUSR2),
-    ("PIPE", libc::SIGPIPE),
-    ("ALRM", libc::SIGALRM),
-    ("TERM", libc::SIGTERM),
-    ("STKFLT", 16),
-    ("CHLD", libc::SIGCHLD),
-    ("CLD", libc::SIGCHLD),
-    ("CONT", libc::SIGCONT),
-    ("STOP", libc::SIGSTOP),
-    ("TSTP", libc::SIGTSTP),
-    ("TTIN", libc::SIGTTIN),
-    ("TTOU", libc::SIGTTOU),
-    ("URG", libc::SIGURG),
-    ("XCPU", libc::SIGXCPU),
-    ("XFSZ", libc::SIGXFSZ),
-    ("VTALRM", libc::SIGVTALRM),
-    ("PROF", libc::SIGPROF),
-    ("WINCH", libc::SIGWINCH),
-    ("IO", libc::SIGIO),
-    ("POLL", libc::SIGIO),
-    ("PWR", 30),
-    ("SYS", libc::SIGSYS),
-    ("RTMIN", 34),
-    ("RTMAX", 64),
-];
-
-/// The signal name for a number (`TERM` for 15), as the reference's `signame` prints it.
-#[allow(dead_code)]
-pub fn signal_name(num: i32) -> Option<&'static str> {
-    SIGNALS
-        .iter()
-        .find(|(_, n)| *n == num)
-        .map(|(name, _)| *name)
-}
-
 /// `TERM`, `SIGTERM`, `term`, `15`.
 pub fn signal_number(value: &str) -> Result<i32, String> {
     let num = match integer(value) {
@@ -265,8 +216,8 @@ pub fn signal_number(value: &str) -> Result<i32, String> {
         Err(_) => {
             let upper = value.trim().to_uppercase();
             let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-            match SIGNALS.iter().find(|(n, _)| *n == name) {
-                Some((_, n)) => *n as i64,
+            match crate::util::signals::number(name) {
+                Some(n) => n as i64,
                 None => {
                     return Err(format!(
                         "value {} is not a valid signal name",
@@ -277,7 +228,7 @@ pub fn signal_number(value: &str) -> Result<i32, String> {
         }
     };
     // Python's valid numbers: every SIG* attribute of `signal`, SIG_DFL (0) included
-    if num == 0 || SIGNALS.iter().any(|(_, n)| *n as i64 == num) {
+    if num == 0 || crate::util::signals::is_known(num) {
         Ok(num as i32)
     } else {
         Err(format!(

@@ -169,7 +169,7 @@ impl Process {
             format!(
                 "unknown error making dispatchers for '{}': {}",
                 name,
-                errno_name(&e)
+                crate::util::errno::io_errorcode(&e)
             )
         })?;
         let stderr_sink = if self.config.redirect_stderr {
@@ -187,7 +187,7 @@ impl Process {
                     format!(
                         "unknown error making dispatchers for '{}': {}",
                         name,
-                        errno_name(&e)
+                        crate::util::errno::io_errorcode(&e)
                     )
                 })?,
             )
@@ -350,14 +350,6 @@ pub fn split_namespec(spec: &str) -> (String, Option<String>) {
             }
         }
         None => (spec.to_string(), Some(spec.to_string())),
-    }
-}
-
-/// `errno.errorcode` name for an io::Error (`ENOENT`), or its text.
-pub fn errno_name(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => format!("{:?}", nix::errno::Errno::from_raw(code)),
-        None => e.to_string(),
     }
 }
 

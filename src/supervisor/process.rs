@@ -73,7 +73,7 @@ impl ProcessState {
 }
 
 pub use super::reaper::ExitStatus;
-pub use super::reaper::signal_name;
+pub use crate::util::signals::signame as signal_name;
 
 /// The runtime record of one process: the reference's `Subprocess` attributes, as plain data.
 /// Times are wall-clock seconds since the epoch (the API reports them as such).

@@ -76,15 +76,7 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
     for (k, v) in &req.extra_env {
         env.set(OsStr::new(k), OsStr::new(v));
     }
-    // The reference looks the program up on the PATH of its merged
-    // `[supervisord] environment=` + `environment=`, else on the daemon's own PATH.
-    let configured_path = config
-        .environment
-        .iter()
-        .rev()
-        .chain(req.extra_env.iter().rev())
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone());
+    let configured_path = configured_path(config, &req.extra_env);
     for (k, v) in &config.environment {
         env.set(OsStr::new(k), OsStr::new(v));
     }
@@ -102,7 +94,7 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
             format!(
                 "unknown error making dispatchers for '{}': {}",
                 name,
-                errno_text(e)
+                crate::util::errno::errorcode(e)
             )
         }
     })?;
@@ -162,7 +154,7 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
             format!(
                 "unknown error during fork for '{}': {}",
                 name,
-                errno_text(fork_errno)
+                crate::util::errno::errorcode(fork_errno)
             )
         });
         // `pipes` is dropped on return: both ends closed, as the reference's close_*_pipes.
@@ -360,101 +352,6 @@ fn check_execv_args(filename: &str, meta: Option<&std::fs::Metadata>) -> Result<
 }
 
 pub use crate::config::values::py_repr;
-
-/// The symbolic errno name the reference prints (`errno.errorcode`), or the number.
-pub fn errno_text(e: i32) -> String {
-    match errno_name(e) {
-        Some(n) => n.to_string(),
-        None => e.to_string(),
-    }
-}
-
-/// Symbolic name of an errno value (Linux), without allocating: usable after fork.
-pub fn errno_name(e: i32) -> Option<&'static str> {
-    use libc::*;
-    Some(match e {
-        EPERM => "EPERM",
-        ENOENT => "ENOENT",
-        ESRCH => "ESRCH",
-        EINTR => "EINTR",
-        EIO => "EIO",
-        ENXIO => "ENXIO",
-        E2BIG => "E2BIG",
-        ENOEXEC => "ENOEXEC",
-        EBADF => "EBADF",
-        ECHILD => "ECHILD",
-        EAGAIN => "EAGAIN",
-        ENOMEM => "ENOMEM",
-        EACCES => "EACCES",
-        EFAULT => "EFAULT",
-        ENOTBLK => "ENOTBLK",
-        EBUSY => "EBUSY",
-        EEXIST => "EEXIST",
-        EXDEV => "EXDEV",
-        ENODEV => "ENODEV",
-        ENOTDIR => "ENOTDIR",
-        EISDIR => "EISDIR",
-        EINVAL => "EINVAL",
-        ENFILE => "ENFILE",
-        EMFILE => "EMFILE",
-        ENOTTY => "ENOTTY",
-        ETXTBSY => "ETXTBSY",
-        EFBIG => "EFBIG",
-        ENOSPC => "ENOSPC",
-        ESPIPE => "ESPIPE",
-        EROFS => "EROFS",
-        EMLINK => "EMLINK",
-        EPIPE => "EPIPE",
-        EDOM => "EDOM",
-        ERANGE => "ERANGE",
-        EDEADLK => "EDEADLK",
-        ENAMETOOLONG => "ENAMETOOLONG",
-        ENOLCK => "ENOLCK",
-        ENOSYS => "ENOSYS",
-        ENOTEMPTY => "ENOTEMPTY",
-        ELOOP => "ELOOP",
-        ENOSTR => "ENOSTR",
-        ENODATA => "ENODATA",
-        ETIME => "ETIME",
-        ENOSR => "ENOSR",
-        EREMOTE => "EREMOTE",
-        ENOLINK => "ENOLINK",
-        EPROTO => "EPROTO",
-        EBADMSG => "EBADMSG",
-        EOVERFLOW => "EOVERFLOW",
-        EILSEQ => "EILSEQ",
-        EUSERS => "EUSERS",
-        ENOTSOCK => "ENOTSOCK",
-        EDESTADDRREQ => "EDESTADDRREQ",
-        EMSGSIZE => "EMSGSIZE",
-        EPROTOTYPE => "EPROTOTYPE",
-        ENOPROTOOPT => "ENOPROTOOPT",
-        EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        EOPNOTSUPP => "EOPNOTSUPP",
-        EADDRINUSE => "EADDRINUSE",
-        EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        ENETDOWN => "ENETDOWN",
-        ENETUNREACH => "ENETUNREACH",
-        ECONNABORTED => "ECONNABORTED",
-        ECONNRESET => "ECONNRESET",
-        ENOBUFS => "ENOBUFS",
-        EISCONN => "EISCONN",
-        ENOTCONN => "ENOTCONN",
-        ETIMEDOUT => "ETIMEDOUT",
-        ECONNREFUSED => "ECONNREFUSED",
-        EHOSTUNREACH => "EHOSTUNREACH",
-        EALREADY => "EALREADY",
-        EINPROGRESS => "EINPROGRESS",
-        ESTALE => "ESTALE",
-        EDQUOT => "EDQUOT",
-        ECANCELED => "ECANCELED",
-        EOWNERDEAD => "EOWNERDEAD",
-        ENOTRECOVERABLE => "ENOTRECOVERABLE",
-        ENOMEDIUM => "ENOMEDIUM",
-        EMEDIUMTYPE => "EMEDIUMTYPE",
-        _ => return None,
-    })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Pre-fork preparation.
@@ -836,7 +733,7 @@ mod child {
             self
         }
         fn push_errno(&mut self, e: i32) -> &mut Self {
-            match super::errno_name(e) {
+            match crate::util::errno::name(e) {
                 Some(n) => self.push(n.as_bytes()),
                 None => {
                     let mut digits = [0u8; 12];
@@ -1505,12 +1402,18 @@ pub fn check_command(
     config: &ProcessConfig,
     daemon_env: &[(String, String)],
 ) -> Result<(), CommandError> {
-    let configured_path = config
+    let configured_path = configured_path(config, daemon_env);
+    get_execv_args(&config.command, configured_path.as_deref()).map(|_| ())
+}
+
+/// The PATH a command is looked up on: the last `PATH` of the program's `environment=`, else
+/// of `[supervisord] environment=` (`daemon_env`); `None` means the daemon's own PATH.
+fn configured_path(config: &ProcessConfig, daemon_env: &[(String, String)]) -> Option<String> {
+    config
         .environment
         .iter()
         .rev()
         .chain(daemon_env.iter().rev())
         .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone());
-    get_execv_args(&config.command, configured_path.as_deref()).map(|_| ())
+        .map(|(_, v)| v.clone())
 }
