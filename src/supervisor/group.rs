@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
+use crate::config::{Config, GroupConfig, ProcessConfig, StreamLogConfig};
 use crate::logs::capture::{self, Channel, OutputSink};
 use crate::supervisor::hooks::{self, SpawnExtras};
 use crate::supervisor::process::Record;
@@ -80,17 +80,9 @@ fn resolve_log(
     channel: Channel,
     daemon: &Config,
 ) -> Option<PathBuf> {
-    match &stream.logfile {
-        LogTarget::Path(p) => Some(p.clone()),
-        LogTarget::Auto => capture::make_auto_child_log_path(
-            &daemon.supervisord.childlogdir,
-            name,
-            channel,
-            &daemon.supervisord.identifier,
-        )
-        .ok(),
-        LogTarget::None | LogTarget::Syslog => None,
-    }
+    capture::resolve_child_log_path(&stream.logfile, name, channel, &daemon.supervisord)
+        .ok()
+        .flatten()
 }
 
 impl Process {
