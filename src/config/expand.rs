@@ -459,5 +459,4 @@ fn pad(sign: Option<char>, prefix: &str, body: &str, spec: &Spec, numeric: bool)
 }
 
 #[cfg(test)]
-#[path = "expand_tests.rs"]
 mod tests;

@@ -14,6 +14,7 @@ pub mod load;
 pub mod model;
 pub mod pyfloat;
 mod pyprintable;
+mod pyrepr;
 pub mod values;
 
 pub use load::{Context, load_with};
