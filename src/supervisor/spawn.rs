@@ -130,31 +130,7 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         exec_error: plan_parts.exec_error.as_deref(),
     };
 
-    // Block every signal in this thread across fork so no handler of the daemon can run in
-    // the child before it has reset the dispositions.
-    let mut old_mask = SigSet::empty();
-    let full = SigSet::full();
-    // SAFETY: plain libc calls on valid sigset_t values.
-    unsafe {
-        libc::pthread_sigmask(libc::SIG_SETMASK, &full.0, &mut old_mask.0);
-    }
-    // SAFETY: the child only runs `child::run`, which is async-signal-safe and never returns;
-    // everything it touches was built above and outlives the call.
-    let pid = unsafe { child::start(&plan) };
-    let fork_errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-    if pid > 0 {
-        // Also make the group from this side (the child does too), so that a group signal
-        // sent right after spawn() returns can't miss a child that hasn't run yet. Fails
-        // harmlessly (EACCES) when the child has already exec'd.
-        // SAFETY: setpgid has no memory-safety preconditions.
-        unsafe {
-            libc::setpgid(pid, pid);
-        }
-    }
-    // SAFETY: restores the mask saved above.
-    unsafe {
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask.0, std::ptr::null_mut());
-    }
+    let (pid, fork_errno) = fork(&plan);
     if pid < 0 {
         return Err(if fork_errno == libc::EAGAIN {
             format!("Too many processes in process table to spawn '{}'", name)
@@ -180,6 +156,36 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         stdout,
         stderr,
     })
+}
+
+/// Start the child on `plan` with every signal blocked in this thread across the fork, so no
+/// handler of the daemon can run in the child before it has reset the dispositions. Returns
+/// the pid (or -1) and the errno of a failed fork.
+fn fork(plan: &ChildPlan) -> (libc::pid_t, i32) {
+    let mut old_mask = SigSet::empty();
+    let full = SigSet::full();
+    // SAFETY: plain libc calls on valid sigset_t values.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, &full.0, &mut old_mask.0);
+    }
+    // SAFETY: the child only runs `child::run`, which is async-signal-safe and never returns;
+    // everything it touches was built by the caller and outlives the call.
+    let pid = unsafe { child::start(plan) };
+    let fork_errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    if pid > 0 {
+        // Also make the group from this side (the child does too), so that a group signal
+        // sent right after spawn() returns can't miss a child that hasn't run yet. Fails
+        // harmlessly (EACCES) when the child has already exec'd.
+        // SAFETY: setpgid has no memory-safety preconditions.
+        unsafe {
+            libc::setpgid(pid, pid);
+        }
+    }
+    // SAFETY: restores the mask saved above.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask.0, std::ptr::null_mut());
+    }
+    (pid, fork_errno)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -186,11 +186,43 @@ pub(super) unsafe fn start(plan: &ChildPlan) -> libc::pid_t {
 /// and with `plan` pointing at data built before it.
 pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
     unsafe {
-        // Signal dispositions: default everywhere (the daemon's handlers must never run
-        // here), except the ones a reference child inherits ignored. Then unblock all.
+        reset_signals(plan.sigrtmax);
+        // New process group (the reference's os.setpgrp()), so that stopasgroup and
+        // killasgroup can signal -pid, and a Ctrl-C on the daemon's terminal doesn't
+        // reach the children.
+        libc::setpgid(0, 0);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+
+        set_up_stdio(plan);
+        drop_privileges(plan.privileges);
+        change_directory(plan);
+
+        // umask=, then exec.
+        if let Some(mask) = plan.umask {
+            libc::umask(mask);
+        }
+        if let Some(msg) = plan.exec_error {
+            write_all(2, msg);
+            not_spawned();
+        }
+        libc::execve(plan.filename, plan.argv, plan.envp);
+        let e = errno();
+        let mut line = Line::new();
+        line.push(plan.exec_msg_prefix).push_errno(e).push(b"\n");
+        line.write_stderr();
+        not_spawned();
+    }
+}
+
+/// Signal dispositions: default everywhere (the daemon's handlers must never run here),
+/// except the ones a reference child inherits ignored.
+unsafe fn reset_signals(sigrtmax: libc::c_int) {
+    unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         libc::sigemptyset(&mut sa.sa_mask);
-        for sig in 1..=plan.sigrtmax {
+        for sig in 1..=sigrtmax {
             if sig == libc::SIGKILL || sig == libc::SIGSTOP {
                 continue;
             }
@@ -204,18 +236,14 @@ pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
                 reset_signal_raw(sig, sa.sa_sigaction);
             }
         }
+    }
+}
 
-        // New process group (the reference's os.setpgrp()), so that stopasgroup and
-        // killasgroup can signal -pid, and a Ctrl-C on the daemon's terminal doesn't
-        // reach the children.
-        libc::setpgid(0, 0);
-
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-
-        // stdio: first move the sources above 2 (one of them may itself be 0, 1 or 2 when
-        // the daemon runs with closed stdio), then dup onto 0/1/2 (dup2 clears CLOEXEC).
+/// The pipes onto 0, 1 and 2; every other fd closed.
+unsafe fn set_up_stdio(plan: &ChildPlan) {
+    unsafe {
+        // First move the sources above 2 (one of them may itself be 0, 1 or 2 when the daemon
+        // runs with closed stdio), then dup onto 0/1/2 (dup2 clears CLOEXEC).
         let sources = [plan.stdin_fd, plan.stdout_fd, plan.stderr_fd];
         let mut high = [-1; 3];
         for (i, &src) in sources.iter().enumerate() {
@@ -242,9 +270,13 @@ pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
                 libc::close(fd);
             }
         }
+    }
+}
 
-        // user=
-        match plan.privileges {
+/// `user=`: setgroups, setgid, setuid, or the failure line decided before the fork.
+unsafe fn drop_privileges(privileges: &Privileges) {
+    unsafe {
+        match privileges {
             Privileges::Keep => {}
             Privileges::Fail(msg) => {
                 write_all(2, msg);
@@ -273,8 +305,12 @@ pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
                 }
             }
         }
+    }
+}
 
-        // directory=
+/// `directory=` (an empty name, from a path with a NUL, fails as ENOENT).
+unsafe fn change_directory(plan: &ChildPlan) {
+    unsafe {
         if let Some(dir) = plan.directory
             && (dir.to_bytes().is_empty() || libc::chdir(dir.as_ptr()) != 0)
         {
@@ -288,20 +324,5 @@ pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
             line.write_stderr();
             not_spawned();
         }
-
-        // umask=, then exec.
-        if let Some(mask) = plan.umask {
-            libc::umask(mask);
-        }
-        if let Some(msg) = plan.exec_error {
-            write_all(2, msg);
-            not_spawned();
-        }
-        libc::execve(plan.filename, plan.argv, plan.envp);
-        let e = errno();
-        let mut line = Line::new();
-        line.push(plan.exec_msg_prefix).push_errno(e).push(b"\n");
-        line.write_stderr();
-        not_spawned();
     }
 }
