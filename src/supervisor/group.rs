@@ -141,6 +141,13 @@ impl Process {
     /// read by its protocol reader.
     pub fn spawn(&mut self, daemon: &Config, extras: &SpawnExtras) -> Result<i32, String> {
         let name = self.config.name.clone();
+        let dispatchers_error = |e: std::io::Error| {
+            format!(
+                "unknown error making dispatchers for '{}': {}",
+                name,
+                crate::util::errno::io_errorcode(&e)
+            )
+        };
         let stdout_sink = if extras.listener {
             hooks::listener_stdout_sink(
                 &name,
@@ -157,13 +164,7 @@ impl Process {
                 &daemon.supervisord,
             )
         }
-        .map_err(|e| {
-            format!(
-                "unknown error making dispatchers for '{}': {}",
-                name,
-                crate::util::errno::io_errorcode(&e)
-            )
-        })?;
+        .map_err(dispatchers_error)?;
         let stderr_sink = if self.config.redirect_stderr {
             None
         } else {
@@ -175,13 +176,7 @@ impl Process {
                     self.stderr_logfile.as_deref(),
                     &daemon.supervisord,
                 )
-                .map_err(|e| {
-                    format!(
-                        "unknown error making dispatchers for '{}': {}",
-                        name,
-                        crate::util::errno::io_errorcode(&e)
-                    )
-                })?,
+                .map_err(dispatchers_error)?,
             )
         };
         let mut stdout_sink = stdout_sink;

@@ -1,8 +1,10 @@
 //! The configuration: `reloadConfig` (re-read the file), adding and removing process
 //! groups from it, and `getAllConfigInfo`.
 
+use std::collections::BTreeMap;
+
 use super::on_actor;
-use crate::config::{LogTarget, RETRY_FOREVER};
+use crate::config::{GroupConfig, LogTarget, ProcessConfig, RETRY_FOREVER, StreamLogConfig};
 use crate::rpc::Value;
 use crate::rpc::dispatch::{Args, Method, Reply, method, v};
 use crate::rpc::faults::{self, Fault};
@@ -141,82 +143,75 @@ async fn get_all_config_info(h: SupervisorHandle, _a: Args) -> Reply {
             for p in &g.processes {
                 let (live_out, live_err) =
                     s.active_log_paths(&g.name, &p.name).unwrap_or((None, None));
-                let opt = |x: &Option<String>| v::s(x.clone().unwrap_or_else(|| "none".into()));
-                let d = v::st(vec![
-                    ("autostart", v::b(p.autostart)),
-                    ("directory", opt(&p.directory)),
-                    (
-                        "uid",
-                        p.uid
-                            .map(|u| v::i(u as i64))
-                            .unwrap_or_else(|| v::s("none")),
-                    ),
-                    ("command", v::s(p.command.clone())),
-                    (
-                        "exitcodes",
-                        v::arr(p.exitcodes.iter().map(|c| v::i(*c as i64)).collect()),
-                    ),
-                    ("group", v::s(g.name.clone())),
-                    ("group_prio", v::i(g.priority as i64)),
-                    ("inuse", v::b(active)),
-                    ("killasgroup", v::b(p.killasgroup)),
-                    ("name", v::s(p.name.clone())),
-                    ("process_prio", v::i(p.priority as i64)),
-                    ("redirect_stderr", v::b(p.redirect_stderr)),
-                    (
-                        "startretries",
-                        v::i(if p.startretries == RETRY_FOREVER {
-                            -1
-                        } else {
-                            p.startretries as i64
-                        }),
-                    ),
-                    ("startsecs", v::i(p.startsecs as i64)),
-                    (
-                        "stdout_capture_maxbytes",
-                        v::i(p.stdout.capture_maxbytes as i64),
-                    ),
-                    ("stdout_events_enabled", v::b(p.stdout.events_enabled)),
-                    (
-                        "stdout_logfile",
-                        log_target_value(&p.stdout.logfile, live_out.as_deref()),
-                    ),
-                    (
-                        "stdout_logfile_backups",
-                        v::i(p.stdout.logfile_backups as i64),
-                    ),
-                    (
-                        "stdout_logfile_maxbytes",
-                        v::i(p.stdout.logfile_maxbytes as i64),
-                    ),
-                    ("stdout_syslog", v::b(p.stdout.syslog)),
-                    ("stopsignal", v::i(p.stopsignal as i64)),
-                    ("stopwaitsecs", v::i(p.stopwaitsecs as i64)),
-                    (
-                        "stderr_capture_maxbytes",
-                        v::i(p.stderr.capture_maxbytes as i64),
-                    ),
-                    ("stderr_events_enabled", v::b(p.stderr.events_enabled)),
-                    (
-                        "stderr_logfile",
-                        log_target_value(&p.stderr.logfile, live_err.as_deref()),
-                    ),
-                    (
-                        "stderr_logfile_backups",
-                        v::i(p.stderr.logfile_backups as i64),
-                    ),
-                    (
-                        "stderr_logfile_maxbytes",
-                        v::i(p.stderr.logfile_maxbytes as i64),
-                    ),
-                    ("stderr_syslog", v::b(p.stderr.syslog)),
-                    ("serverurl", opt(&p.serverurl)),
-                ]);
-                out.push((p.name.clone(), d));
+                let mut d = config_info(g, p, active);
+                stream_info(&mut d, "stdout", &p.stdout, live_out.as_deref());
+                stream_info(&mut d, "stderr", &p.stderr, live_err.as_deref());
+                out.push((p.name.clone(), Value::Struct(d)));
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(v::arr(out.into_iter().map(|(_, d)| d).collect()))
     })
     .await
+}
+
+/// One process's `getAllConfigInfo` struct, but for its streams' keys.
+fn config_info(g: &GroupConfig, p: &ProcessConfig, active: bool) -> BTreeMap<String, Value> {
+    let opt = |x: &Option<String>| v::s(x.clone().unwrap_or_else(|| "none".into()));
+    BTreeMap::from([
+        ("autostart", v::b(p.autostart)),
+        ("directory", opt(&p.directory)),
+        (
+            "uid",
+            p.uid
+                .map(|u| v::i(u as i64))
+                .unwrap_or_else(|| v::s("none")),
+        ),
+        ("command", v::s(p.command.clone())),
+        (
+            "exitcodes",
+            v::arr(p.exitcodes.iter().map(|c| v::i(*c as i64)).collect()),
+        ),
+        ("group", v::s(g.name.clone())),
+        ("group_prio", v::i(g.priority as i64)),
+        ("inuse", v::b(active)),
+        ("killasgroup", v::b(p.killasgroup)),
+        ("name", v::s(p.name.clone())),
+        ("process_prio", v::i(p.priority as i64)),
+        ("redirect_stderr", v::b(p.redirect_stderr)),
+        (
+            "startretries",
+            v::i(if p.startretries == RETRY_FOREVER {
+                -1
+            } else {
+                p.startretries as i64
+            }),
+        ),
+        ("startsecs", v::i(p.startsecs as i64)),
+        ("stopsignal", v::i(p.stopsignal as i64)),
+        ("stopwaitsecs", v::i(p.stopwaitsecs as i64)),
+        ("serverurl", opt(&p.serverurl)),
+    ])
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// A stream's keys of `getAllConfigInfo` (`stdout_logfile`, ...): the live log path for an
+/// AUTO log file.
+fn stream_info(
+    m: &mut BTreeMap<String, Value>,
+    channel: &str,
+    c: &StreamLogConfig,
+    live: Option<&std::path::Path>,
+) {
+    let mut put = |key: &str, value: Value| {
+        m.insert(format!("{}_{}", channel, key), value);
+    };
+    put("capture_maxbytes", v::i(c.capture_maxbytes as i64));
+    put("events_enabled", v::b(c.events_enabled));
+    put("logfile", log_target_value(&c.logfile, live));
+    put("logfile_backups", v::i(c.logfile_backups as i64));
+    put("logfile_maxbytes", v::i(c.logfile_maxbytes as i64));
+    put("syslog", v::b(c.syslog));
 }
