@@ -53,9 +53,7 @@ pub enum Mood {
     Shutdown = -1,
     Restarting = 0,
     Running = 1,
-    /// The reference defines it (code 2) but never enters it; kept for its name and code.
-    #[allow(dead_code)]
-    Fatal = 2,
+    // The reference also defines FATAL (2) but never enters it.
 }
 
 impl Mood {
@@ -68,7 +66,6 @@ impl Mood {
             Mood::Shutdown => "SHUTDOWN",
             Mood::Restarting => "RESTARTING",
             Mood::Running => "RUNNING",
-            Mood::Fatal => "FATAL",
         }
     }
 }

@@ -236,11 +236,11 @@ enum Privileges {
 /// Owned storage behind the raw pointers of a [`ChildPlan`].
 struct PlanParts {
     filename: CString,
-    #[allow(dead_code)] // owns what argv_ptrs points to
-    argv: Vec<CString>,
+    /// Owns what `argv_ptrs` points to.
+    _argv: Vec<CString>,
     argv_ptrs: Vec<*const libc::c_char>,
-    #[allow(dead_code)] // owns what envp_ptrs points to
-    envp: Vec<CString>,
+    /// Owns what `envp_ptrs` points to.
+    _envp: Vec<CString>,
     envp_ptrs: Vec<*const libc::c_char>,
     privileges: Privileges,
     directory: Option<CString>,
@@ -325,9 +325,9 @@ impl PlanParts {
 
         PlanParts {
             filename: filename_c,
-            argv: argv_c,
+            _argv: argv_c,
             argv_ptrs,
-            envp: envp_c,
+            _envp: envp_c,
             envp_ptrs,
             privileges: privileges_for(config.uid),
             directory,
