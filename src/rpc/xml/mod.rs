@@ -11,12 +11,12 @@
 //! that walk, which gives the same answers for the odd corners:
 //! - an untyped `<value>x</value>` is the string `x` (whitespace kept, `<value/>` is `""`);
 //! - an unknown type tag yields its text as a string (`<i8>5</i8>` is `"5"`), and an element
-//!   without text yields Python `None`, so `<nil/>` arrives as [`Value::Nil`];
+//!   without text yields Python `None`, so `<nil/>` arrives as [`Value::Nil`](crate::rpc::Value::Nil);
 //! - `<int>` is Python's `int()`: surrounding whitespace, a sign and `_` digit separators are
 //!   accepted, and values outside `i32` are saturated (the reference keeps Python big ints);
 //! - `<boolean>` is true only for exactly `1`, anything else is false;
 //! - `<base64>` is decoded *and then decoded again as UTF-8 into a string* (the reference
-//!   calls `as_string` on it), so it arrives as [`Value::String`]; bad UTF-8 is an error;
+//!   calls `as_string` on it), so it arrives as [`Value::String`](crate::rpc::Value::String); bad UTF-8 is an error;
 //! - the root element's name is not checked, `<params>` may be missing (no parameters), and
 //!   a missing or empty `<methodName>` is [`ParseError::NoMethodName`];
 //! - the body must be UTF-8 (the reference decodes it strictly before parsing and ignores the
@@ -24,7 +24,7 @@
 //!   comments are skipped and CDATA is text; only the five predefined entities and character
 //!   references are known (the reference's expat would also expand internal DTD entities).
 //!
-//! Element nesting is limited to [`MAX_DEPTH`] so hostile bodies cannot exhaust the stack
+//! Element nesting is limited to [`MAX_DEPTH`](parse::MAX_DEPTH) so hostile bodies cannot exhaust the stack
 //! or memory; anything the reference would choke on is a [`ParseError::Unmarshallable`].
 //! Both errors are answered with HTTP 400 by the server, as the reference does.
 //!
