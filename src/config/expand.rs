@@ -208,102 +208,11 @@ fn expand_inner(s: &str, names: &Names, limit: usize) -> Result<String, Fail> {
             i += 1;
             continue;
         }
-        // the next character, or None when the format ends (CPython's `fmtcnt < 0`)
-        let next = |i: &mut usize| {
-            let c = chars.get(*i).copied();
-            *i += 1;
-            c
-        };
         if chars.get(i) == Some(&'(') {
             i += 1;
-            let start = i;
-            let mut depth = 1;
-            while depth > 0 && i < chars.len() {
-                match chars[i] {
-                    ')' => depth -= 1,
-                    '(' => depth += 1,
-                    _ => {}
-                }
-                i += 1;
-            }
-            if depth > 0 {
-                return Err(bad("incomplete format key"));
-            }
-            let key: String = chars[start..i - 1].iter().collect();
-            let value = names.get(&key).ok_or(Fail::Missing(key))?;
-            arg = Arg::Item(value);
+            arg = Arg::Item(mapping_key(&chars, &mut i, names)?);
         }
-        let mut spec = Spec::default();
-        let mut ch = None;
-        while let Some(c) = next(&mut i) {
-            match c {
-                '-' => spec.left = true,
-                '+' => spec.plus = true,
-                ' ' => spec.space = true,
-                '#' => spec.alt = true,
-                '0' => spec.zero = true,
-                _ => {
-                    ch = Some(c);
-                    break;
-                }
-            }
-        }
-        if ch == Some('*') {
-            match arg.take()? {
-                Some(Value::Int(n)) => {
-                    spec.left |= *n < 0;
-                    spec.width = n.unsigned_abs() as usize;
-                }
-                _ => return Err(bad("* wants int")),
-            }
-            ch = next(&mut i);
-        } else if let Some(d) = ch.and_then(|c| c.to_digit(10)) {
-            let mut width = d as u64;
-            ch = None;
-            while let Some(c) = next(&mut i) {
-                let Some(d) = c.to_digit(10) else {
-                    ch = Some(c);
-                    break;
-                };
-                if width > (isize::MAX as u64 - d as u64) / 10 {
-                    return Err(bad("width too big"));
-                }
-                width = width * 10 + d as u64;
-            }
-            spec.width = usize::try_from(width).unwrap_or(usize::MAX);
-        }
-        if ch == Some('.') {
-            let mut precision = 0u64;
-            ch = next(&mut i);
-            if ch == Some('*') {
-                match arg.take()? {
-                    Some(Value::Int(n)) => {
-                        let n = i32::try_from(*n)
-                            .map_err(|_| bad("Python int too large to convert to C int"))?;
-                        precision = n.max(0) as u64;
-                    }
-                    _ => return Err(bad("* wants int")),
-                }
-                ch = next(&mut i);
-            } else if let Some(d) = ch.and_then(|c| c.to_digit(10)) {
-                precision = d as u64;
-                ch = None;
-                while let Some(c) = next(&mut i) {
-                    let Some(d) = c.to_digit(10) else {
-                        ch = Some(c);
-                        break;
-                    };
-                    if precision > (i32::MAX as u64 - d as u64) / 10 {
-                        return Err(bad("precision too big"));
-                    }
-                    precision = precision * 10 + d as u64;
-                }
-            }
-            spec.precision = Some(precision as usize);
-        }
-        if matches!(ch, Some('h' | 'l' | 'L')) {
-            ch = next(&mut i);
-        }
+        let (spec, ch) = conversion_spec(&chars, &mut i, &mut arg)?;
         let Some(conv) = ch else {
             return Err(bad("incomplete format"));
         };
@@ -333,6 +242,118 @@ fn expand_inner(s: &str, names: &Names, limit: usize) -> Result<String, Fail> {
         return Err(Fail::TooBig);
     }
     Ok(out)
+}
+
+/// The next character, or None when the format ends (CPython's `fmtcnt < 0`); moves past it
+/// either way.
+fn next(chars: &[char], i: &mut usize) -> Option<char> {
+    let c = chars.get(*i).copied();
+    *i += 1;
+    c
+}
+
+/// The value a `(name)` names, `i` just past its `(` (nested parentheses are part of the name).
+fn mapping_key<'v>(chars: &[char], i: &mut usize, names: &'v Names) -> Result<&'v Value, Fail> {
+    let start = *i;
+    let mut depth = 1;
+    while depth > 0 && *i < chars.len() {
+        match chars[*i] {
+            ')' => depth -= 1,
+            '(' => depth += 1,
+            _ => {}
+        }
+        *i += 1;
+    }
+    if depth > 0 {
+        return Err(bad("incomplete format key"));
+    }
+    let key: String = chars[start..*i - 1].iter().collect();
+    names.get(&key).ok_or(Fail::Missing(key))
+}
+
+/// Flags, width, precision and length modifier of a conversion, as CPython reads them (a `*`
+/// takes its number from `arg`); returns them with the conversion character, `None` when the
+/// format ends first.
+fn conversion_spec(
+    chars: &[char],
+    i: &mut usize,
+    arg: &mut Arg,
+) -> Result<(Spec, Option<char>), Fail> {
+    let mut spec = Spec::default();
+    let mut ch = None;
+    while let Some(c) = next(chars, i) {
+        match c {
+            '-' => spec.left = true,
+            '+' => spec.plus = true,
+            ' ' => spec.space = true,
+            '#' => spec.alt = true,
+            '0' => spec.zero = true,
+            _ => {
+                ch = Some(c);
+                break;
+            }
+        }
+    }
+    if ch == Some('*') {
+        match arg.take()? {
+            Some(Value::Int(n)) => {
+                spec.left |= *n < 0;
+                spec.width = n.unsigned_abs() as usize;
+            }
+            _ => return Err(bad("* wants int")),
+        }
+        ch = next(chars, i);
+    } else if let Some(d) = ch.and_then(|c| c.to_digit(10)) {
+        let (width, after) = digits(chars, i, d, isize::MAX as u64, "width too big")?;
+        spec.width = usize::try_from(width).unwrap_or(usize::MAX);
+        ch = after;
+    }
+    if ch == Some('.') {
+        let mut precision = 0u64;
+        ch = next(chars, i);
+        if ch == Some('*') {
+            match arg.take()? {
+                Some(Value::Int(n)) => {
+                    let n = i32::try_from(*n)
+                        .map_err(|_| bad("Python int too large to convert to C int"))?;
+                    precision = n.max(0) as u64;
+                }
+                _ => return Err(bad("* wants int")),
+            }
+            ch = next(chars, i);
+        } else if let Some(d) = ch.and_then(|c| c.to_digit(10)) {
+            let (p, after) = digits(chars, i, d, i32::MAX as u64, "precision too big")?;
+            precision = p;
+            ch = after;
+        }
+        spec.precision = Some(precision as usize);
+    }
+    if matches!(ch, Some('h' | 'l' | 'L')) {
+        ch = next(chars, i);
+    }
+    Ok((spec, ch))
+}
+
+/// The rest of a width or precision whose first digit was `first`: refused (`why`) past
+/// `max`; returns the number and the character after the digits (`None`: the format ended).
+fn digits(
+    chars: &[char],
+    i: &mut usize,
+    first: u32,
+    max: u64,
+    why: &str,
+) -> Result<(u64, Option<char>), Fail> {
+    let mut n = first as u64;
+    while let Some(c) = next(chars, i) {
+        let Some(d) = c.to_digit(10) else {
+            return Ok((n, Some(c)));
+        };
+        if n > (max - d as u64) / 10 {
+            return Err(bad(why));
+        }
+        n = n * 10 + d as u64;
+    }
+    Ok((n, None))
 }
 
 /// One conversion of `value` (`None`: the mapping itself), laid out to the width; `index` is
@@ -459,5 +480,4 @@ fn pad(sign: Option<char>, prefix: &str, body: &str, spec: &Spec, numeric: bool)
 }
 
 #[cfg(test)]
-#[path = "expand_tests.rs"]
 mod tests;

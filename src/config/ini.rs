@@ -193,20 +193,7 @@ impl Document {
                 continue;
             }
             if let Some(header) = section_header(value) {
-                if header == DEFAULT_SECTION {
-                    cursect = Some(None);
-                } else {
-                    let i = match self.index.get(header) {
-                        Some(&i) => i,
-                        None => {
-                            self.sections.push(Section::new(header, file));
-                            self.index
-                                .insert(header.to_string(), self.sections.len() - 1);
-                            self.sections.len() - 1
-                        }
-                    };
-                    cursect = Some(Some(i));
-                }
+                cursect = Some(self.open_section(header, file));
                 slot = None;
                 cur_values = None;
                 continue;
@@ -248,14 +235,7 @@ impl Document {
             cur_values = Some(values.len() - 1);
         }
 
-        // join multi-line values; a later assignment of the same key overwrites an earlier one
-        for (slot, parts) in values {
-            let joined = parts.join("\n").trim_end().to_string();
-            match slot {
-                Slot::Default(i) => self.defaults.entries[i].value = joined,
-                Slot::Section(s, i) => self.sections[s].entries[i].value = joined,
-            }
-        }
+        self.store_values(values);
         if !bad_lines.is_empty() {
             return Err(IniError {
                 file: file.to_path_buf(),
@@ -268,6 +248,36 @@ impl Document {
             });
         }
         Ok(())
+    }
+}
+
+impl Document {
+    /// `[header]`: the section to read into (`None` for `[DEFAULT]`), created when new.
+    fn open_section(&mut self, header: &str, file: &Path) -> Option<usize> {
+        if header == DEFAULT_SECTION {
+            return None;
+        }
+        Some(match self.index.get(header) {
+            Some(&i) => i,
+            None => {
+                self.sections.push(Section::new(header, file));
+                self.index
+                    .insert(header.to_string(), self.sections.len() - 1);
+                self.sections.len() - 1
+            }
+        })
+    }
+
+    /// Join each option's lines into its value; a later assignment of the same key overwrites
+    /// an earlier one.
+    fn store_values(&mut self, values: Vec<(Slot, Vec<String>)>) {
+        for (slot, parts) in values {
+            let joined = parts.join("\n").trim_end().to_string();
+            match slot {
+                Slot::Default(i) => self.defaults.entries[i].value = joined,
+                Slot::Section(s, i) => self.sections[s].entries[i].value = joined,
+            }
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 //! reference's search when `-c` is not given.
 //!
 //! Layout: `ini` (the INI dialect), `expand` (`%(name)s`), `values` (option value types),
-//! `load` (sections → model, defaults, includes, validation), `model` (the typed result).
+//! `load` (sections → model: the loader and its helpers, with a file per kind of section
+//! under `load/`: supervisord, servers, includes, groups, programs, listeners, fcgi),
+//! `model` (the typed result).
 
 pub mod expand;
 pub mod ini;
@@ -12,6 +14,7 @@ pub mod load;
 pub mod model;
 pub mod pyfloat;
 mod pyprintable;
+mod pyrepr;
 pub mod values;
 
 pub use load::{Context, load_with};

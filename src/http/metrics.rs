@@ -91,18 +91,104 @@ fn cpu_seconds(pid: i32) -> f64 {
 fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
     let table = ProcTable::scan();
     let mut out = String::with_capacity(256 + rows.len() * 900);
-    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", name, help, name, kind);
-    };
-    family(
+    daemon_families(&mut out, state_code, state_name);
+    let one = |v: String| Some((String::new(), v));
+    per_process(
         &mut out,
+        rows,
+        "supervisord_process_state",
+        "gauge",
+        "The process state code (STOPPED 0 ... RUNNING 20 ... FATAL 200).",
+        |r| {
+            Some((
+                format!(",state=\"{}\"", r.state.name()),
+                r.state.code().to_string(),
+            ))
+        },
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_pid",
+        "gauge",
+        "The pid of the process, 0 when not running.",
+        |r| one(r.pid.to_string()),
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_start_time_seconds",
+        "gauge",
+        "When the process was last started (Unix time, 0 if never).",
+        |r| one(format!("{:.3}", r.start)),
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_restarts_total",
+        "counter",
+        "Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API).",
+        |r| {
+            Cause::ALL.map(|cause| {
+                let n = r.restarts.get(cause);
+                (format!(",cause=\"{}\"", cause.label()), n.to_string())
+            })
+        },
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_exit_status",
+        "gauge",
+        "The last exit status (-1 when killed by a signal).",
+        |r| one(r.exitstatus.to_string()),
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_resident_memory_bytes",
+        "gauge",
+        "Resident memory of the process and its descendants.",
+        |r| one((if r.pid != 0 { table.tree_rss(r.pid) } else { 0 }).to_string()),
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_cpu_seconds_total",
+        "counter",
+        "User and system CPU seconds of the running process.",
+        |r| {
+            one(format!(
+                "{:.2}",
+                if r.pid != 0 { cpu_seconds(r.pid) } else { 0.0 }
+            ))
+        },
+    );
+    per_process(
+        &mut out,
+        rows,
+        "supervisord_process_log_bytes_total",
+        "counter",
+        "Bytes of output written to the log since the last start.",
+        |r| {
+            [("stdout", r.stdout_bytes), ("stderr", r.stderr_bytes)]
+                .map(|(stream, n)| (format!(",stream=\"{}\"", stream), n.to_string()))
+        },
+    );
+    out
+}
+
+/// `supervisord_up` and `supervisord_state`.
+fn daemon_families(out: &mut String, state_code: i32, state_name: &str) {
+    family(
+        out,
         "supervisord_up",
         "gauge",
         "1 while the daemon answers.",
     );
     out.push_str("supervisord_up 1\n");
     family(
-        &mut out,
+        out,
         "supervisord_state",
         "gauge",
         "The daemon's state code (RUNNING 1, RESTARTING 0, SHUTDOWN -1).",
@@ -112,130 +198,34 @@ fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
         "supervisord_state{{state=\"{}\"}} {}",
         state_name, state_code
     );
-    let lbl = |r: &ProcRow| {
-        format!(
+}
+
+/// A family's `# HELP` and `# TYPE` lines.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", name, help, name, kind);
+}
+
+/// A family with samples for each process: `samples` gives a process's samples as (labels
+/// after its program and group, e.g. `,cause="exit"`; value).
+fn per_process<I: IntoIterator<Item = (String, String)>>(
+    out: &mut String,
+    rows: &[ProcRow],
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl Fn(&ProcRow) -> I,
+) {
+    family(out, name, kind, help);
+    for r in rows {
+        let labels = format!(
             "program=\"{}\",group=\"{}\"",
             esc(&r.program),
             esc(&r.group)
-        )
-    };
-    family(
-        &mut out,
-        "supervisord_process_state",
-        "gauge",
-        "The process state code (STOPPED 0 ... RUNNING 20 ... FATAL 200).",
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "supervisord_process_state{{{},state=\"{}\"}} {}",
-            lbl(r),
-            r.state.name(),
-            r.state.code()
         );
-    }
-    family(
-        &mut out,
-        "supervisord_process_pid",
-        "gauge",
-        "The pid of the process, 0 when not running.",
-    );
-    for r in rows {
-        let _ = writeln!(out, "supervisord_process_pid{{{}}} {}", lbl(r), r.pid);
-    }
-    family(
-        &mut out,
-        "supervisord_process_start_time_seconds",
-        "gauge",
-        "When the process was last started (Unix time, 0 if never).",
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "supervisord_process_start_time_seconds{{{}}} {:.3}",
-            lbl(r),
-            r.start
-        );
-    }
-    family(
-        &mut out,
-        "supervisord_process_restarts_total",
-        "counter",
-        "Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API).",
-    );
-    for r in rows {
-        for cause in Cause::ALL {
-            let _ = writeln!(
-                out,
-                "supervisord_process_restarts_total{{{},cause=\"{}\"}} {}",
-                lbl(r),
-                cause.label(),
-                r.restarts.get(cause)
-            );
+        for (extra, value) in samples(r) {
+            let _ = writeln!(out, "{}{{{}{}}} {}", name, labels, extra, value);
         }
     }
-    family(
-        &mut out,
-        "supervisord_process_exit_status",
-        "gauge",
-        "The last exit status (-1 when killed by a signal).",
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "supervisord_process_exit_status{{{}}} {}",
-            lbl(r),
-            r.exitstatus
-        );
-    }
-    family(
-        &mut out,
-        "supervisord_process_resident_memory_bytes",
-        "gauge",
-        "Resident memory of the process and its descendants.",
-    );
-    for r in rows {
-        let rss = if r.pid != 0 { table.tree_rss(r.pid) } else { 0 };
-        let _ = writeln!(
-            out,
-            "supervisord_process_resident_memory_bytes{{{}}} {}",
-            lbl(r),
-            rss
-        );
-    }
-    family(
-        &mut out,
-        "supervisord_process_cpu_seconds_total",
-        "counter",
-        "User and system CPU seconds of the running process.",
-    );
-    for r in rows {
-        let cpu = if r.pid != 0 { cpu_seconds(r.pid) } else { 0.0 };
-        let _ = writeln!(
-            out,
-            "supervisord_process_cpu_seconds_total{{{}}} {:.2}",
-            lbl(r),
-            cpu
-        );
-    }
-    family(
-        &mut out,
-        "supervisord_process_log_bytes_total",
-        "counter",
-        "Bytes of output written to the log since the last start.",
-    );
-    for r in rows {
-        for (stream, n) in [("stdout", r.stdout_bytes), ("stderr", r.stderr_bytes)] {
-            let _ = writeln!(
-                out,
-                "supervisord_process_log_bytes_total{{{},stream=\"{}\"}} {}",
-                lbl(r),
-                stream,
-                n
-            );
-        }
-    }
-    out
 }
 
 fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
@@ -298,5 +288,86 @@ pub async fn healthz(ctx: &Ctx) -> Response<Body> {
             format!("not running:\n{}\n", bad.join("\n")),
             "text/plain; charset=utf-8",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(program: &str, state: ProcessState) -> ProcRow {
+        let mut restarts = Restarts::default();
+        restarts.count(Cause::Exit);
+        restarts.count(Cause::Memory);
+        ProcRow {
+            program: program.into(),
+            group: "g\"1".into(),
+            state,
+            pid: 0,
+            start: 1700000000.25,
+            exitstatus: -1,
+            restarts,
+            stdout_bytes: 12,
+            stderr_bytes: 0,
+            autostart: true,
+            expected_exit: false,
+        }
+    }
+
+    /// Every family, its help and type lines, and the labels of each sample, in order.
+    #[test]
+    fn the_text_format() {
+        let rows = [
+            row("a", ProcessState::Exited),
+            row("b\\n", ProcessState::Stopped),
+        ];
+        let want = r#"# HELP supervisord_up 1 while the daemon answers.
+# TYPE supervisord_up gauge
+supervisord_up 1
+# HELP supervisord_state The daemon's state code (RUNNING 1, RESTARTING 0, SHUTDOWN -1).
+# TYPE supervisord_state gauge
+supervisord_state{state="RUNNING"} 1
+# HELP supervisord_process_state The process state code (STOPPED 0 ... RUNNING 20 ... FATAL 200).
+# TYPE supervisord_process_state gauge
+supervisord_process_state{program="a",group="g\"1",state="EXITED"} 100
+supervisord_process_state{program="b\\n",group="g\"1",state="STOPPED"} 0
+# HELP supervisord_process_pid The pid of the process, 0 when not running.
+# TYPE supervisord_process_pid gauge
+supervisord_process_pid{program="a",group="g\"1"} 0
+supervisord_process_pid{program="b\\n",group="g\"1"} 0
+# HELP supervisord_process_start_time_seconds When the process was last started (Unix time, 0 if never).
+# TYPE supervisord_process_start_time_seconds gauge
+supervisord_process_start_time_seconds{program="a",group="g\"1"} 1700000000.250
+supervisord_process_start_time_seconds{program="b\\n",group="g\"1"} 1700000000.250
+# HELP supervisord_process_restarts_total Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API).
+# TYPE supervisord_process_restarts_total counter
+supervisord_process_restarts_total{program="a",group="g\"1",cause="exit"} 1
+supervisord_process_restarts_total{program="a",group="g\"1",cause="backoff"} 0
+supervisord_process_restarts_total{program="a",group="g\"1",cause="memory"} 1
+supervisord_process_restarts_total{program="a",group="g\"1",cause="manual"} 0
+supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="exit"} 1
+supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="backoff"} 0
+supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="memory"} 1
+supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="manual"} 0
+# HELP supervisord_process_exit_status The last exit status (-1 when killed by a signal).
+# TYPE supervisord_process_exit_status gauge
+supervisord_process_exit_status{program="a",group="g\"1"} -1
+supervisord_process_exit_status{program="b\\n",group="g\"1"} -1
+# HELP supervisord_process_resident_memory_bytes Resident memory of the process and its descendants.
+# TYPE supervisord_process_resident_memory_bytes gauge
+supervisord_process_resident_memory_bytes{program="a",group="g\"1"} 0
+supervisord_process_resident_memory_bytes{program="b\\n",group="g\"1"} 0
+# HELP supervisord_process_cpu_seconds_total User and system CPU seconds of the running process.
+# TYPE supervisord_process_cpu_seconds_total counter
+supervisord_process_cpu_seconds_total{program="a",group="g\"1"} 0.00
+supervisord_process_cpu_seconds_total{program="b\\n",group="g\"1"} 0.00
+# HELP supervisord_process_log_bytes_total Bytes of output written to the log since the last start.
+# TYPE supervisord_process_log_bytes_total counter
+supervisord_process_log_bytes_total{program="a",group="g\"1",stream="stdout"} 12
+supervisord_process_log_bytes_total{program="a",group="g\"1",stream="stderr"} 0
+supervisord_process_log_bytes_total{program="b\\n",group="g\"1",stream="stdout"} 12
+supervisord_process_log_bytes_total{program="b\\n",group="g\"1",stream="stderr"} 0
+"#;
+        assert_eq!(render(1, "RUNNING", &rows), want);
     }
 }

@@ -158,7 +158,7 @@ fn socket_error(e: &io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::EADDRINUSE) => ADDRESS_IN_USE.to_string(),
         Some(n) => {
-            let name = format!("{:?}", nix::errno::Errno::from_raw(n));
+            let name = crate::util::errno::errorcode(n);
             if name.starts_with('E') {
                 format!("Cannot open an HTTP server: socket.error reported errno.{name} ({n})")
             } else {

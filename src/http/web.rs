@@ -153,21 +153,12 @@ fn redirect(form: &Form, message: &str) -> Response<Body> {
 
 /// `time.ctime()`: local time as `Tue Nov  4 16:06:17 2026`.
 fn ctime() -> String {
-    let t = crate::supervisor::now() as libc::time_t;
-    // SAFETY: localtime_r writes into the zeroed struct we own.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&t, &mut tm);
-        tm
-    };
-    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    use crate::util::time;
+    let tm = time::local_tm_or_zero(crate::supervisor::now() as i64);
     format!(
         "{} {} {:>2} {:02}:{:02}:{:02} {}",
-        DAYS.get(tm.tm_wday as usize).copied().unwrap_or("Sun"),
-        MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("Jan"),
+        time::weekday_abbr(tm.tm_wday),
+        time::month_abbr(tm.tm_mon),
         tm.tm_mday,
         tm.tm_hour,
         tm.tm_min,
@@ -288,14 +279,7 @@ async fn status_view(ctx: &Ctx, form: &Form) -> Response<Body> {
 }
 
 fn current_year() -> i64 {
-    let t = crate::supervisor::now() as libc::time_t;
-    // SAFETY: localtime_r writes into the zeroed struct we own.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&t, &mut tm);
-        tm
-    };
-    tm.tm_year as i64 + 1900
+    crate::util::time::local_tm_or_zero(crate::supervisor::now() as i64).tm_year as i64 + 1900
 }
 
 fn css_class(state: ProcessState) -> &'static str {

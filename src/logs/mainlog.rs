@@ -83,14 +83,10 @@ fn event_level(meta: &Metadata<'_>) -> Option<LogLevel> {
 /// `%Y-%m-%d %H:%M:%S,mmm` in local time, as the reference's `asctime`.
 pub fn asctime(now: SystemTime) -> String {
     let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as libc::time_t;
     let ms = d.subsec_millis();
-    // SAFETY: localtime_r only writes into the tm we own.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
-    if !ok {
+    let Some(tm) = crate::util::time::local_tm(d.as_secs() as i64) else {
         return format!("1970-01-01 00:00:00,{:03}", ms);
-    }
+    };
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
         tm.tm_year as i64 + 1900,

@@ -26,10 +26,27 @@ pub struct Method {
     pub call: fn(SupervisorHandle, Args) -> BoxReply,
 }
 
+/// A table entry: `method!("ns.name", min_args, max_args, handler, help)`, where `handler` is
+/// an `async fn(SupervisorHandle, Args) -> Reply` and `help` the `system.methodHelp` text.
+macro_rules! method {
+    ($name:literal, $min:literal, $max:literal, $f:path, $help:expr) => {
+        $crate::rpc::dispatch::Method {
+            name: $name,
+            help: $help,
+            min_args: $min,
+            max_args: $max,
+            call: |h, a| $crate::rpc::dispatch::boxed($f(h, a)),
+        }
+    };
+}
+pub(crate) use method;
+
 /// Every published method, in no particular order.
 pub fn methods() -> impl Iterator<Item = &'static Method> {
-    super::supervisor_ns::METHODS
+    super::supervisor_ns::TABLES
         .iter()
+        .copied()
+        .flatten()
         .chain(super::system_ns::METHODS.iter())
         .chain(super::stats_ns::METHODS.iter())
 }

@@ -2,21 +2,9 @@
 //! namespace the stock clients never call (so their replies stay the reference's). Sizes are in
 //! KiB, as `<int>` is 32-bit.
 
-use super::dispatch::{Args, Method, Reply, boxed, v};
+use super::dispatch::{Args, Method, Reply, method, v};
 use super::faults::{self, Fault};
 use crate::supervisor::{Supervisor, SupervisorHandle};
-
-macro_rules! method {
-    ($name:literal, $min:literal, $max:literal, $f:path, $help:literal) => {
-        Method {
-            name: $name,
-            help: $help,
-            min_args: $min,
-            max_args: $max,
-            call: |h, a| boxed($f(h, a)),
-        }
-    };
-}
 
 pub static METHODS: &[Method] = &[method!(
     "supervisord_rs.getProcessStats",

@@ -2,21 +2,9 @@
 //! method table, and `multicall`, which runs calls in order and waits for any that wait.
 
 use super::Value;
-use super::dispatch::{self, Args, Method, Reply, boxed, v};
+use super::dispatch::{self, Args, Method, Reply, method, v};
 use super::faults::{self, Fault};
 use crate::supervisor::SupervisorHandle;
-
-macro_rules! method {
-    ($name:literal, $min:literal, $max:literal, $f:path, $help:literal) => {
-        Method {
-            name: $name,
-            help: $help,
-            min_args: $min,
-            max_args: $max,
-            call: |h, a| boxed($f(h, a)),
-        }
-    };
-}
 
 pub static METHODS: &[Method] = &[
     method!(

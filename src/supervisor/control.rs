@@ -501,17 +501,8 @@ pub fn format_uptime(secs: i64) -> String {
 
 /// `strftime('%b %d %I:%M %p')` of a local time, as the reference's stopped description.
 pub fn format_stop_time(t: i64) -> String {
-    let tt: libc::time_t = t as libc::time_t;
-    // SAFETY: localtime_r writes into the zeroed struct we own.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&tt, &mut tm);
-        tm
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("Jan");
+    let tm = crate::util::time::local_tm_or_zero(t);
+    let month = crate::util::time::month_abbr(tm.tm_mon);
     let hour12 = match tm.tm_hour % 12 {
         0 => 12,
         h => h,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Config, GroupConfig, LogTarget, ProcessConfig, StreamLogConfig};
+use crate::config::{Config, GroupConfig, ProcessConfig, StreamLogConfig};
 use crate::logs::capture::{self, Channel, OutputSink};
 use crate::supervisor::hooks::{self, SpawnExtras};
 use crate::supervisor::process::Record;
@@ -80,17 +80,9 @@ fn resolve_log(
     channel: Channel,
     daemon: &Config,
 ) -> Option<PathBuf> {
-    match &stream.logfile {
-        LogTarget::Path(p) => Some(p.clone()),
-        LogTarget::Auto => capture::make_auto_child_log_path(
-            &daemon.supervisord.childlogdir,
-            name,
-            channel,
-            &daemon.supervisord.identifier,
-        )
-        .ok(),
-        LogTarget::None | LogTarget::Syslog => None,
-    }
+    capture::resolve_child_log_path(&stream.logfile, name, channel, &daemon.supervisord)
+        .ok()
+        .flatten()
 }
 
 impl Process {
@@ -149,6 +141,13 @@ impl Process {
     /// read by its protocol reader.
     pub fn spawn(&mut self, daemon: &Config, extras: &SpawnExtras) -> Result<i32, String> {
         let name = self.config.name.clone();
+        let dispatchers_error = |e: std::io::Error| {
+            format!(
+                "unknown error making dispatchers for '{}': {}",
+                name,
+                crate::util::errno::io_errorcode(&e)
+            )
+        };
         let stdout_sink = if extras.listener {
             hooks::listener_stdout_sink(
                 &name,
@@ -165,13 +164,7 @@ impl Process {
                 &daemon.supervisord,
             )
         }
-        .map_err(|e| {
-            format!(
-                "unknown error making dispatchers for '{}': {}",
-                name,
-                errno_name(&e)
-            )
-        })?;
+        .map_err(dispatchers_error)?;
         let stderr_sink = if self.config.redirect_stderr {
             None
         } else {
@@ -183,13 +176,7 @@ impl Process {
                     self.stderr_logfile.as_deref(),
                     &daemon.supervisord,
                 )
-                .map_err(|e| {
-                    format!(
-                        "unknown error making dispatchers for '{}': {}",
-                        name,
-                        errno_name(&e)
-                    )
-                })?,
+                .map_err(dispatchers_error)?,
             )
         };
         let mut stdout_sink = stdout_sink;
@@ -350,14 +337,6 @@ pub fn split_namespec(spec: &str) -> (String, Option<String>) {
             }
         }
         None => (spec.to_string(), Some(spec.to_string())),
-    }
-}
-
-/// `errno.errorcode` name for an io::Error (`ENOENT`), or its text.
-pub fn errno_name(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => format!("{:?}", nix::errno::Errno::from_raw(code)),
-        None => e.to_string(),
     }
 }
 

@@ -12,13 +12,15 @@
 //!
 //! Beside the loop: [`control`] is the actor's domain API (what RPC, the web page, `/metrics`
 //! and the log tails may ask, by [`ProcessKey`]); `waiters` resolves calls that wait for a
-//! state; `shutdown` stops the groups in order; [`hooks`] drives the events (`crate::events`).
+//! state; `shutdown` stops the groups in order; [`hooks`] drives the events (`crate::events`);
+//! [`signals`] holds the daemon's reaction to its signals, `memlimit` the `memory_limit` check.
 
 pub mod control;
 pub mod daemonize;
 pub mod group;
 pub mod hooks;
 pub mod host;
+mod memlimit;
 pub mod memory;
 pub mod privileges;
 pub mod process;
@@ -51,9 +53,7 @@ pub enum Mood {
     Shutdown = -1,
     Restarting = 0,
     Running = 1,
-    /// The reference defines it (code 2) but never enters it; kept for its name and code.
-    #[allow(dead_code)]
-    Fatal = 2,
+    // The reference also defines FATAL (2) but never enters it.
 }
 
 impl Mood {
@@ -66,7 +66,6 @@ impl Mood {
             Mood::Shutdown => "SHUTDOWN",
             Mood::Restarting => "RESTARTING",
             Mood::Running => "RUNNING",
-            Mood::Fatal => "FATAL",
         }
     }
 }
@@ -385,59 +384,6 @@ impl Supervisor {
         }
     }
 
-    /// A signal to the daemon, as the reference's `handle_signal`.
-    pub fn daemon_signal(&mut self, sig: i32) {
-        let name = process::signal_name(sig);
-        match sig {
-            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
-                log(
-                    LogLevel::Warn,
-                    &format!("received {} indicating exit request", name),
-                );
-                self.set_mood(Mood::Shutdown);
-            }
-            libc::SIGHUP => {
-                if self.mood == Mood::Shutdown {
-                    log(
-                        LogLevel::Warn,
-                        &format!(
-                            "ignored {} indicating restart request (shutdown in progress)",
-                            name
-                        ),
-                    );
-                } else {
-                    log(
-                        LogLevel::Warn,
-                        &format!("received {} indicating restart request", name),
-                    );
-                    self.set_mood(Mood::Restarting);
-                }
-            }
-            libc::SIGCHLD => log(
-                LogLevel::Debug,
-                &format!("received {} indicating a child quit", name),
-            ),
-            libc::SIGUSR2 => {
-                log(
-                    LogLevel::Info,
-                    &format!("received {} indicating log reopen request", name),
-                );
-                if let Some(h) = crate::logs::mainlog::handle() {
-                    let _ = h.reopen();
-                }
-                for g in &mut self.groups {
-                    for p in &mut g.processes {
-                        p.reopen_logs();
-                    }
-                }
-            }
-            _ => log(
-                LogLevel::Blather,
-                &format!("received {} indicating nothing", name),
-            ),
-        }
-    }
-
     pub fn set_mood(&mut self, mood: Mood) {
         if self.mood == Mood::Shutdown && mood == Mood::Restarting {
             return;
@@ -483,66 +429,6 @@ impl Supervisor {
         }
         for gi in 0..self.groups.len() {
             self.dispatch_events(gi);
-        }
-    }
-
-    /// Processes that have a `memory_limit` and a live child.
-    fn memory_limited(&self) -> impl Iterator<Item = ProcessKey> + '_ {
-        self.groups.iter().enumerate().flat_map(|(gi, g)| {
-            g.processes
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.config.memory_limit.is_some() && p.rec.pid != 0)
-                .map(move |(pi, _)| ProcessKey {
-                    group: gi,
-                    process: pi,
-                })
-        })
-    }
-
-    /// `memory_limit` (beyond the reference): every `memory_check_interval` seconds, while some
-    /// limited process runs, read the resident memory of each such process tree; one over its
-    /// limit is restarted gracefully (stopsignal, stopwaitsecs, then started again).
-    fn check_memory(&mut self) {
-        let limited: Vec<ProcessKey> = self.memory_limited().collect();
-        if limited.is_empty() || self.mood != Mood::Running {
-            self.next_memory_check = 0.0;
-            return;
-        }
-        let t = self.host.now();
-        if self.next_memory_check == 0.0 {
-            self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
-            return;
-        }
-        if t < self.next_memory_check {
-            return;
-        }
-        self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
-        let pids: Vec<i32> = limited.iter().map(|&key| self.proc(key).rec.pid).collect();
-        let rss = self.host.tree_rss(&pids);
-        for (key, rss) in limited.into_iter().zip(rss) {
-            let p = self.proc_mut(key);
-            let Some(limit) = p.config.memory_limit else {
-                continue;
-            };
-            p.rss = rss;
-            let running = matches!(p.rec.state, ProcessState::Running | ProcessState::Starting);
-            if running && p.rss > limit && !p.restart_pending {
-                log(
-                    LogLevel::Warn,
-                    &format!(
-                        "memory_limit: {} (pid {}) uses {}, over its limit of {}: restarting",
-                        p.config.name,
-                        p.rec.pid,
-                        memory::mib(p.rss),
-                        memory::mib(limit)
-                    ),
-                );
-                p.restarts.count(restarts::Cause::Memory);
-                p.restart_pending = true;
-                self.apply(key, Event::Stop);
-                self.dirty = true;
-            }
         }
     }
 

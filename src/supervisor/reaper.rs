@@ -1,6 +1,6 @@
 //! Reaping exited children and signalling running ones: `waitpid(-1, WNOHANG)` on every
 //! SIGCHLD (the reference's `reap()`), decoding wait statuses the way the reference words
-//! them (`decode_wait_status`, `signame`), and `kill` of a child or of its process group.
+//! them (`decode_wait_status`, with `util::signals::signame`), and `kill` of a child or of its process group.
 //!
 //! This is the only place that waits for children: nothing else may call `waitpid` or use
 //! `std::process::Child`/`tokio::process`, or exit statuses would be stolen.
@@ -8,6 +8,7 @@
 use nix::errno::Errno;
 
 use super::Msg;
+use crate::util::signals::signame as signal_name;
 
 /// How a child ended (a decoded wait status).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,48 +144,6 @@ pub fn send_signal(pid: i32, sig: i32, as_group: bool) -> Result<(), Errno> {
     }
 }
 
-/// The reference's `signame`: `SIGTERM`, or `signal 32` when the number has no name
-/// (Linux numbering, with Python's choice among aliases: `SIGABRT`, `SIGCHLD`, `SIGPOLL`).
-pub fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        10 => "SIGUSR1",
-        11 => "SIGSEGV",
-        12 => "SIGUSR2",
-        13 => "SIGPIPE",
-        14 => "SIGALRM",
-        15 => "SIGTERM",
-        16 => "SIGSTKFLT",
-        17 => "SIGCHLD",
-        18 => "SIGCONT",
-        19 => "SIGSTOP",
-        20 => "SIGTSTP",
-        21 => "SIGTTIN",
-        22 => "SIGTTOU",
-        23 => "SIGURG",
-        24 => "SIGXCPU",
-        25 => "SIGXFSZ",
-        26 => "SIGVTALRM",
-        27 => "SIGPROF",
-        28 => "SIGWINCH",
-        29 => "SIGPOLL",
-        30 => "SIGPWR",
-        31 => "SIGSYS",
-        34 => "SIGRTMIN",
-        64 => "SIGRTMAX",
-        _ => return format!("signal {}", sig),
-    };
-    name.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,13 +156,6 @@ mod tests {
         }
         assert!(pid > 0);
         pid
-    }
-
-    #[test]
-    fn decodes_statuses() {
-        assert_eq!(signal_name(15), "SIGTERM");
-        assert_eq!(signal_name(32), "signal 32");
-        assert_eq!(signal_name(0), "signal 0");
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! Signals to the daemon: TERM, INT, QUIT (exit), HUP (restart), USR2 (reopen logs).
-//! Each is forwarded to the actor as a message; SIGCHLD belongs to the reaper.
+//! Each is forwarded to the actor as a message, and the actor's reaction is here too;
+//! SIGCHLD belongs to the reaper.
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::Msg;
+use super::{Mood, Msg, Supervisor, process};
+use crate::config::LogLevel;
+use crate::logs::mainlog::log;
 
 /// Listen for the daemon's signals and forward each to the actor.
 pub fn spawn_signal_task(tx: UnboundedSender<Msg>) -> tokio::task::JoinHandle<()> {
@@ -44,4 +47,59 @@ pub fn spawn_signal_task(tx: UnboundedSender<Msg>) -> tokio::task::JoinHandle<()
             }
         }
     })
+}
+
+impl Supervisor {
+    /// A signal to the daemon, as the reference's `handle_signal`.
+    pub fn daemon_signal(&mut self, sig: i32) {
+        let name = process::signal_name(sig);
+        match sig {
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
+                log(
+                    LogLevel::Warn,
+                    &format!("received {} indicating exit request", name),
+                );
+                self.set_mood(Mood::Shutdown);
+            }
+            libc::SIGHUP => {
+                if self.mood == Mood::Shutdown {
+                    log(
+                        LogLevel::Warn,
+                        &format!(
+                            "ignored {} indicating restart request (shutdown in progress)",
+                            name
+                        ),
+                    );
+                } else {
+                    log(
+                        LogLevel::Warn,
+                        &format!("received {} indicating restart request", name),
+                    );
+                    self.set_mood(Mood::Restarting);
+                }
+            }
+            libc::SIGCHLD => log(
+                LogLevel::Debug,
+                &format!("received {} indicating a child quit", name),
+            ),
+            libc::SIGUSR2 => {
+                log(
+                    LogLevel::Info,
+                    &format!("received {} indicating log reopen request", name),
+                );
+                if let Some(h) = crate::logs::mainlog::handle() {
+                    let _ = h.reopen();
+                }
+                for g in &mut self.groups {
+                    for p in &mut g.processes {
+                        p.reopen_logs();
+                    }
+                }
+            }
+            _ => log(
+                LogLevel::Blather,
+                &format!("received {} indicating nothing", name),
+            ),
+        }
+    }
 }

@@ -1,5 +1,5 @@
 """Writes expand_table.txt: format strings and what supervisor 4.2.5's `expand()` makes of
-them (the expansion, or its error message), for `expand_tests.rs`.
+them (the expansion, or its error message), for `expand/tests.rs`.
 
 Run with the Python that has supervisor installed: python3 gen_expand.py > expand_table.txt
 Lines: `OK<TAB>format<TAB>result`, `ERR<TAB>format<TAB>message`, or `UNNAMED<TAB>format<TAB>result`

@@ -51,7 +51,7 @@ fn matches_supervisor_expand() {
     for (k, v) in [("n", 42), ("m", -7), ("z", 0), ("b", 123456789012)] {
         names.insert(k.into(), Value::Int(v));
     }
-    let table = include_str!("testdata/expand_table.txt");
+    let table = include_str!("../testdata/expand_table.txt");
     let mut checked = 0;
     for line in table.lines() {
         let mut cols = line.splitn(3, '\t');
