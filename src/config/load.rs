@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::ConfigError;
+use super::deps;
 use super::expand::{Budget, Expansions, Names, Value, expand};
 use super::ini::{Document, Entry};
 use super::model::*;
@@ -791,6 +792,15 @@ impl Loader<'_> {
         }
         let mut groups: Vec<GroupConfig> = groups.into_iter().map(|(g, _)| g).collect();
         groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+        deps::validate(&groups).map_err(|e| {
+            let f = format!("fcgi-program:{}", e.program_name);
+            let section = if self.doc.has_section(&f) {
+                f
+            } else {
+                format!("program:{}", e.program_name)
+            };
+            self.err(&section, Some("depends_on"), e.message)
+        })?;
         Ok(groups)
     }
 
@@ -921,6 +931,7 @@ impl Loader<'_> {
         let backoff_max = self.parse(s, "backoff_max", c, "", optional_seconds)?;
         let memory_limit = self.parse(s, "memory_limit", c, "", optional_size)?;
         let logformat = self.parse(s, "logformat", c, "raw", output_format)?;
+        let deps = deps::read(|k| self.get(s, k, c), |k, m| self.bad_value(s, k, m))?;
         let stopsignal = self.parse(s, "stopsignal", c, "TERM", signal_number)?;
         let stopwaitsecs = self.parse(s, "stopwaitsecs", c, "10", non_negative)?;
         let stopasgroup = self.parse(s, "stopasgroup", c, "false", boolean)?;
@@ -1115,6 +1126,7 @@ impl Loader<'_> {
                 backoff_max,
                 memory_limit,
                 logformat,
+                deps: deps.clone(),
             }));
         }
         processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
@@ -1258,11 +1270,11 @@ impl Loader<'_> {
             } else if name.starts_with("group:") {
                 vec!["programs", "priority"]
             } else if name.starts_with("program:") {
-                PROGRAM_KEYS.to_vec()
+                [PROGRAM_KEYS, deps::KEYS].concat()
             } else if name.starts_with("eventlistener:") {
                 [PROGRAM_KEYS, LISTENER_KEYS].concat()
             } else if name.starts_with("fcgi-program:") {
-                [PROGRAM_KEYS, FCGI_KEYS].concat()
+                [PROGRAM_KEYS, FCGI_KEYS, deps::KEYS].concat()
             } else if name.starts_with("rpcinterface:") {
                 vec![RPC_FACTORY_KEY]
             } else if name.starts_with("ctlplugin:")

@@ -6,6 +6,7 @@
 //! Layout: `ini` (the INI dialect), `expand` (`%(name)s`), `values` (option value types),
 //! `load` (sections → model, defaults, includes, validation), `model` (the typed result).
 
+pub mod deps;
 pub mod expand;
 pub mod ini;
 pub mod load;
