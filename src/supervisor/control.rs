@@ -276,7 +276,7 @@ impl Supervisor {
             exitstatus: p.rec.exitstatus,
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
-            description: describe(p, now_i),
+            description: self.check_description(key).unwrap_or_else(|| describe(p, now_i)),
             at: now_i,
             restarts: p.restarts,
             autostart: p.config.autostart,
@@ -371,6 +371,10 @@ impl Supervisor {
         wait: bool,
     ) -> Vec<(ProcessKey, Outcome)> {
         let mut out = Vec::new();
+        let keys = match verb {
+            Verb::Stop => self.stop_order(keys),
+            _ => keys,
+        };
         for key in keys {
             if verb.applies(self.proc(key).rec.state) {
                 let o = self.control(verb, key, wait);
