@@ -29,6 +29,7 @@ struct ProcRow {
     stderr_bytes: u64,
     autostart: bool,
     expected_exit: bool,
+    unhealthy: Option<String>,
 }
 
 impl From<ProcessView> for ProcRow {
@@ -45,6 +46,7 @@ impl From<ProcessView> for ProcRow {
             stderr_bytes: p.stderr_bytes,
             autostart: p.autostart,
             expected_exit: p.expected_exit,
+            unhealthy: p.unhealthy,
         }
     }
 }
@@ -262,7 +264,7 @@ pub async fn metrics(ctx: &Ctx) -> Response<Body> {
 }
 
 /// 200 when every `autostart` program is RUNNING (or EXITED with an expected code: a one-shot
-/// that did its job), 503 with the others named otherwise.
+/// that did its job) and passes its `health_check`, 503 with the others named otherwise.
 pub async fn healthz(ctx: &Ctx) -> Response<Body> {
     let Ok((_, mood, rows)) = ctx.handle.call(|s| snapshot(s)).await else {
         return text(
@@ -275,12 +277,17 @@ pub async fn healthz(ctx: &Ctx) -> Response<Body> {
         .iter()
         .filter(|r| r.autostart)
         .filter(|r| {
-            !(r.state == ProcessState::Running
+            !((r.state == ProcessState::Running && r.unhealthy.is_none())
                 || (r.state == ProcessState::Exited && r.expected_exit))
         })
         .map(|r| {
             let spec = crate::supervisor::group::make_namespec(&r.group, &r.program);
-            format!("{}: {}", spec, r.state.name())
+            match &r.unhealthy {
+                Some(why) if r.state == ProcessState::Running => {
+                    format!("{}: RUNNING, {}", spec, why)
+                }
+                _ => format!("{}: {}", spec, r.state.name()),
+            }
         })
         .collect();
     if mood != "RUNNING" {

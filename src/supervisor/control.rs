@@ -136,6 +136,8 @@ pub struct ProcessView {
     /// Resident bytes of the process tree at the last memory check.
     pub rss: u64,
     pub memory_limit: Option<u64>,
+    /// RUNNING but failing its `health_check`: the check and its last answer.
+    pub unhealthy: Option<String>,
 }
 
 impl Supervisor {
@@ -288,6 +290,7 @@ impl Supervisor {
             stderr_bytes: bytes(&p.stderr_sink),
             rss: p.rss,
             memory_limit: p.config.memory_limit,
+            unhealthy: self.unhealthy(key),
         }
     }
 

@@ -276,6 +276,20 @@ impl Supervisor {
         self.dirty = true;
     }
 
+    /// A RUNNING process whose last health check failed: `health_check X failing (answer)`.
+    pub(crate) fn unhealthy(&self, key: ProcessKey) -> Option<String> {
+        let p = self.proc(key);
+        let check = p.config.deps.health_check.as_ref()?;
+        if p.rec.state != ProcessState::Running || p.watch.failures == 0 {
+            return None;
+        }
+        Some(format!(
+            "health_check {} failing ({})",
+            check,
+            p.watch.last_answer.as_deref().unwrap_or("")
+        ))
+    }
+
     /// The description of a RUNNING process whose health checks fail, or `None`.
     pub(crate) fn health_note(&self, key: ProcessKey) -> Option<String> {
         let p = self.proc(key);
