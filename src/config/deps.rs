@@ -395,7 +395,10 @@ pub fn validate(groups: &[GroupConfig]) -> Result<(), Invalid> {
     let name_of = |id: usize| -> (String, String) {
         let gi = base.partition_point(|&b| b <= id) - 1;
         let p = &groups[gi].processes[id - base[gi]];
-        (p.program_name.clone(), format!("{}:{}", groups[gi].name, p.name))
+        (
+            p.program_name.clone(),
+            format!("{}:{}", groups[gi].name, p.name),
+        )
     };
     // Iterative depth-first search: 0 unseen, 1 on the path, 2 done.
     let mut color = vec![0u8; total];
@@ -491,7 +494,10 @@ mod tests {
             Some("http://localhost:5001/health?x=1")
         );
         assert_eq!(
-            parse_check("http://h", true).unwrap().map(|c| c.to_string()).as_deref(),
+            parse_check("http://h", true)
+                .unwrap()
+                .map(|c| c.to_string())
+                .as_deref(),
             Some("http://h:80/")
         );
         assert_eq!(
@@ -499,7 +505,10 @@ mod tests {
             Some(Check::Exec("/bin/check -q".into()))
         );
         assert_eq!(parse_check("notify", true).unwrap(), Some(Check::Notify));
-        assert!(matches!(parse_check("log:^ready", false), Ok(Some(Check::Log(_)))));
+        assert!(matches!(
+            parse_check("log:^ready", false),
+            Ok(Some(Check::Log(_)))
+        ));
         assert!(parse_check("log:^ready", true).is_err());
         assert!(parse_check("log:(", false).is_err());
         assert!(parse_check("tcp://h:0", false).is_err());
@@ -514,10 +523,21 @@ mod tests {
         assert!(validate(&[group("a", "b:ready"), group("b", "")]).is_ok());
         let e = validate(&[group("a", "nope")]).unwrap_err();
         assert_eq!(e.program_name, "a");
-        assert_eq!(e.message, "depends_on names unknown program or process nope");
+        assert_eq!(
+            e.message,
+            "depends_on names unknown program or process nope"
+        );
         let e = validate(&[group("a", "b"), group("b", "c"), group("c", "a")]).unwrap_err();
-        assert!(e.message.starts_with("depends_on forms a cycle: "), "{}", e.message);
-        assert!(e.message.contains("a:a") && e.message.contains("c:c"), "{}", e.message);
+        assert!(
+            e.message.starts_with("depends_on forms a cycle: "),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("a:a") && e.message.contains("c:c"),
+            "{}",
+            e.message
+        );
         assert!(validate(&[group("a", "a")]).is_err());
     }
 }

@@ -278,7 +278,9 @@ impl Supervisor {
             exitstatus: p.rec.exitstatus,
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
-            description: self.check_description(key).unwrap_or_else(|| describe(p, now_i)),
+            description: self
+                .check_description(key)
+                .unwrap_or_else(|| describe(p, now_i)),
             at: now_i,
             restarts: p.restarts,
             autostart: p.config.autostart,

@@ -101,12 +101,18 @@ impl Supervisor {
             let Some(gi) = self.find_group(gname) else {
                 return Vec::new();
             };
-            let pos = self.groups[gi].processes.iter().position(|p| p.config.name == dep.name);
+            let pos = self.groups[gi]
+                .processes
+                .iter()
+                .position(|p| p.config.name == dep.name);
             return pos.map(|pi| key(gi, pi)).into_iter().collect();
         }
         if let Some(gi) = self.find_group(&dep.name) {
             let g = &self.groups[gi];
-            let all = g.processes.iter().all(|p| p.config.program_name == dep.name);
+            let all = g
+                .processes
+                .iter()
+                .all(|p| p.config.program_name == dep.name);
             if all && !g.processes.is_empty() {
                 return (0..g.processes.len()).map(|pi| key(gi, pi)).collect();
             }
@@ -324,8 +330,10 @@ mod tests {
 
     #[test]
     fn conditions_by_state() {
-        use Condition::*;
-        use ProcessState::*;
+        use Condition::{Completed, Ready, Started};
+        use ProcessState::{Backoff, Exited, Fatal, Starting, Stopped};
+        const RUNNING: ProcessState = ProcessState::Running;
+        const C_RUNNING: Condition = Condition::Running;
         let plain = ProcessConfig::for_test("db", "/bin/true");
         let mut checked = plain.clone();
         checked.deps.ready_check = Some(crate::config::deps::Check::Notify);
@@ -333,12 +341,12 @@ mod tests {
             (Started, &plain, rec(Stopped, None, false), Met::No),
             (Started, &plain, rec(Starting, None, false), Met::Yes),
             (Started, &plain, rec(Backoff, None, false), Met::No),
-            (Running, &plain, rec(Starting, None, false), Met::No),
-            (Running, &plain, rec(Running, None, false), Met::Yes),
-            (Ready, &plain, rec(Running, None, false), Met::Yes),
+            (C_RUNNING, &plain, rec(Starting, None, false), Met::No),
+            (C_RUNNING, &plain, rec(RUNNING, None, false), Met::Yes),
+            (Ready, &plain, rec(RUNNING, None, false), Met::Yes),
             (Ready, &checked, rec(Starting, None, false), Met::No),
-            (Ready, &checked, rec(Running, None, true), Met::Yes),
-            (Completed, &plain, rec(Running, None, false), Met::No),
+            (Ready, &checked, rec(RUNNING, None, true), Met::Yes),
+            (Completed, &plain, rec(RUNNING, None, false), Met::No),
             (Completed, &plain, rec(Exited, Some(0), false), Met::Yes),
             (
                 Completed,
@@ -347,7 +355,7 @@ mod tests {
                 Met::Failed("db exited unexpectedly (exit status 3)".into()),
             ),
             (
-                Running,
+                C_RUNNING,
                 &plain,
                 rec(Fatal, None, false),
                 Met::Failed("db entered FATAL".into()),

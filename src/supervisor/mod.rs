@@ -582,7 +582,10 @@ impl Supervisor {
             let d = self.last_shutdown_report + 3.0 + 0.001;
             best = Some(best.map_or(d, |b| b.min(d)));
         }
-        for d in [self.deps_deadline(), self.checks_deadline()].into_iter().flatten() {
+        for d in [self.deps_deadline(), self.checks_deadline()]
+            .into_iter()
+            .flatten()
+        {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         if let Some(d) = self.next_tick() {

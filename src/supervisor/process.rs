@@ -359,7 +359,10 @@ impl Step<'_> {
                     self.cfg.deps.ready_timeout
                 ));
                 self.change_state(ProcessState::Backoff, true);
-                self.log(Level::Warn, format!("stopped: {} ({}; not ready)", name, msg));
+                self.log(
+                    Level::Warn,
+                    format!("stopped: {} ({}; not ready)", name, msg),
+                );
                 self.rec.pid = 0;
                 return;
             }
@@ -528,7 +531,10 @@ pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Re
             if s.rec.state == ProcessState::Stopped {
                 s.rec.spawnerr = Some(reason.clone());
                 s.change_state(ProcessState::Fatal, true);
-                s.log(Level::Info, format!("gave up: {} entered FATAL state, {}", cfg.name, reason));
+                s.log(
+                    Level::Info,
+                    format!("gave up: {} entered FATAL state, {}", cfg.name, reason),
+                );
             }
         }
     }

@@ -39,7 +39,8 @@ impl LineMatcher {
             };
             if !self.skipping {
                 let room = MAX_LINE - self.partial.len();
-                self.partial.extend_from_slice(&piece[..piece.len().min(room)]);
+                self.partial
+                    .extend_from_slice(&piece[..piece.len().min(room)]);
             }
             let full = self.partial.len() >= MAX_LINE;
             if ended.is_some() || (full && !self.skipping) {

@@ -90,7 +90,10 @@ fn check_of(cfg: &ProcessConfig, phase: Phase) -> Option<&Check> {
 
 /// An active probe (one the daemon runs): tcp, http, exec.
 fn active(check: &Check) -> bool {
-    matches!(check, Check::Tcp { .. } | Check::Http { .. } | Check::Exec(_))
+    matches!(
+        check,
+        Check::Tcp { .. } | Check::Http { .. } | Check::Exec(_)
+    )
 }
 
 impl Supervisor {
@@ -347,7 +350,8 @@ impl Supervisor {
             });
         }
         if let Some(note) = self.health_note(key) {
-            let uptime = super::control::format_uptime(self.host.now() as i64 - p.rec.laststart as i64);
+            let uptime =
+                super::control::format_uptime(self.host.now() as i64 - p.rec.laststart as i64);
             return Some(format!("pid {}, uptime {}, {}", p.rec.pid, uptime, note));
         }
         None
@@ -373,6 +377,78 @@ mod tests {
     use super::*;
     use crate::config::deps::parse_check;
 
+    use crate::supervisor::process::{Action, Context, deadline, step};
+
+    fn ctx(now: f64, held: bool) -> Context {
+        Context {
+            now,
+            may_autostart: true,
+            held,
+        }
+    }
+
+    fn states(actions: &[Action]) -> Vec<(ProcessState, ProcessState)> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::StateChanged { from, to, .. } => Some((*from, *to)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The state machine's part: held starts, STARTING until ready, ready_timeout as a failed
+    /// start, dependency_timeout as FATAL.
+    #[test]
+    fn state_machine_readiness_table() {
+        use ProcessState::*;
+        let mut c = ProcessConfig::for_test("x", "/bin/true");
+        c.startsecs = 0;
+        c.startretries = 0;
+        c.deps.ready_check = parse_check("tcp://127.0.0.1:9", false).unwrap();
+        c.deps.ready_timeout = 5;
+        // held: no automatic first start
+        let (r, a) = step(&c, Record::default(), Event::Tick, ctx(100.0, true));
+        assert_eq!((r.state, a.len()), (Stopped, 0));
+        let (r, a) = step(&c, r, Event::Tick, ctx(100.0, false));
+        assert_eq!(states(&a), vec![(Stopped, Starting)]);
+        let (r, _) = step(&c, r, Event::Spawned { pid: 7 }, ctx(100.0, false));
+        // startsecs passed, not ready: still STARTING, the deadline is ready_timeout
+        let (r, a) = step(&c, r, Event::Tick, ctx(101.0, false));
+        assert_eq!((r.state, states(&a)), (Starting, vec![]));
+        assert_eq!(deadline(&c, &r, true), Some(105.0));
+        let ready = Event::Ready {
+            answer: "ok".into(),
+        };
+        let (r2, a) = step(&c, r.clone(), ready, ctx(102.0, false));
+        assert_eq!(states(&a), vec![(Starting, Running)]);
+        assert!(r2.ready);
+        // ready_timeout: stopped with stopsignal, then BACKOFF (a failed start), then FATAL
+        let (r, a) = step(&c, r, Event::Tick, ctx(105.0, false));
+        assert_eq!(states(&a), vec![(Starting, Stopping)]);
+        assert!(a.contains(&Action::Kill {
+            pid: 7,
+            sig: libc::SIGTERM,
+            as_group: false
+        }));
+        let how = crate::supervisor::process::ExitStatus::Signaled {
+            signal: libc::SIGTERM,
+            core: false,
+        };
+        let (r, a) = step(&c, r, Event::Reaped { how }, ctx(105.5, false));
+        assert_eq!(states(&a), vec![(Stopping, Backoff), (Backoff, Fatal)]);
+        assert_eq!(
+            r.spawnerr.as_deref(),
+            Some("not ready within 5 seconds (ready_timeout)")
+        );
+        // dependency_timeout
+        let failed = Event::DependencyFailed {
+            reason: "waiting for db (running)".into(),
+        };
+        let (r, a) = step(&c, Record::default(), failed, ctx(100.0, true));
+        assert_eq!((r.state, states(&a)), (Fatal, vec![(Stopped, Fatal)]));
+    }
+
     #[test]
     fn phases_follow_the_state() {
         let mut cfg = ProcessConfig::for_test("x", "/bin/true");
@@ -386,7 +462,10 @@ mod tests {
         };
         use ProcessState::*;
         assert_eq!(plan(&cfg, &rec(Starting, 0, false)), None);
-        assert_eq!(plan(&cfg, &rec(Starting, 7, false)), Some((Phase::Ready, 7)));
+        assert_eq!(
+            plan(&cfg, &rec(Starting, 7, false)),
+            Some((Phase::Ready, 7))
+        );
         assert_eq!(plan(&cfg, &rec(Starting, 7, true)), None);
         assert_eq!(plan(&cfg, &rec(Running, 7, true)), Some((Phase::Health, 7)));
         assert_eq!(plan(&cfg, &rec(Stopping, 7, true)), None);

@@ -39,8 +39,12 @@ impl NotifySocket {
         let sock = UnixDatagram::bind(&path)
             .map_err(|e| format!("cannot bind NOTIFY_SOCKET {}: {}", path.display(), e))?;
         let pid = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
-        let (handle, group, name, child) =
-            (handle.clone(), group.to_string(), name.to_string(), pid.clone());
+        let (handle, group, name, child) = (
+            handle.clone(),
+            group.to_string(),
+            name.to_string(),
+            pid.clone(),
+        );
         let task = tokio::spawn(async move {
             let mut buf = vec![0u8; MAX_DATAGRAM];
             while let Ok(n) = sock.recv(&mut buf).await {
