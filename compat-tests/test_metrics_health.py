@@ -186,7 +186,7 @@ def test_restarts_are_counted_by_cause(make_daemon):
     wait_until(lambda: restarts(d, "flap")["exit"] >= 3, daemon=d, what="3 exit restarts of flap")
     assert restarts(d, "flap")["backoff"] == 0
     d.wait_state("fails", "FATAL")
-    assert restarts(d, "fails") == {"exit": 0, "backoff": 2, "memory": 0, "manual": 0}
+    assert restarts(d, "fails") == {"exit": 0, "backoff": 2, "memory": 0, "manual": 0, "health": 0}
     d.wait_state("web", "RUNNING")
     d.ctl("restart", "web")
-    assert restarts(d, "web") == {"exit": 0, "backoff": 0, "memory": 0, "manual": 1}
+    assert restarts(d, "web") == {"exit": 0, "backoff": 0, "memory": 0, "manual": 1, "health": 0}

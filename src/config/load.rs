@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::ConfigError;
+use super::deps;
 use super::expand::{Budget, Expansions, Names, Value, expand};
 use super::ini::{Document, Entry};
 use super::model::*;
@@ -336,11 +337,11 @@ impl Loader<'_> {
             } else if name.starts_with("group:") {
                 vec!["programs", "priority"]
             } else if name.starts_with("program:") {
-                PROGRAM_KEYS.to_vec()
+                [PROGRAM_KEYS, deps::KEYS].concat()
             } else if name.starts_with("eventlistener:") {
                 [PROGRAM_KEYS, LISTENER_KEYS].concat()
             } else if name.starts_with("fcgi-program:") {
-                [PROGRAM_KEYS, FCGI_KEYS].concat()
+                [PROGRAM_KEYS, FCGI_KEYS, deps::KEYS].concat()
             } else if name.starts_with("rpcinterface:") {
                 vec![RPC_FACTORY_KEY]
             } else if name.starts_with("ctlplugin:")

@@ -8,6 +8,7 @@
 //! under `load/`: supervisord, servers, includes, groups, programs, listeners, fcgi),
 //! `model` (the typed result).
 
+pub mod deps;
 pub mod expand;
 pub mod ini;
 pub mod load;

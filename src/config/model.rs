@@ -240,6 +240,8 @@ pub struct ProcessConfig {
     pub memory_limit: Option<u64>,
     /// Beyond the reference: how output is written to the log targets (`logformat=`).
     pub logformat: OutputFormat,
+    /// Beyond the reference: `depends_on`, `ready_check`, `health_check` and their settings.
+    pub deps: super::deps::DepsConfig,
 }
 
 /// `startretries=-1`: retry forever (beyond the reference).
@@ -287,6 +289,7 @@ impl ProcessConfig {
             backoff_max: None,
             memory_limit: None,
             logformat: OutputFormat::Raw,
+            deps: Default::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ struct ProcRow {
     stderr_bytes: u64,
     autostart: bool,
     expected_exit: bool,
+    unhealthy: Option<String>,
 }
 
 impl From<ProcessView> for ProcRow {
@@ -45,6 +46,7 @@ impl From<ProcessView> for ProcRow {
             stderr_bytes: p.stderr_bytes,
             autostart: p.autostart,
             expected_exit: p.expected_exit,
+            unhealthy: p.unhealthy,
         }
     }
 }
@@ -127,7 +129,7 @@ fn render(state_code: i32, state_name: &str, rows: &[ProcRow]) -> String {
         rows,
         "supervisord_process_restarts_total",
         "counter",
-        "Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API).",
+        "Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API, health: a failing health_check).",
         |r| {
             Cause::ALL.map(|cause| {
                 let n = r.restarts.get(cause);
@@ -252,7 +254,7 @@ pub async fn metrics(ctx: &Ctx) -> Response<Body> {
 }
 
 /// 200 when every `autostart` program is RUNNING (or EXITED with an expected code: a one-shot
-/// that did its job), 503 with the others named otherwise.
+/// that did its job) and passes its `health_check`, 503 with the others named otherwise.
 pub async fn healthz(ctx: &Ctx) -> Response<Body> {
     let Ok((_, mood, rows)) = ctx.handle.call(|s| snapshot(s)).await else {
         return text(
@@ -265,12 +267,17 @@ pub async fn healthz(ctx: &Ctx) -> Response<Body> {
         .iter()
         .filter(|r| r.autostart)
         .filter(|r| {
-            !(r.state == ProcessState::Running
+            !((r.state == ProcessState::Running && r.unhealthy.is_none())
                 || (r.state == ProcessState::Exited && r.expected_exit))
         })
         .map(|r| {
             let spec = crate::supervisor::group::make_namespec(&r.group, &r.program);
-            format!("{}: {}", spec, r.state.name())
+            match &r.unhealthy {
+                Some(why) if r.state == ProcessState::Running => {
+                    format!("{}: RUNNING, {}", spec, why)
+                }
+                _ => format!("{}: {}", spec, r.state.name()),
+            }
         })
         .collect();
     if mood != "RUNNING" {
@@ -311,6 +318,7 @@ mod tests {
             stderr_bytes: 0,
             autostart: true,
             expected_exit: false,
+            unhealthy: None,
         }
     }
 
@@ -339,16 +347,18 @@ supervisord_process_pid{program="b\\n",group="g\"1"} 0
 # TYPE supervisord_process_start_time_seconds gauge
 supervisord_process_start_time_seconds{program="a",group="g\"1"} 1700000000.250
 supervisord_process_start_time_seconds{program="b\\n",group="g\"1"} 1700000000.250
-# HELP supervisord_process_restarts_total Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API).
+# HELP supervisord_process_restarts_total Spawns of the process after its first one, by cause (exit: autorestart, backoff: retry of a failed start, memory: memory_limit, manual: the API, health: a failing health_check).
 # TYPE supervisord_process_restarts_total counter
 supervisord_process_restarts_total{program="a",group="g\"1",cause="exit"} 1
 supervisord_process_restarts_total{program="a",group="g\"1",cause="backoff"} 0
 supervisord_process_restarts_total{program="a",group="g\"1",cause="memory"} 1
 supervisord_process_restarts_total{program="a",group="g\"1",cause="manual"} 0
+supervisord_process_restarts_total{program="a",group="g\"1",cause="health"} 0
 supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="exit"} 1
 supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="backoff"} 0
 supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="memory"} 1
 supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="manual"} 0
+supervisord_process_restarts_total{program="b\\n",group="g\"1",cause="health"} 0
 # HELP supervisord_process_exit_status The last exit status (-1 when killed by a signal).
 # TYPE supervisord_process_exit_status gauge
 supervisord_process_exit_status{program="a",group="g\"1"} -1

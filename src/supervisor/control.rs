@@ -136,6 +136,8 @@ pub struct ProcessView {
     /// Resident bytes of the process tree at the last memory check.
     pub rss: u64,
     pub memory_limit: Option<u64>,
+    /// RUNNING but failing its `health_check`: the check and its last answer.
+    pub unhealthy: Option<String>,
 }
 
 impl Supervisor {
@@ -276,7 +278,9 @@ impl Supervisor {
             exitstatus: p.rec.exitstatus,
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
-            description: describe(p, now_i),
+            description: self
+                .check_description(key)
+                .unwrap_or_else(|| describe(p, now_i)),
             at: now_i,
             restarts: p.restarts,
             autostart: p.config.autostart,
@@ -288,6 +292,7 @@ impl Supervisor {
             stderr_bytes: bytes(&p.stderr_sink),
             rss: p.rss,
             memory_limit: p.config.memory_limit,
+            unhealthy: self.unhealthy(key),
         }
     }
 
@@ -371,6 +376,10 @@ impl Supervisor {
         wait: bool,
     ) -> Vec<(ProcessKey, Outcome)> {
         let mut out = Vec::new();
+        let keys = match verb {
+            Verb::Stop => self.stop_order(keys),
+            _ => keys,
+        };
         for key in keys {
             if verb.applies(self.proc(key).rec.state) {
                 let o = self.control(verb, key, wait);

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, GroupConfig, ProcessConfig, StreamLogConfig};
 use crate::logs::capture::{self, Channel, OutputSink};
+use crate::supervisor::checks;
 use crate::supervisor::hooks::{self, SpawnExtras};
 use crate::supervisor::process::Record;
 use crate::supervisor::restarts::Restarts;
@@ -72,6 +73,8 @@ pub struct Process {
     pub restart_pending: bool,
     /// Restarts by cause, for `/metrics` and `getProcessStats`.
     pub restarts: Restarts,
+    /// Dependencies, readiness and health checks (beyond the reference).
+    pub watch: crate::supervisor::checks::Watch,
 }
 
 fn resolve_log(
@@ -106,6 +109,7 @@ impl Process {
             rss: 0,
             restart_pending: false,
             restarts: Restarts::default(),
+            watch: Default::default(),
         }
     }
 
@@ -189,6 +193,7 @@ impl Process {
         if extras.listener {
             env.extend(listener_credentials(daemon));
         }
+        env.extend(extras.env.iter().cloned());
         let req = SpawnRequest {
             config: &self.config,
             extra_env: env,
@@ -218,13 +223,16 @@ impl Process {
                 &name,
                 spawned.pid,
             )),
+            (Some(h), false) => checks::log::hook(h, &self.config, spawned.pid),
             _ => None,
         };
         capture::spawn_reader(spawned.stdout, out.clone(), on_chunk);
         self.stdout_sink = Some(out);
         if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
             let err = Arc::new(Mutex::new(sink));
-            capture::spawn_reader(fd, err.clone(), None);
+            let on_chunk = (extras.handle.as_ref())
+                .and_then(|h| checks::log::hook(h, &self.config, spawned.pid));
+            capture::spawn_reader(fd, err.clone(), on_chunk);
             self.stderr_sink = Some(err);
         }
         self.stdin = spawned.stdin.map(Stdin::new);

@@ -44,6 +44,8 @@ pub struct SpawnExtras {
     pub stdin_socket: Option<RawFd>,
     pub handle: Option<SupervisorHandle>,
     pub listener: bool,
+    /// Variables for the child beyond the usual ones (`NOTIFY_SOCKET`).
+    pub env: Vec<(String, String)>,
 }
 
 /// Make `sink` send PROCESS_LOG (when the stream has `*_events_enabled`) and
@@ -190,6 +192,7 @@ impl Supervisor {
             stdin_socket,
             handle: self.handle.clone(),
             listener: matches!(g.config.kind, GroupKind::EventListener(_)),
+            env: self.checks_env(key)?,
         })
     }
 

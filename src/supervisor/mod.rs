@@ -15,8 +15,10 @@
 //! state; `shutdown` stops the groups in order; [`hooks`] drives the events (`crate::events`);
 //! [`signals`] holds the daemon's reaction to its signals, `memlimit` the `memory_limit` check.
 
+pub mod checks;
 pub mod control;
 pub mod daemonize;
+mod deps;
 pub mod group;
 pub mod hooks;
 pub mod host;
@@ -212,6 +214,7 @@ impl Supervisor {
         Context {
             now: self.host.now(),
             may_autostart: self.mood > Mood::Restarting,
+            held: false,
         }
     }
 
@@ -262,7 +265,8 @@ impl Supervisor {
     fn apply(&mut self, key: ProcessKey, event: Event) {
         let mut queue = vec![event];
         while let Some(ev) = queue.pop() {
-            let ctx = self.ctx();
+            let mut ctx = self.ctx();
+            ctx.held = self.waiting_for(key).is_some();
             let proc = self.proc_mut(key);
             let rec = std::mem::take(&mut proc.rec);
             let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
@@ -333,6 +337,7 @@ impl Supervisor {
         let result = self.host.spawn(proc, &self.config, &extras);
         self.events_spawned(key, result.as_ref().ok().copied());
         let pid = result?;
+        self.checks_spawned(key, pid);
         let id = self.id(key);
         self.pids.insert(pid, (id.group, id.name));
         Ok(pid)
@@ -362,12 +367,16 @@ impl Supervisor {
 
     /// A child was reaped by the reaper.
     pub fn reaped(&mut self, pid: i32, how: ExitStatus) {
+        if self.probe_reaped(pid, how) {
+            return;
+        }
         match self.pids.remove(&pid) {
             Some((g, p)) => match self.find(&g, &p) {
                 Some(key) => {
                     let proc = self.proc_mut(key);
                     proc.closed();
                     proc.last_exit_code = Some(how.describe().0);
+                    self.checks_reaped(key);
                     let in_flight = self.events_reaping(key);
                     self.apply(key, Event::Reaped { how });
                     self.events_reaped(key.group, pid, in_flight);
@@ -414,10 +423,12 @@ impl Supervisor {
                     let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
                         .is_some_and(|d| d <= t);
                     let restart = p.restart_pending && p.rec.state.is_stopped();
-                    if p.dirty || due {
+                    let waits = !p.config.deps.depends_on.is_empty() && self.deps_settle(key);
+                    if self.proc(key).dirty || due || waits {
                         self.proc_mut(key).dirty = false;
                         self.apply(key, Event::Tick);
                     }
+                    self.checks_settle(key);
                     if restart && self.mood == Mood::Running {
                         self.proc_mut(key).restart_pending = false;
                         self.apply(key, Event::Start);
@@ -455,6 +466,12 @@ impl Supervisor {
         }
         if self.mood < Mood::Running && !self.unstopped().is_empty() {
             let d = self.last_shutdown_report + 3.0 + 0.001;
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
+        for d in [self.deps_deadline(), self.checks_deadline()]
+            .into_iter()
+            .flatten()
+        {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         if let Some(d) = self.next_tick() {

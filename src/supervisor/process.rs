@@ -96,6 +96,10 @@ pub struct Record {
     pub administrative_stop: bool,
     pub system_stop: bool,
     pub laststopreport: f64,
+    /// The `ready_check` of this spawn passed (beyond the reference).
+    pub ready: bool,
+    /// The stop under way ends a start that did not get ready in time: BACKOFF, not STOPPED.
+    pub failed_start: bool,
 }
 
 impl Default for Record {
@@ -113,6 +117,8 @@ impl Default for Record {
             administrative_stop: false,
             system_stop: false,
             laststopreport: 0.0,
+            ready: false,
+            failed_start: false,
         }
     }
 }
@@ -136,6 +142,10 @@ pub enum Event {
     Signal { sig: i32 },
     /// BACKOFF -> FATAL while the daemon shuts down (`give_up` from `stop_all`).
     GiveUp,
+    /// The `ready_check` passed (its answer, for the log).
+    Ready { answer: String },
+    /// STOPPED -> FATAL: the dependencies were not met in time (`dependency_timeout`).
+    DependencyFailed { reason: String },
 }
 
 /// What the actor must do after a step.
@@ -165,6 +175,8 @@ pub struct Context {
     pub now: f64,
     /// The daemon is RUNNING (not shutting down or restarting): automatic spawns are allowed.
     pub may_autostart: bool,
+    /// Its `depends_on` is not met: no automatic first start yet (beyond the reference).
+    pub held: bool,
 }
 
 struct Step<'a> {
@@ -215,6 +227,8 @@ impl Step<'_> {
         self.rec.exitstatus = None;
         self.rec.system_stop = false;
         self.rec.administrative_stop = false;
+        self.rec.ready = false;
+        self.rec.failed_start = false;
         self.rec.laststart = self.ctx.now;
         self.change_state(ProcessState::Starting, true);
         self.actions.push(Action::Spawn);
@@ -337,6 +351,21 @@ impl Step<'_> {
             self.rec.killing = false;
             self.rec.delay = 0.0;
             self.rec.exitstatus = Some(es);
+            if std::mem::take(&mut self.rec.failed_start) {
+                // a start that did not get ready in time fails as one that exits too quickly
+                self.rec.exitstatus = None;
+                self.rec.spawnerr = Some(format!(
+                    "not ready within {} seconds (ready_timeout)",
+                    self.cfg.deps.ready_timeout
+                ));
+                self.change_state(ProcessState::Backoff, true);
+                self.log(
+                    Level::Warn,
+                    format!("stopped: {} ({}; not ready)", name, msg),
+                );
+                self.rec.pid = 0;
+                return;
+            }
             self.change_state(ProcessState::Stopped, true);
             let level = if exit_expected {
                 Level::Info
@@ -386,7 +415,9 @@ impl Step<'_> {
                 {
                     self.spawn();
                 }
-                ProcessState::Stopped if self.rec.laststart == 0.0 && self.cfg.autostart => {
+                ProcessState::Stopped
+                    if self.rec.laststart == 0.0 && self.cfg.autostart && !self.ctx.held =>
+                {
                     self.spawn();
                 }
                 ProcessState::Backoff
@@ -402,16 +433,38 @@ impl Step<'_> {
             ProcessState::Starting
                 if self.rec.state == ProcessState::Starting
                     && self.rec.pid != 0
-                    && now - self.rec.laststart >= self.cfg.startsecs as f64 =>
+                    && now - self.rec.laststart >= self.cfg.startsecs as f64
+                    && (self.rec.ready || self.cfg.deps.ready_check.is_none()) =>
             {
                 self.rec.delay = 0.0;
                 self.rec.backoff = 0;
                 self.change_state(ProcessState::Running, true);
-                let msg = format!(
-                    "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                    self.cfg.name, self.cfg.startsecs
-                );
+                let msg = match &self.cfg.deps.ready_check {
+                    None => format!(
+                        "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+                        self.cfg.name, self.cfg.startsecs
+                    ),
+                    Some(check) => format!(
+                        "success: {} entered RUNNING state, its ready_check {} passed",
+                        self.cfg.name, check
+                    ),
+                };
                 self.log(Level::Info, msg);
+            }
+            ProcessState::Starting
+                if self.rec.state == ProcessState::Starting
+                    && self.rec.pid != 0
+                    && !self.rec.ready
+                    && self.cfg.deps.ready_check.is_some()
+                    && now - self.rec.laststart >= self.cfg.deps.ready_timeout as f64 =>
+            {
+                let msg = format!(
+                    "not ready: {} did not pass its ready_check within {} seconds (ready_timeout)",
+                    self.cfg.name, self.cfg.deps.ready_timeout
+                );
+                self.log(Level::Warn, msg);
+                self.kill(self.cfg.stopsignal);
+                self.rec.failed_start = self.rec.state == ProcessState::Stopping;
             }
             ProcessState::Backoff
                 if self.rec.state == ProcessState::Backoff
@@ -460,12 +513,30 @@ pub fn step(cfg: &ProcessConfig, rec: Record, event: Event, ctx: Context) -> (Re
         Event::SpawnFailed { msg } => s.spawn_failed(msg),
         Event::Reaped { how } => s.finish(how),
         Event::Stop => {
+            s.rec.failed_start = false;
             s.rec.administrative_stop = true;
             s.rec.laststopreport = 0.0;
             s.kill(cfg.stopsignal);
         }
         Event::Signal { sig } => s.signal(sig),
         Event::GiveUp => s.give_up(),
+        Event::Ready { answer } => {
+            if s.rec.state == ProcessState::Starting && s.rec.pid != 0 && !s.rec.ready {
+                s.rec.ready = true;
+                let msg = format!("ready: {} passed its ready_check ({})", cfg.name, answer);
+                s.log(Level::Info, msg);
+            }
+        }
+        Event::DependencyFailed { reason } => {
+            if s.rec.state == ProcessState::Stopped {
+                s.rec.spawnerr = Some(reason.clone());
+                s.change_state(ProcessState::Fatal, true);
+                s.log(
+                    Level::Info,
+                    format!("gave up: {} entered FATAL state, {}", cfg.name, reason),
+                );
+            }
+        }
     }
     // A spawn is pending when an action asks for one: the actor must fork first, and the
     // transition checks resume when it reports back. Right after a fork they wait for the next
@@ -504,6 +575,9 @@ pub fn deadline(cfg: &ProcessConfig, rec: &Record, may_autostart: bool) -> Optio
             if may_autostart && cfg.restart_delay > 0 && wants_restart(cfg, rec) =>
         {
             Some(rec.laststop + cfg.restart_delay as f64)
+        }
+        ProcessState::Starting if rec.pid != 0 && !rec.ready && cfg.deps.ready_check.is_some() => {
+            Some(rec.laststart + cfg.deps.ready_timeout as f64)
         }
         ProcessState::Starting if rec.pid != 0 => Some(rec.laststart + cfg.startsecs as f64),
         ProcessState::Backoff if may_autostart && rec.backoff <= cfg.startretries => {

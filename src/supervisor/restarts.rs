@@ -24,10 +24,18 @@ pub enum Cause {
     Backoff,
     Memory,
     Manual,
+    /// A failing `health_check` (beyond the reference).
+    Health,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 4] = [Cause::Exit, Cause::Backoff, Cause::Memory, Cause::Manual];
+    pub const ALL: [Cause; 5] = [
+        Cause::Exit,
+        Cause::Backoff,
+        Cause::Memory,
+        Cause::Manual,
+        Cause::Health,
+    ];
 
     /// The `cause` label.
     pub fn label(self) -> &'static str {
@@ -36,6 +44,7 @@ impl Cause {
             Cause::Backoff => "backoff",
             Cause::Memory => "memory",
             Cause::Manual => "manual",
+            Cause::Health => "health",
         }
     }
 }
@@ -47,6 +56,7 @@ pub struct Restarts {
     pub backoff: u64,
     pub memory: u64,
     pub manual: u64,
+    pub health: u64,
 }
 
 impl Restarts {
@@ -56,6 +66,7 @@ impl Restarts {
             Cause::Backoff => self.backoff += 1,
             Cause::Memory => self.memory += 1,
             Cause::Manual => self.manual += 1,
+            Cause::Health => self.health += 1,
         }
     }
 
@@ -65,6 +76,7 @@ impl Restarts {
             Cause::Backoff => self.backoff,
             Cause::Memory => self.memory,
             Cause::Manual => self.manual,
+            Cause::Health => self.health,
         }
     }
 }
@@ -100,6 +112,7 @@ mod tests {
         Context {
             now,
             may_autostart: true,
+            held: false,
         }
     }
 

@@ -11,7 +11,7 @@ impl Supervisor {
     /// The reference's ordered shutdown: stop groups one at a time, highest priority first.
     pub(super) fn shutdown_step(&mut self) {
         if self.stop_groups.is_none() {
-            self.stop_groups = Some(self.groups.iter().map(|g| g.config.name.clone()).collect());
+            self.stop_groups = Some(self.shutdown_groups());
             self.notify(crate::events::Event::supervisor_state(false));
         }
         loop {
@@ -23,7 +23,8 @@ impl Supervisor {
                 continue;
             };
             // stop_all: reverse priority order within the group.
-            for key in self.members(gi).into_iter().rev() {
+            let members = self.members(gi).into_iter().rev().collect();
+            for key in self.stop_order(members) {
                 match self.proc(key).rec.state {
                     ProcessState::Running | ProcessState::Starting => self.apply(key, Event::Stop),
                     ProcessState::Backoff => self.apply(key, Event::GiveUp),

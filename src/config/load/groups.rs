@@ -18,6 +18,15 @@ impl Loader<'_> {
         self.check_unique(&groups)?;
         let mut groups: Vec<GroupConfig> = groups.into_iter().map(|(g, _)| g).collect();
         groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+        deps::validate(&groups).map_err(|e| {
+            let f = format!("fcgi-program:{}", e.program_name);
+            let section = if self.doc.has_section(&f) {
+                f
+            } else {
+                format!("program:{}", e.program_name)
+            };
+            self.err(&section, Some("depends_on"), e.message)
+        })?;
         Ok(groups)
     }
 

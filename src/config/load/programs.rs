@@ -108,6 +108,7 @@ impl Loader<'_> {
         let backoff_max = self.parse(s, "backoff_max", c, "", optional_seconds)?;
         let memory_limit = self.parse(s, "memory_limit", c, "", optional_size)?;
         let logformat = self.parse(s, "logformat", c, "raw", output_format)?;
+        let deps = deps::read(|k| self.get(s, k, c), |k, m| self.bad_value(s, k, m))?;
         let stopsignal = self.parse(s, "stopsignal", c, "TERM", signal_number)?;
         let stopwaitsecs = self.parse(s, "stopwaitsecs", c, "10", non_negative)?;
         let stopasgroup = self.parse(s, "stopasgroup", c, "false", boolean)?;
@@ -171,6 +172,7 @@ impl Loader<'_> {
             backoff_max,
             memory_limit,
             logformat,
+            deps,
         };
         Ok(Program {
             base,

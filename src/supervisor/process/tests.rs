@@ -10,6 +10,7 @@ fn ctx(now: f64) -> Context {
     Context {
         now,
         may_autostart: true,
+        held: false,
     }
 }
 
@@ -290,6 +291,7 @@ fn no_autorestart_while_shutting_down() {
     let quiet = Context {
         now: 103.0,
         may_autostart: false,
+        held: false,
     };
     let (r, a) = step(
         &c,
@@ -419,6 +421,7 @@ fn give_up_during_shutdown() {
     let quiet = Context {
         now: 100.2,
         may_autostart: false,
+        held: false,
     };
     let (r, a) = step(&c, r, Event::GiveUp, quiet);
     assert_eq!(r.state, Fatal);

@@ -1,0 +1,175 @@
+"""depends_on and ready_check (beyond the reference): start order gated on readiness.
+
+A `db` that listens only once the test lets it (a file appears), a one-shot `migrate` that
+depends on `db:ready` and exits 0, and an `app` that depends on `migrate:completed` and
+`db:ready`: while db is not ready, `migrate` and `app` stay STOPPED with a description naming
+what they wait for (supervisorctl status, getProcessInfo); then the main log shows db ready,
+migrate spawned and exited, and only then app spawned. A dependency that goes FATAL leaves its
+dependant waiting with that reason, and `dependency_timeout` turns the wait into FATAL. A cycle
+and an unknown name are config errors naming file, section and key. SIGTERM stops a dependant
+before what it depends on. The reference ignores the new keys: the same configs start under it.
+"""
+
+import signal
+from pathlib import Path
+
+from conftest import kernel_port, wait_until
+
+CHILDREN = Path(__file__).resolve().parent / "children"
+SVC = "@PYTHON@ %s" % (CHILDREN / "svc.py")
+
+
+def chain(port):
+    return """
+    [program:db]
+    command={svc} db {port} @TMP@/go
+    ready_check=tcp://127.0.0.1:{port}
+    ready_interval=1
+    startsecs=0
+    stopwaitsecs=5
+
+    [program:migrate]
+    command={svc} once 0
+    depends_on=db:ready
+    startsecs=0
+    autorestart=false
+
+    [program:app]
+    command=sleep 1000
+    depends_on=migrate:completed, db:ready
+    startsecs=0
+    stopwaitsecs=5
+    """.format(svc=SVC, port=port)
+
+
+def log_index(d, needle):
+    text = d.log_text()
+    assert needle in text, "%r not in the main log:\n%s" % (needle, text)
+    return text.index(needle)
+
+
+def start_chain(make_daemon):
+    """Start ours on the chain; returns the daemon once db listens (a port the kernel
+    suggested: another is tried when db finds it taken)."""
+    for _ in range(10):
+        d = make_daemon("ours")
+        d.start(chain(kernel_port()))
+        info = d.info("app")
+        assert info["statename"] == "STOPPED"
+        assert info["description"].startswith("waiting for migrate (completed)"), info
+        assert d.info("migrate")["description"] == "waiting for db (ready)"
+        rc, out, _ = d.ctl("status", "migrate", "app")
+        assert "waiting for migrate (completed), db (ready)" in out, out
+        assert "waiting for db (ready)" in out, out
+        assert rc == 3
+        assert d.state("db") == "STARTING"
+        (d.tmp / "go").touch()
+        wait_until(lambda: "listening on" in d.log_text() or "bind failed" in d.log_text()
+                   or d.state("db") == "RUNNING", daemon=d, what="db to bind")
+        if "bind failed" not in d.log_text():
+            return d
+        d.stop()
+    raise AssertionError("no port could be bound")
+
+
+def test_start_order_follows_readiness_and_completion(make_daemon):
+    d = start_chain(make_daemon)
+    d.wait_state("app", "RUNNING")
+    assert d.state("db") == "RUNNING"
+    assert d.state("migrate") == "EXITED"
+    ready = log_index(d, "success: db entered RUNNING state, its ready_check tcp://")
+    migrate = log_index(d, "spawned: 'migrate'")
+    exited = log_index(d, "exited: migrate (exit status 0; expected)")
+    app = log_index(d, "spawned: 'app'")
+    assert ready < migrate < exited < app
+    assert log_index(d, "spawned: 'db'") < ready
+
+
+def test_sigterm_stops_dependants_first(make_daemon):
+    d = start_chain(make_daemon)
+    d.wait_state("app", "RUNNING")
+    d.send(signal.SIGTERM)
+    assert d.wait_exit() == 0
+    assert log_index(d, "stopped: app") < log_index(d, "stopped: db")
+
+
+FATAL_DEP = """
+    [program:db]
+    command=/nonexistent/db
+    startretries=0
+
+    [program:app]
+    command=sleep 1000
+    depends_on=db
+    startsecs=0
+
+    [program:late]
+    command=sleep 1000
+    depends_on=db:started
+    dependency_timeout=1
+    """
+
+
+def test_a_fatal_dependency_leaves_dependants_waiting_or_fatal(make_daemon):
+    d = make_daemon("ours")
+    d.start(FATAL_DEP)
+    d.wait_state("db", "FATAL")
+    wait_until(lambda: d.info("app")["description"]
+               == "waiting for db (running): db entered FATAL", daemon=d,
+               what="app to wait with db's reason")
+    assert d.state("app") == "STOPPED"
+    info = d.wait_state("late", "FATAL")
+    assert info["description"] == (
+        "waiting for db (started): db entered FATAL after 1 seconds (dependency_timeout)")
+    assert "spawned: 'app'" not in d.log_text()
+    # an explicit start is not held
+    d.rpc.supervisor.startProcess("app")
+    assert d.state("app") == "RUNNING"
+
+
+def test_cycles_and_unknown_names_are_config_errors(make_daemon):
+    cycle = """
+    [program:a]
+    command=sleep 1000
+    depends_on=b:ready
+
+    [program:b]
+    command=sleep 1000
+    depends_on=a
+    """
+    d = make_daemon("ours")
+    d.write_config(cycle)
+    rc, _, err = d.run_to_exit()
+    assert rc == 2
+    assert "depends_on forms a cycle: " in err, err
+    assert "in section 'program:" in err and "(key: 'depends_on')" in err, err
+    assert "(file: '%s')" % d.conf in err, err
+
+    unknown = """
+    [program:a]
+    command=sleep 1000
+    depends_on=nope:ready
+    """
+    d = make_daemon("ours")
+    d.write_config(unknown)
+    rc, _, err = d.run_to_exit()
+    assert rc == 2
+    assert ("depends_on names unknown program or process nope in section 'program:a' "
+            "(file: '%s') (key: 'depends_on')" % d.conf) in err, err
+
+
+def test_the_reference_starts_the_same_configs(make_daemon):
+    """Unknown keys are ignored by the reference: every program starts (db binds at once)."""
+    ref = make_daemon("ref")
+    ref.start(chain(kernel_port()) + """
+    [program:cyc]
+    command=sleep 1000
+    depends_on=cyc
+    ready_check=notify
+    health_check=http://127.0.0.1:1/health
+    health_interval=1
+    """)
+    (ref.tmp / "go").touch()
+    ref.wait_state("app", "RUNNING")
+    ref.wait_state("cyc", "RUNNING")
+    assert ref.state("migrate") == "EXITED"
