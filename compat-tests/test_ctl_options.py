@@ -164,6 +164,15 @@ def test_ctlplugin_is_reported_and_ignored(tmp):
     stock = run(CTL, ["-c", plugin, "status"], tmp)
     assert stock[0] == 2 and "nosuch.plugin:make cannot be resolved within [ctlplugin:serial]" \
         in stock[2]
+    # several: still one line
+    plugins = write(tmp / "plugins.conf", "[ctlplugin:a]\nsupervisor.ctl_factory = x.y:make\n\n"
+                    "[ctlplugin:b]\nsupervisor.ctl_factory = z:make\n\n"
+                    "[supervisorctl]\nserverurl=%s\n" % dead)
+    got = run(OUR_CTL, ["-c", plugins, "status"], tmp)
+    assert got[:2] == want[:2]
+    assert got[2] == ("supervisorctl: [ctlplugin:a], [ctlplugin:b] not loaded: x.y:make, z:make "
+                      "are Python plugins, which this supervisorctl cannot run; the built-in "
+                      "commands work as usual\n")
 
 
 def test_config_search_order(tmp):
