@@ -1,12 +1,14 @@
 //! `supervisorctl`, ours: a drop-in for the stock 4.2.5 client, byte for byte (stdout,
-//! stderr, exit status), against our daemon or the reference, without Python.
+//! stderr, exit status) but for the lines where the stock client prints a Python exception
+//! (see `error`), against our daemon or the reference, without Python.
 //!
 //! - `options`, `config`: the command line and the `[supervisorctl]` section (with the
 //!   daemon's INI reader and `%(...)s` expansion);
 //! - `transport`, `url`, `rpc`: HTTP/1.1 over the unix socket or TCP and XML-RPC on it, with
 //!   the daemon's codec (`crate::rpc::xml`); `stream`: the `/logtail` streams;
 //! - `controller`: one command line → the stock output and exit status; `commands`: each
-//!   command; `error`: what Python would have raised, printed as the stock client prints it;
+//!   command; `error`: what Python would have raised, and the plain sentence printed where
+//!   the stock client prints a Python exception line;
 //! - `shell`, `input`, `interrupt`, `complete`: the interactive shell, standard input,
 //!   Ctrl-C, Tab completion;
 //! - `encoding`: the stock warning about a non-UTF-8 stdout before tail output.
