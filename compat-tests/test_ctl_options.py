@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CTL, CTL_TIMEOUT, OUR_CTL, compare, normalise, wait_until
+from conftest import CTL, CTL_TIMEOUT, OUR_CTL, compare, normalise, same_output, wait_until
 
 
 @pytest.fixture
@@ -36,12 +36,14 @@ def run(binary, args, cwd, env=None, stdin=""):
 
 
 def both(args, cwd, env=None, stdin="", ours=None, stock=None):
-    """Run the stock client and ours; assert the same result and return it."""
+    """Run the stock client and ours; assert the same result (an error line each words its
+    own way aside: see conftest.same_output) and return ours."""
     if not OUR_CTL.exists():
         pytest.fail("our supervisorctl not found at %s" % OUR_CTL)
     want = run(stock or CTL, args, cwd, env, stdin)
     got = run(ours or OUR_CTL, args, cwd, env, stdin)
-    assert got == want, "supervisorctl %s: ours %r, stock %r" % (" ".join(map(str, args)), got, want)
+    assert same_output(got, "ours", want, "stock"), "supervisorctl %s: ours %r, stock %r" % (
+        " ".join(map(str, args)), got, want)
     return got
 
 
@@ -83,6 +85,27 @@ UNREACHABLE_COMMANDS = [
 ]
 
 
+# `avail` (no upcheck first) against each unreachable server: the stock client's Python
+# exception (class, message) and our sentence (a prefix where the resolver's words vary).
+UNREACHABLE_AVAIL = {
+    "missing socket": ("<class 'FileNotFoundError'>, [Errno 2] No such file or directory",
+                       "cannot connect to unix://<TMP>/nosuch.sock: No such file or directory"),
+    "refused socket": ("<class 'ConnectionRefusedError'>, [Errno 111] Connection refused",
+                       "cannot connect to unix://<TMP>/dead.sock: Connection refused"),
+    "refused tcp": ("<class 'ConnectionRefusedError'>, [Errno 111] Connection refused",
+                    "cannot connect to http://127.0.0.1:1: Connection refused"),
+    "unknown host": ("<class 'socket.gaierror'>, [Errno ",
+                     "cannot connect to http://nosuchhost.invalid:9001: host name lookup "
+                     "failed: "),
+    "bad port": ("<class 'ValueError'>, Port could not be cast to integer value as 'abc'",
+                 "bad server URL http://127.0.0.1:abc: port 'abc' is not a number"),
+    "no host": ("<class 'TypeError'>, expected string or bytes-like object, got 'NoneType'",
+                "cannot connect to http:///x: no host in the URL"),
+    "bad scheme": ("<class 'ValueError'>, Unknown protocol for serverurl bogus://x",
+                   "the server URL bogus://x is neither unix:// nor http://"),
+}
+
+
 def refused_socket(path):
     """A socket file nobody listens on: connecting is refused."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -109,13 +132,19 @@ def test_unreachable_daemon(tmp, where):
     seen = {}
     for cmd in UNREACHABLE_COMMANDS:
         seen[cmd] = both(["-c", conf] + cmd.split(), tmp)
+    stock_error, our_error = UNREACHABLE_AVAIL[where]
+    rc, out, err = run(CTL, ["-c", conf, "avail"], tmp)
+    assert (rc, err) == (1, "") and out.startswith("error: " + stock_error), out
+    rc, out, err = seen["avail"]
+    assert (rc, err) == (1, "") and out.startswith("error: " + our_error), out
+    assert out.count("\n") == 1 and out.endswith("\n") and "<class" not in out, out
+    if where != "unknown host":
+        assert out == "error: %s\n" % our_error
     if where == "missing socket":
         assert seen["status"] == (4, "unix://<TMP>/nosuch.sock no such file\n", "")
         assert seen["version"][0] == 7
         assert seen["shutdown"][1] == (
             "ERROR: unix://<TMP>/nosuch.sock no such file (already shut down?)\n")
-        assert seen["avail"][1].startswith(
-            "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: ")
     if where == "refused tcp":
         assert seen["status"] == (4, "http://127.0.0.1:1 refused connection\n", "")
         assert seen["version"][0] == 4
@@ -164,6 +193,15 @@ def test_ctlplugin_is_reported_and_ignored(tmp):
     stock = run(CTL, ["-c", plugin, "status"], tmp)
     assert stock[0] == 2 and "nosuch.plugin:make cannot be resolved within [ctlplugin:serial]" \
         in stock[2]
+    # several: still one line
+    plugins = write(tmp / "plugins.conf", "[ctlplugin:a]\nsupervisor.ctl_factory = x.y:make\n\n"
+                    "[ctlplugin:b]\nsupervisor.ctl_factory = z:make\n\n"
+                    "[supervisorctl]\nserverurl=%s\n" % dead)
+    got = run(OUR_CTL, ["-c", plugins, "status"], tmp)
+    assert got[:2] == want[:2]
+    assert got[2] == ("supervisorctl: [ctlplugin:a], [ctlplugin:b] not loaded: x.y:make, z:make "
+                      "are Python plugins, which this supervisorctl cannot run; the built-in "
+                      "commands work as usual\n")
 
 
 def test_config_search_order(tmp):

@@ -13,7 +13,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import CTL_TIMEOUT, compare, wait_until
+from conftest import CTL_TIMEOUT, compare, error_line, wait_until
 
 pytestmark = pytest.mark.ctl_clients
 
@@ -336,6 +336,13 @@ def test_shell_on_a_pipe(daemon, oracle):
     assert rc == 0 and err == ""
     assert out.startswith("a                                RUNNING   pid N, uptime T\n")
     assert "supervisor> *** Unknown syntax: foo\nsupervisor> supervisor> supervisor> " in out
+    eof = error_line(daemon.client, "<class 'EOFError'>, EOF when reading a line",
+                     "the input ended before an answer was given")
+    rc, out, err = res[2]  # (the shell starts with `status`)
+    assert (rc, err) == (0, "") and out.endswith(
+        "\nsupervisor> Really shut the remote supervisord process down y/N? "
+        "supervisor> Really restart the remote supervisord process y/N? "
+        + eof + "\nsupervisor> \n"), res[2]
     assert res[4] == (7, "0\n", "")
 
 

@@ -16,7 +16,7 @@ import textwrap
 import xmlrpc.client
 from pathlib import Path
 
-from conftest import CTL_TIMEOUT, compare, start_on_free_port, wait_until
+from conftest import CTL_TIMEOUT, compare, error_line, start_on_free_port, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
 from rpcutil import UnixHTTPConnection, request  # noqa: E402
@@ -153,10 +153,14 @@ def test_inet_plain_password(daemon, oracle):
     res = compare(daemon, oracle, scenario_inet_plain)
     assert res["ctl ok"] == (0, "a                                RUNNING   pid N, uptime T\n", "")
     assert res["ctl pid"][:2] == (0, "N\n")
+    unauthorized = error_line(
+        daemon.client,
+        "<class 'xmlrpc.client.ProtocolError'>, "
+        "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>",
+        "the daemon answered HTTP 401 Unauthorized on /RPC2 (check username and password)")
     for k in ("ctl wrong password", "ctl wrong user", "ctl no credentials", "ctl no password"):
-        rc, out, err = res[k]
-        assert rc == 1 and out.startswith("Server requires authentication\n"), (k, res[k])
-        assert "401 Unauthorized" in out, (k, res[k])
+        assert res[k] == (1, "Server requires authentication\n" + unauthorized + "\n", ""), (
+            k, res[k])
     assert res["ctl version"] == (0, "4.2.5\n", "")
     assert res["ctl localhost"][0] == 0
     assert res["raw no auth"] == (401, 'Basic realm="default"', "text/html", None)

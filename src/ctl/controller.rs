@@ -5,10 +5,11 @@
 //! command: Python `cmd`'s split of a line into a command word and its argument (`?` means
 //! `help`), `*** Unknown syntax: ...` for anything else, the `upcheck` most commands start
 //! with (`getVersion` must be `3.0`; a refused connection or a missing socket is reported
-//! with its LSB status), and the catch-all that prints an uncaught error as
-//! `error: <class ...>, ...` with status 1. A 401 prints `Server requires authentication`
-//! and, one-shot, runs the command once more (so the error line follows, as in the stock
-//! client); in the shell it asks for a username and password and retries.
+//! with its LSB status), and the catch-all that prints an uncaught error with status 1: as
+//! `error: ` and a plain sentence, where the stock client prints a Python exception line
+//! ([`super::error`]). A 401 prints `Server requires authentication` and, one-shot, runs the
+//! command once more (so the error line follows, as in the stock client); in the shell it
+//! asks for a username and password and retries.
 
 use std::io::Write;
 
@@ -109,13 +110,11 @@ impl Controller {
     }
 
     /// `get_supervisor()`: fails as creating the stock client's proxy fails (bad URL).
-    #[track_caller]
     pub fn proxy(&self) -> Result<()> {
         self.client.check().map(|_| ())
     }
 
     /// Call `supervisor.<method>`.
-    #[track_caller]
     pub fn call(&mut self, method: &str, params: &[Value]) -> Result<Value> {
         self.client.call(&format!("supervisor.{}", method), params)
     }
@@ -140,7 +139,6 @@ impl Controller {
     }
 
     /// `upcheck()`: is there a daemon that speaks API 3.0? Prints why not.
-    #[track_caller]
     pub fn upcheck(&mut self) -> Result<bool> {
         match self.call("getVersion", &[]) {
             Ok(api) => {
@@ -180,7 +178,7 @@ impl Controller {
             }
             Err(e) => {
                 if matches!(e.kind, Kind::Fault(_) | Kind::Os { .. } | Kind::Gai { .. })
-                    || e.class() == "http.client.RemoteDisconnected"
+                    || e.is("http.client.RemoteDisconnected")
                 {
                     self.exitstatus = lsb::GENERIC;
                 }
@@ -224,7 +222,8 @@ impl Controller {
             Ok(stop) => Ok(stop),
             Err(e) if e.kind == Kind::Interrupted => Err(super::interrupt::Interrupted),
             Err(e) => {
-                self.output(&e.render());
+                let line = e.render(&self.opts.serverurl);
+                self.output(&line);
                 self.exitstatus = lsb::GENERIC;
                 Ok(false)
             }

@@ -1,7 +1,8 @@
 //! XML-RPC calls over [`super::transport`], with the daemon's own codec (`crate::rpc::xml`:
 //! `call` writes the body Python's `xmlrpc.client` writes, `parse_response` reads replies and
 //! faults in the same dialect the daemon writes), and the accessors the commands use on the
-//! values that come back (a missing member is Python's `KeyError`).
+//! values that come back (a missing member is Python's `KeyError`, an answer of another
+//! shape its `TypeError`; both say what the answer lacks).
 //!
 //! One connection is kept alive across calls. A reused connection that the daemon has closed
 //! in the meantime (after a `reload`, say) is noticed before any byte of a reply arrives, and
@@ -34,13 +35,11 @@ impl Client {
     }
 
     /// The checks `getServerProxy()` makes before any request (the URL's scheme and port).
-    #[track_caller]
     pub fn check(&self) -> Result<Endpoint> {
         Endpoint::from_serverurl(&self.serverurl)
     }
 
     /// Call `method`; a fault is `Err` with [`Kind::Fault`].
-    #[track_caller]
     pub fn call(&mut self, method: &str, params: &[Value]) -> Result<Value> {
         let ep = self.check()?;
         let body = xml::call(method, params);
@@ -74,12 +73,14 @@ impl Client {
         match xml::parse_response(&data) {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(f)) => Err(PyErr::new(Kind::Fault(f))),
-            Err(e) => Err(PyErr::other("xml.parsers.expat.ExpatError", e.to_string())),
+            Err(e) => Err(PyErr::other(
+                "xml.parsers.expat.ExpatError",
+                format!("the daemon's answer is not XML-RPC: {}", e),
+            )),
         }
     }
 
     /// One request and its response on the kept connection (made when there is none).
-    #[track_caller]
     fn exchange(
         &mut self,
         ep: &Endpoint,
@@ -112,25 +113,25 @@ impl Client {
 
 /// An error that means a kept-alive connection had been closed by the daemon.
 fn stale(e: &PyErr) -> bool {
-    match &e.kind {
-        Kind::Other { class, .. } => *class == "http.client.RemoteDisconnected",
-        Kind::Os { errno, .. } => {
-            matches!(*errno, Some(libc::EPIPE) | Some(libc::ECONNRESET))
-        }
-        _ => false,
-    }
+    e.is("http.client.RemoteDisconnected")
+        || matches!(e.errno(), Some(libc::EPIPE) | Some(libc::ECONNRESET))
 }
 
 /// `value[key]` on a struct.
-#[track_caller]
 pub fn member<'a>(v: &'a Value, key: &str) -> Result<&'a Value> {
     match v {
-        Value::Struct(m) => m
-            .get(key)
-            .ok_or_else(|| PyErr::other("KeyError", py_repr(key))),
-        _ => Err(PyErr::other(
+        Value::Struct(m) => m.get(key).ok_or_else(|| {
+            PyErr::other(
+                "KeyError",
+                format!("the daemon's answer has no member {}", py_repr(key)),
+            )
+        }),
+        other => Err(PyErr::other(
             "TypeError",
-            "list indices must be integers or slices, not str",
+            format!(
+                "the daemon answered {} where a struct was expected",
+                kind_of(other)
+            ),
         )),
     }
 }
@@ -148,13 +149,11 @@ pub fn text(v: &Value) -> String {
 }
 
 /// `str(value[key])`.
-#[track_caller]
 pub fn text_of(v: &Value, key: &str) -> Result<String> {
     member(v, key).map(text)
 }
 
 /// `value[key]` as an integer (`None` when it is not one).
-#[track_caller]
 pub fn int_of(v: &Value, key: &str) -> Result<Option<i64>> {
     Ok(match member(v, key)? {
         Value::Integer(i) => Some(i64::from(*i)),
@@ -164,7 +163,6 @@ pub fn int_of(v: &Value, key: &str) -> Result<Option<i64>> {
 }
 
 /// Python truthiness of `value[key]`.
-#[track_caller]
 pub fn truthy(v: &Value, key: &str) -> Result<bool> {
     Ok(match member(v, key)? {
         Value::Boolean(b) => *b,
@@ -179,24 +177,29 @@ pub fn truthy(v: &Value, key: &str) -> Result<bool> {
 }
 
 /// Iterate a list the API returned.
-#[track_caller]
 pub fn list(v: &Value) -> Result<&[Value]> {
     match v {
         Value::Array(a) => Ok(a),
         other => Err(PyErr::other(
             "TypeError",
-            format!("'{}' object is not iterable", py_type(other)),
+            format!(
+                "the daemon answered {} where a list was expected",
+                kind_of(other)
+            ),
         )),
     }
 }
 
-fn py_type(v: &Value) -> &'static str {
+/// What kind of value the daemon sent, in words.
+fn kind_of(v: &Value) -> &'static str {
     match v {
-        Value::Integer(_) => "int",
-        Value::Boolean(_) => "bool",
-        Value::Double(_) => "float",
-        Value::Nil => "NoneType",
-        Value::String(_) => "str",
-        _ => "object",
+        Value::Integer(_) => "an integer",
+        Value::Boolean(_) => "a boolean",
+        Value::Double(_) => "a number",
+        Value::Nil => "nil",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Struct(_) => "a struct",
+        _ => "a value",
     }
 }

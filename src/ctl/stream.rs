@@ -6,15 +6,18 @@
 //! - a body with a `Content-Length` is written as it arrives, up to that length; a body
 //!   with neither ends at once, as the stock client's does;
 //! - a status other than 200 prints `<url> Cannot read, status code N` on stderr, a
-//!   connection that fails `<url> Cannot connect, error: <class '...'> (...)`, and the
-//!   stream ends; it also ends when the daemon closes it.
+//!   connection that fails `<url> Cannot connect, error: ` and what went wrong (where the
+//!   stock client shows the Python exception, `<class '...'> (...)`), and the stream ends;
+//!   it also ends when the daemon closes it;
+//! - a unix socket that cannot be connected to is an error of the command, as the stock
+//!   client's `connect` raises it there.
 //!
 //! The request carries basic auth when a password is set, as the stock handler's does.
 
 use std::os::fd::RawFd;
 
 use super::controller::Controller;
-use super::error::{Kind, PyErr};
+use super::error::{Kind, PyErr, Result};
 use super::transport::{self, Conn, Endpoint, Head};
 
 /// What a read of a stream gave.
@@ -36,8 +39,9 @@ pub struct Follow {
 }
 
 impl Follow {
-    /// Connect and send the request; `None` (reported on stderr) when that fails.
-    pub fn open(ctl: &mut Controller, path: &str) -> Option<Follow> {
+    /// Connect and send the request. `Err` when a unix socket cannot be connected to;
+    /// `None` when anything else fails (reported on stderr).
+    pub fn open(ctl: &mut Controller, path: &str) -> Result<Option<Follow>> {
         let serverurl = ctl.opts.serverurl.clone();
         let url = format!("{}{}", serverurl, path);
         let host = super::url::urlsplit(&url).netloc;
@@ -53,9 +57,10 @@ impl Follow {
         let stream = ep.and_then(|ep| transport::connect(&ep));
         let mut conn = match stream {
             Ok(s) => Conn::new(s),
+            Err(e) if serverurl.starts_with("unix://") => return Err(e),
             Err(e) => {
                 cannot_connect(ctl, &url, &e);
-                return None;
+                return Ok(None);
             }
         };
         let mut head = format!(
@@ -73,14 +78,14 @@ impl Follow {
         head.push_str("\r\n");
         if let Err(e) = conn.send(&head, b"") {
             cannot_connect(ctl, &url, &e);
-            return None;
+            return Ok(None);
         }
-        Some(Follow {
+        Ok(Some(Follow {
             url,
             conn,
             head: None,
             left: 0,
-        })
+        }))
     }
 
     pub fn fd(&self) -> RawFd {
@@ -99,13 +104,7 @@ impl Follow {
             Err(e) if e.kind == Kind::Interrupted => Event::Interrupted,
             Err(e) => {
                 // a failure once connected: the stock handler reports it and closes
-                if !matches!(
-                    e.kind,
-                    Kind::Other {
-                        class: "http.client.RemoteDisconnected",
-                        ..
-                    }
-                ) {
+                if !e.is("http.client.RemoteDisconnected") {
                     cannot_connect(ctl, &self.url, &e);
                 }
                 Event::End
@@ -113,7 +112,7 @@ impl Follow {
         }
     }
 
-    fn step(&mut self, ctl: &mut Controller) -> Result<Event, PyErr> {
+    fn step(&mut self, ctl: &mut Controller) -> Result<Event> {
         let head = match &self.head {
             Some(h) => h.clone(),
             None => {
@@ -148,14 +147,10 @@ impl Follow {
     }
 }
 
-/// `Cannot connect, error: <class 'X'> (message)` on stderr, after the URL.
-fn cannot_connect(ctl: &mut Controller, url: &str, e: &PyErr) {
-    ctl.error_line(&format!(
-        "{} Cannot connect, error: <class '{}'> ({})",
-        url,
-        e.class(),
-        e.message()
-    ));
+/// `<url> Cannot connect, error: ` and what went wrong, on stderr (the stock client shows
+/// the Python exception after `error: `, `<class 'X'> (message)`).
+pub fn cannot_connect(ctl: &mut Controller, url: &str, e: &PyErr) {
+    ctl.error_line(&format!("{} Cannot connect, error: {}", url, e.detail()));
 }
 
 /// Write stream data as the stock listener does.

@@ -9,9 +9,10 @@
 //! auth on every request. Every wait for data goes through [`super::interrupt::wait_one`],
 //! so Ctrl-C ends it where the stock client's `KeyboardInterrupt` would.
 //!
-//! Errors are those Python's `http.client` and `socket` would raise ([`PyErr`]), because
-//! the stock client prints them: a refused TCP connection is `ConnectionRefusedError`, a
-//! missing socket file `FileNotFoundError`, an unknown host `socket.gaierror`.
+//! Errors are classed as Python's `http.client` and `socket` would raise them ([`PyErr`]),
+//! because the stock client acts on the class (a refused connection and a missing socket file
+//! have their own messages and exit statuses); what they say is a plain sentence, and those
+//! of [`connect`] are marked as raised while connecting.
 
 use std::ffi::CString;
 use std::io::{self, Read, Write};
@@ -37,12 +38,13 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// What `SupervisorTransport(serverurl=...)` accepts, with its errors.
-    #[track_caller]
     pub fn from_serverurl(serverurl: &str) -> Result<Endpoint> {
         if serverurl.starts_with("http://") {
             let netloc = url::urlsplit(serverurl).netloc;
             let port = url::port(&netloc)
-                .map_err(|m| PyErr::other("ValueError", m))?
+                .map_err(|m| {
+                    PyErr::other("ValueError", format!("bad server URL {}: {}", serverurl, m))
+                })?
                 .unwrap_or(80);
             Ok(match url::hostname(&netloc) {
                 Some(host) => Endpoint::Tcp { host, port },
@@ -53,7 +55,10 @@ impl Endpoint {
         } else {
             Err(PyErr::other(
                 "ValueError",
-                format!("Unknown protocol for serverurl {}", serverurl),
+                format!(
+                    "the server URL {} is neither unix:// nor http://",
+                    serverurl
+                ),
             ))
         }
     }
@@ -115,15 +120,19 @@ impl AsRawFd for Stream {
     }
 }
 
-/// Connect as Python's `socket.connect` / `socket.create_connection` would.
-#[track_caller]
+/// Connect as Python's `socket.connect` / `socket.create_connection` would; an error is
+/// marked as raised while connecting.
 pub fn connect(ep: &Endpoint) -> Result<Stream> {
+    open(ep).map_err(PyErr::connecting)
+}
+
+fn open(ep: &Endpoint) -> Result<Stream> {
     match ep {
         Endpoint::Unix(path) => match UnixStream::connect(path) {
             Ok(s) => Ok(Stream::Unix(s)),
             Err(e) if e.raw_os_error().is_none() => Err(PyErr::new(Kind::Os {
                 errno: None,
-                message: "AF_UNIX path too long".into(),
+                message: "the socket path is too long".into(),
             })),
             Err(e) => Err(PyErr::os(&e)),
         },
@@ -146,30 +155,26 @@ pub fn connect(ep: &Endpoint) -> Result<Stream> {
                 Some(e) => PyErr::os(&e),
                 None => PyErr::new(Kind::Os {
                     errno: None,
-                    message: "getaddrinfo returns an empty list".into(),
+                    message: "the host name has no address".into(),
                 }),
             })
         }
-        Endpoint::NoHost => Err(PyErr::other(
-            "TypeError",
-            "expected string or bytes-like object, got 'NoneType'",
-        )),
+        Endpoint::NoHost => Err(PyErr::other("TypeError", "no host in the URL")),
     }
 }
 
-/// `getaddrinfo(host, port, 0, SOCK_STREAM)`, with `socket.gaierror`'s code and text.
-#[track_caller]
+/// `getaddrinfo(host, port, 0, SOCK_STREAM)`; a failure is `socket.gaierror`, with
+/// `gai_strerror`'s text.
 fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
     let gai = |code: i32| {
         // SAFETY: gai_strerror returns a static string for any code.
         let msg = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(code)) };
         PyErr::new(Kind::Gai {
-            code,
             message: msg.to_string_lossy().into_owned(),
         })
     };
-    let c_host =
-        CString::new(host).map_err(|_| PyErr::other("ValueError", "embedded null byte"))?;
+    let c_host = CString::new(host)
+        .map_err(|_| PyErr::other("ValueError", "a NUL byte in the host name"))?;
     let c_port = CString::new(port.to_string()).unwrap_or_default();
     // SAFETY: an all-zero addrinfo is a valid hints value.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
@@ -248,7 +253,6 @@ impl Conn {
     }
 
     /// Send a request (head and body in one write).
-    #[track_caller]
     pub fn send(&mut self, head: &str, body: &[u8]) -> Result<()> {
         let mut msg = Vec::with_capacity(head.len() + body.len());
         msg.extend_from_slice(head.as_bytes());
@@ -271,7 +275,6 @@ impl Conn {
 
     /// Read what the socket has (waiting for it) into the buffer's free space, which is
     /// grown only when it is short; 0 at end of stream.
-    #[track_caller]
     pub fn fill(&mut self) -> Result<usize> {
         interrupt::wait_one(&self.stream).map_err(|_| PyErr::new(Kind::Interrupted))?;
         if self.pos > 0 {
@@ -305,7 +308,6 @@ impl Conn {
     }
 
     /// Read the status line and headers.
-    #[track_caller]
     pub fn read_head(&mut self) -> Result<Head> {
         loop {
             let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -344,7 +346,10 @@ impl Conn {
                     let line = String::from_utf8_lossy(line).trim_end().to_string();
                     return Err(PyErr::other(
                         "http.client.BadStatusLine",
-                        crate::config::values::py_repr(&line),
+                        format!(
+                            "the daemon's answer is not HTTP: {}",
+                            crate::config::values::py_repr(&line)
+                        ),
                     ));
                 }
             }
@@ -352,17 +357,19 @@ impl Conn {
                 return Err(if self.buffered().is_empty() {
                     PyErr::other(
                         "http.client.RemoteDisconnected",
-                        "Remote end closed connection without response",
+                        "the daemon closed the connection without answering",
                     )
                 } else {
-                    PyErr::other("http.client.IncompleteRead", "IncompleteRead(0 bytes read)")
+                    PyErr::other(
+                        "http.client.IncompleteRead",
+                        "the daemon closed the connection in the middle of its answer",
+                    )
                 });
             }
         }
     }
 
     /// Read one line (through `\n`, which is dropped with a `\r` before it); `None` at end.
-    #[track_caller]
     pub fn read_line(&mut self) -> Result<Option<Vec<u8>>> {
         loop {
             if let Some(i) = self.buffered().iter().position(|&c| c == b'\n') {
@@ -374,7 +381,10 @@ impl Conn {
                 return Ok(Some(line));
             }
             if self.buffered().len() > HEAD_LIMIT {
-                return Err(PyErr::other("http.client.LineTooLong", "chunk size"));
+                return Err(PyErr::other(
+                    "http.client.LineTooLong",
+                    "the daemon's answer has a line longer than 64 KiB",
+                ));
             }
             if self.fill()? == 0 {
                 return Ok(None);
@@ -384,7 +394,6 @@ impl Conn {
 
     /// Read exactly `n` bytes; `None` if the stream ends first. A body that fills the
     /// buffer exactly (the usual reply) is handed over without a copy.
-    #[track_caller]
     pub fn read_exact(&mut self, n: usize) -> Result<Option<Vec<u8>>> {
         if self.buffered().len() < n {
             if self.pos > 0 {
@@ -407,7 +416,6 @@ impl Conn {
     }
 
     /// Up to `max` bytes, waiting for at least one; empty at end of stream.
-    #[track_caller]
     pub fn read_some(&mut self, max: usize) -> Result<Vec<u8>> {
         if self.buffered().is_empty() && self.fill()? == 0 {
             return Ok(Vec::new());
@@ -419,7 +427,6 @@ impl Conn {
     }
 
     /// The next chunk of a chunked body; `None` after the last (or when the stream ends).
-    #[track_caller]
     pub fn read_chunk(&mut self) -> Result<Option<Vec<u8>>> {
         let size = loop {
             let Some(line) = self.read_line()? else {
@@ -436,7 +443,7 @@ impl Conn {
                     return Err(PyErr::other(
                         "ValueError",
                         format!(
-                            "invalid literal for int() with base 16: {}",
+                            "the daemon's answer has a bad chunk size: {}",
                             crate::config::values::py_repr(text)
                         ),
                     ));
@@ -462,7 +469,6 @@ impl Conn {
     }
 
     /// A whole body, as `http.client`'s `read()`.
-    #[track_caller]
     pub fn read_body(&mut self, head: &Head) -> Result<Vec<u8>> {
         if head.chunked {
             let mut body = Vec::new();
@@ -477,9 +483,10 @@ impl Conn {
                 None => Err(PyErr::other(
                     "http.client.IncompleteRead",
                     format!(
-                        "IncompleteRead({} bytes read, {} more expected)",
+                        "the daemon closed the connection in the middle of its answer ({} of \
+                         {} bytes read)",
                         self.buffered().len(),
-                        n - self.buffered().len()
+                        n
                     ),
                 )),
             };
@@ -522,12 +529,14 @@ mod tests {
             }
         );
         let e = Endpoint::from_serverurl("bogus://x").unwrap_err();
-        assert_eq!(e.message(), "Unknown protocol for serverurl bogus://x");
+        assert!(e.is("ValueError"));
         assert_eq!(
-            Endpoint::from_serverurl("http://h:x")
-                .unwrap_err()
-                .message(),
-            "Port could not be cast to integer value as 'x'"
+            e.detail(),
+            "the server URL bogus://x is neither unix:// nor http://"
+        );
+        assert_eq!(
+            Endpoint::from_serverurl("http://h:x").unwrap_err().detail(),
+            "bad server URL http://h:x: port 'x' is not a number"
         );
         assert_eq!(
             Endpoint::from_serverurl("http:///x").unwrap(),
@@ -562,9 +571,10 @@ mod tests {
             (401, "Unauthorized", true)
         );
         assert_eq!(c.read_body(&h).unwrap(), b"no");
-        assert_eq!(
-            c.read_head().unwrap_err().class(),
-            "http.client.RemoteDisconnected"
+        assert!(
+            c.read_head()
+                .unwrap_err()
+                .is("http.client.RemoteDisconnected")
         );
     }
 
@@ -575,6 +585,6 @@ mod tests {
             port: 9001,
         })
         .unwrap_err();
-        assert_eq!(e.class(), "socket.gaierror");
+        assert!(matches!(e.kind, Kind::Gai { .. }) && e.connecting);
     }
 }

@@ -1,6 +1,6 @@
 //! Server URLs as the stock client reads them (Python 3's `urllib.parse`): the `-s` check
-//! (`supervisor.datatypes.url`), and the host and port of an `http://` URL with Python's
-//! errors for a bad port.
+//! (`supervisor.datatypes.url`), and the host and port of an `http://` URL (where Python
+//! raises `ValueError` for a bad port).
 
 /// The parts of `urlsplit` the client uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,20 +84,20 @@ pub fn hostname(netloc: &str) -> Option<String> {
     }
 }
 
-/// `SplitResult.port`, with the messages of Python's `ValueError`.
+/// `SplitResult.port`; what is wrong with a port where Python raises `ValueError`.
 pub fn port(netloc: &str) -> Result<Option<u16>, String> {
     let Some(port) = hostinfo(netloc).1 else {
         return Ok(None);
     };
     if !port.bytes().all(|c| c.is_ascii_digit()) {
         return Err(format!(
-            "Port could not be cast to integer value as {}",
+            "port {} is not a number",
             crate::config::values::py_repr(port)
         ));
     }
     match port.parse::<u32>() {
         Ok(p) if p <= 65535 => Ok(Some(p as u16)),
-        _ => Err("Port out of range 0-65535".into()),
+        _ => Err(format!("port {} is out of range 0-65535", port)),
     }
 }
 
@@ -136,11 +136,11 @@ mod tests {
         assert_eq!(port("h:9001"), Ok(Some(9001)));
         assert_eq!(port("h"), Ok(None));
         assert_eq!(port("h:"), Ok(None));
+        assert_eq!(port("h:abc").unwrap_err(), "port 'abc' is not a number");
         assert_eq!(
-            port("h:abc").unwrap_err(),
-            "Port could not be cast to integer value as 'abc'"
+            port("h:99999").unwrap_err(),
+            "port 99999 is out of range 0-65535"
         );
-        assert_eq!(port("h:99999").unwrap_err(), "Port out of range 0-65535");
         assert_eq!(port("[::1]:81"), Ok(Some(81)));
     }
 }

@@ -5,12 +5,14 @@ use crate::ctl::controller::Controller;
 use crate::ctl::error::{Kind, PyErr, Result};
 
 /// Python's `input(prompt)`; end of input is `EOFError`, Ctrl-C `KeyboardInterrupt`.
-#[track_caller]
 pub fn raw_input(ctl: &mut Controller, prompt: &str) -> Result<String> {
     ctl.flush();
     match ctl.input.raw_input(prompt) {
         Ok(Some(line)) => Ok(line),
-        Ok(None) => Err(super::daemon::eof_error(ctl)),
+        Ok(None) => Err(PyErr::other(
+            "EOFError",
+            "the input ended before an answer was given",
+        )),
         Err(_) => Err(PyErr::new(Kind::Interrupted)),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::groups::no_arguments;
 use crate::ctl::controller::{Controller, lsb};
-use crate::ctl::error::{PyErr, Result};
+use crate::ctl::error::Result;
 use crate::ctl::rpc::text;
 use crate::rpc::faults;
 
@@ -109,15 +109,4 @@ pub fn do_open(ctl: &mut Controller, arg: &str) -> Result<bool> {
     super::process::do_status(ctl, "")?;
     ctl.exitstatus = old;
     Ok(false)
-}
-
-/// Python's `EOFError` from `input()` at end of input.
-#[track_caller]
-pub fn eof_error(ctl: &Controller) -> PyErr {
-    let message = if ctl.input.editor.is_some() {
-        ""
-    } else {
-        "EOF when reading a line"
-    };
-    PyErr::other("EOFError", message)
 }

@@ -5,10 +5,10 @@
 
 use super::help;
 use crate::ctl::controller::{Controller, lsb, split};
-use crate::ctl::error::{Kind, Result};
+use crate::ctl::error::{Kind, PyErr, Result, fault_str};
 use crate::ctl::interrupt;
 use crate::ctl::rpc::int_of;
-use crate::ctl::stream::{Event, Follow, feed};
+use crate::ctl::stream::{Event, Follow, cannot_connect, feed};
 use crate::rpc::{Value, faults};
 
 const RUNNING: i64 = 20;
@@ -38,8 +38,11 @@ pub fn do_fg(ctl: &mut Controller, arg: &str) -> Result<bool> {
             ctl.exitstatus = lsb::GENERIC;
             return Ok(false);
         }
-        Err(e) if e.fault_code().is_some() => {
-            ctl.output(&format!("ERROR: {}", e.message()));
+        Err(PyErr {
+            kind: Kind::Fault(f),
+            ..
+        }) => {
+            ctl.output(&format!("ERROR: {}", fault_str(&f)));
             return Ok(false);
         }
         Err(e) => return Err(e),
@@ -54,8 +57,14 @@ pub fn do_fg(ctl: &mut Controller, arg: &str) -> Result<bool> {
     interrupt::arm();
     let mut follows: Vec<Follow> = Vec::new();
     for channel in ["stdout", "stderr"] {
-        if let Some(f) = Follow::open(ctl, &format!("/logtail/{}/{}", name, channel)) {
-            follows.push(f);
+        let path = format!("/logtail/{}/{}", name, channel);
+        match Follow::open(ctl, &path) {
+            Ok(f) => follows.extend(f),
+            // the stock client's stream thread dies of it, in a traceback: one line here
+            Err(e) => {
+                let url = format!("{}{}", ctl.opts.serverurl, path);
+                cannot_connect(ctl, &url, &e);
+            }
         }
     }
     match foreground(ctl, &name, &mut follows) {
@@ -69,7 +78,7 @@ pub fn do_fg(ctl: &mut Controller, arg: &str) -> Result<bool> {
 
 /// Relay until one of the ways out; `Err(Interrupted)` for Ctrl-C and end of input.
 fn foreground(ctl: &mut Controller, name: &str, follows: &mut Vec<Follow>) -> Result<()> {
-    let interrupted = || crate::ctl::error::PyErr::new(Kind::Interrupted);
+    let interrupted = || PyErr::new(Kind::Interrupted);
     loop {
         while let Some(line) = ctl.input.take_line() {
             if !send_line(ctl, name, line)? {
@@ -110,7 +119,7 @@ fn relay(ctl: &mut Controller, follows: &mut Vec<Follow>, i: usize) -> Result<()
         Event::End => {
             follows.remove(i);
         }
-        Event::Interrupted => return Err(crate::ctl::error::PyErr::new(Kind::Interrupted)),
+        Event::Interrupted => return Err(PyErr::new(Kind::Interrupted)),
     }
     Ok(())
 }
@@ -128,7 +137,7 @@ fn send_line(ctl: &mut Controller, name: &str, line: String) -> Result<bool> {
         if f.code == faults::NOT_RUNNING {
             ctl.output("Process got killed");
         } else {
-            ctl.output(&format!("ERROR: {}", e.message()));
+            ctl.output(&format!("ERROR: {}", fault_str(f)));
         }
         ctl.output("Exiting foreground");
         return Ok(false);

@@ -1,6 +1,7 @@
 //! Commands on the configuration and its groups: `avail`, `reread`, `update`, `add`,
 //! `remove`. None of them starts with an upcheck in the stock client, so an unreachable
-//! daemon shows up as the raw socket error (`error: <class 'FileNotFoundError'>, ...`).
+//! daemon shows up as an error of the command (`error: cannot connect to ...`, where the
+//! stock client prints `error: <class 'FileNotFoundError'>, ...`).
 
 use std::collections::BTreeMap;
 
@@ -73,7 +74,7 @@ fn changes(result: &Value) -> Result<[Vec<String>; 3]> {
             None => Err(crate::ctl::error::PyErr::other(
                 "ValueError",
                 format!(
-                    "not enough values to unpack (expected 3, got {})",
+                    "the daemon's reloadConfig answer has {} lists of names, not 3",
                     parts.len()
                 ),
             )),

@@ -20,7 +20,7 @@ fn tailf(ctl: &mut Controller, path: &str) -> Result<bool> {
     ctl.output("==> Press Ctrl-C to exit <==");
     ctl.flush();
     interrupt::arm();
-    let Some(mut follow) = Follow::open(ctl, path) else {
+    let Some(mut follow) = Follow::open(ctl, path)? else {
         return Ok(false);
     };
     loop {

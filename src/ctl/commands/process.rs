@@ -46,11 +46,14 @@ impl Outcome {
         namespec(&self.group, self.name.as_deref())
     }
 
-    #[track_caller]
     fn unknown(&self) -> PyErr {
         PyErr::other(
             "ValueError",
-            format!("Unknown result code {} for {}", self.status, self.spec()),
+            format!(
+                "the daemon answered with an unknown result code {} for {}",
+                self.status,
+                self.spec()
+            ),
         )
     }
 }
@@ -59,7 +62,6 @@ fn is(code: i64, fault: i32) -> bool {
     code == i64::from(fault)
 }
 
-#[track_caller]
 fn start_result(r: &Outcome) -> Result<String> {
     let why = match r.status {
         c if is(c, faults::BAD_NAME) => "no such process",
@@ -74,7 +76,6 @@ fn start_result(r: &Outcome) -> Result<String> {
     Ok(format!("{}: ERROR ({})", r.spec(), why))
 }
 
-#[track_caller]
 fn signal_result(r: &Outcome, success: &str) -> Result<String> {
     let why = match r.status {
         c if is(c, faults::BAD_NAME) => "no such process",
@@ -87,7 +88,6 @@ fn signal_result(r: &Outcome, success: &str) -> Result<String> {
     Ok(format!("{}: ERROR ({})", r.spec(), why))
 }
 
-#[track_caller]
 fn clear_result(r: &Outcome) -> Result<String> {
     match r.status {
         c if is(c, faults::BAD_NAME) => Ok(format!("{}: ERROR (no such process)", r.spec())),
