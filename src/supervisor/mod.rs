@@ -17,6 +17,7 @@
 pub mod control;
 pub mod daemonize;
 pub mod group;
+pub mod history;
 pub mod hooks;
 pub mod host;
 pub mod memory;
@@ -155,6 +156,8 @@ pub struct Supervisor {
     next_memory_check: f64,
     /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
     events: hooks::Events,
+    /// The dashboard's samples and live updates (see `history`).
+    history: history::History,
     /// Fork/exec, kill, memory and clock: the operating system, or a fake one in tests.
     host: Box<dyn host::Host>,
 }
@@ -181,6 +184,7 @@ impl Supervisor {
             exit_code: 0,
             next_memory_check: 0.0,
             events: Default::default(),
+            history: Default::default(),
         };
         let configs = s.config.groups.clone();
         for g in configs {
@@ -484,6 +488,7 @@ impl Supervisor {
         for gi in 0..self.groups.len() {
             self.dispatch_events(gi);
         }
+        self.history_tick();
     }
 
     /// Processes that have a `memory_limit` and a live child.
@@ -519,8 +524,9 @@ impl Supervisor {
         }
         self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
         let pids: Vec<i32> = limited.iter().map(|&key| self.proc(key).rec.pid).collect();
-        let rss = self.host.tree_rss(&pids);
-        for (key, rss) in limited.into_iter().zip(rss) {
+        let usage = self.host.tree_usage(&pids);
+        self.history_record(&limited, &usage);
+        for (key, (rss, _)) in limited.into_iter().zip(usage) {
             let p = self.proc_mut(key);
             let Some(limit) = p.config.memory_limit else {
                 continue;
@@ -572,6 +578,9 @@ impl Supervisor {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         if let Some(d) = self.next_tick() {
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
+        if let Some(d) = self.history_deadline() {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         best
