@@ -1,7 +1,7 @@
 //! `/dashboard` (beyond the reference): a live page of every process with its memory and CPU
 //! charts, and the JSON it is built from, behind the server's authentication.
 //!
-//! - `GET /dashboard`: the page, one static file (`dashboard/page.html`, script and styles
+//! - `GET /dashboard/` (`/dashboard` redirects there): the page, one static file (`dashboard/page.html`, script and styles
 //!   inside) embedded in the binary: no build step, nothing fetched from elsewhere;
 //! - `GET /dashboard/api/processes`: every process (`getAllProcessInfo`'s fields and the
 //!   dashboard's, with the last 10 minutes of history), see [`api`];
@@ -41,7 +41,15 @@ where
     let rest = path.trim_start_matches("/dashboard");
     let get = req.method() == Method::GET;
     match rest {
-        "" | "/" | "/index.html" if get => reply(PAGE, "text/html;charset=utf-8", StatusCode::OK),
+        // The page's links are relative (to work behind a proxy's path prefix too): it lives
+        // at `/dashboard/`.
+        "" if get => {
+            let mut resp = error_response(StatusCode::MOVED_PERMANENTLY);
+            let location = HeaderValue::from_static("dashboard/");
+            resp.headers_mut().insert(header::LOCATION, location);
+            resp
+        }
+        "/" | "/index.html" if get => reply(PAGE, "text/html;charset=utf-8", StatusCode::OK),
         "/api/processes" if get => match ctx.handle.call(|s| api::Snapshot::take(s, false)).await {
             Ok(snap) => json_reply(&snap.to_json(), StatusCode::OK),
             Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR),
