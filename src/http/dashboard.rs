@@ -50,7 +50,7 @@ where
             resp
         }
         "/" | "/index.html" if get => reply(PAGE, "text/html;charset=utf-8", StatusCode::OK),
-        "/api/processes" if get => match ctx.handle.call(|s| api::Snapshot::take(s, false)).await {
+        "/api/processes" if get => match ctx.handle.call(|s| api::Snapshot::take(s)).await {
             Ok(snap) => json_reply(&snap.to_json(), StatusCode::OK),
             Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR),
         },
@@ -58,14 +58,20 @@ where
         "/api/action" if req.method() == Method::POST => action(ctx, req).await,
         _ if get && rest.starts_with("/api/processes/") => {
             let name = rest["/api/processes/".len()..].to_string();
-            match ctx.handle.call(|s| api::Snapshot::take(s, true)).await {
-                Ok(snap) => match snap.one(&name) {
+            let spec = name.clone();
+            match ctx
+                .handle
+                .call(move |s| api::Snapshot::take_one(s, &spec))
+                .await
+            {
+                Ok(Some(snap)) => match snap.one() {
                     Some(j) => json_reply(&j, StatusCode::OK),
-                    None => json_reply(
-                        &json!({ "error": format!("No such process named {}", name) }),
-                        StatusCode::NOT_FOUND,
-                    ),
+                    None => error_response(StatusCode::INTERNAL_SERVER_ERROR),
                 },
+                Ok(None) => json_reply(
+                    &json!({ "error": format!("No such process named {}", name) }),
+                    StatusCode::NOT_FOUND,
+                ),
                 Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR),
             }
         }

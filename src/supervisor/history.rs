@@ -229,20 +229,27 @@ impl Supervisor {
         self.history.tx.subscribe()
     }
 
-    /// Every process in lexical order with its history: the last 10 minutes, or the hour.
-    pub fn dashboard_snapshot(&self, hour: bool) -> Vec<(ProcessView, Vec<Sample>)> {
-        let now = self.host.now() as u32;
+    /// Every process in lexical order with its last 10 minutes.
+    pub fn dashboard_snapshot(&self) -> Vec<(ProcessView, Vec<Sample>)> {
+        let since = (self.host.now() as u32).saturating_sub(600);
         self.snapshot()
             .into_iter()
             .map(|v| {
-                let hist = match self.history.series(&v.id.namespec) {
-                    Some(s) if hour => s.hour(now.saturating_sub(3600)),
-                    Some(s) => s.recent(now.saturating_sub(600)),
-                    None => Vec::new(),
-                };
+                let hist = self.history.series(&v.id.namespec);
+                let hist = hist.map(|s| s.recent(since)).unwrap_or_default();
                 (v, hist)
             })
             .collect()
+    }
+
+    /// One process (by namespec) with its last hour; `None` when there is no such process.
+    pub fn dashboard_process(&self, namespec: &str) -> Option<(ProcessView, Vec<Sample>)> {
+        let key = self.find_spec(namespec)?;
+        let view = self.views(vec![key]).pop()?;
+        let since = (self.host.now() as u32).saturating_sub(3600);
+        let hist = self.history.series(&view.id.namespec);
+        let hist = hist.map(|s| s.hour(since)).unwrap_or_default();
+        Some((view, hist))
     }
 
     /// Record readings of the given processes (from a `memory_limit` check: `(rss, ticks)`

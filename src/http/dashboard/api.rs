@@ -67,13 +67,22 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Take it (on the actor): the last 10 minutes of each process, or the hour.
-    pub fn take(s: &Supervisor, hour: bool) -> Snapshot {
+    /// Take it (on the actor): every process with its last 10 minutes.
+    pub fn take(s: &Supervisor) -> Snapshot {
         Snapshot {
             now: crate::supervisor::now(),
             state: s.mood().name(),
-            rows: s.dashboard_snapshot(hour),
+            rows: s.dashboard_snapshot(),
         }
+    }
+
+    /// Take one process with its last hour (on the actor); `None` when there is none.
+    pub fn take_one(s: &Supervisor, namespec: &str) -> Option<Snapshot> {
+        Some(Snapshot {
+            now: crate::supervisor::now(),
+            state: s.mood().name(),
+            rows: vec![s.dashboard_process(namespec)?],
+        })
     }
 
     /// `{"now", "state", "sample_secs", "processes": [...]}`, the processes in name order.
@@ -86,9 +95,9 @@ impl Snapshot {
         })
     }
 
-    /// The one process of that namespec, with the same envelope; `None` when there is none.
-    pub fn one(&self, namespec: &str) -> Option<Json> {
-        let (v, h) = self.rows.iter().find(|(v, _)| v.id.namespec == namespec)?;
+    /// The first (only) process of a [`Snapshot::take_one`], in the same envelope.
+    pub fn one(&self) -> Option<Json> {
+        let (v, h) = self.rows.first()?;
         Some(json!({
             "now": self.now,
             "state": self.state,

@@ -28,7 +28,7 @@ fn frame(event: &str, data: &serde_json::Value) -> Bytes {
 pub async fn events(ctx: &Ctx) -> Response<Body> {
     let handle = ctx.handle.clone();
     let Ok((rx, snap)) = handle
-        .call(|s| (s.dashboard_subscribe(), Snapshot::take(s, false)))
+        .call(|s| (s.dashboard_subscribe(), Snapshot::take(s)))
         .await
     else {
         return error_response(StatusCode::INTERNAL_SERVER_ERROR);
@@ -72,7 +72,7 @@ async fn forward(
                 let (event, data) = api::update(&u);
                 frame(event, &data)
             }
-            Err(RecvError::Lagged(_)) => match handle.call(|s| Snapshot::take(s, false)).await {
+            Err(RecvError::Lagged(_)) => match handle.call(|s| Snapshot::take(s)).await {
                 Ok(snap) => frame("snapshot", &snap.to_json()),
                 Err(_) => return,
             },
