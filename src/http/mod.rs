@@ -1,12 +1,13 @@
 //! The HTTP side of the daemon: the `[unix_http_server]` and `[inet_http_server]` listeners
 //! (`server`), HTTP basic authentication (`auth`), and request routing (`routes`: XML-RPC on
 //! `/RPC2`, the log tails `/logtail` and `/mainlogtail` (`logtail`), `/metrics` and `/healthz`
-//! (`metrics`), and the web UI (`web`, its forms in `form`)). The handlers share the
-//! response helpers of `body` and the per-server [`Ctx`]; imports go one way: `server` →
-//! `routes` → the handlers → `body`.
+//! (`metrics`), the web UI (`web`, its forms in `form`) and the live `dashboard`). The
+//! handlers share the response helpers of `body` and the per-server [`Ctx`]; imports go one
+//! way: `server` → `routes` → the handlers → `body`.
 
 pub mod auth;
 pub mod body;
+pub mod dashboard;
 pub mod form;
 pub mod logtail;
 pub mod metrics;

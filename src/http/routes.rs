@@ -92,6 +92,8 @@ where
         super::metrics::metrics(ctx).await
     } else if path == "/healthz" && req.method() == hyper::Method::GET {
         super::metrics::healthz(ctx).await
+    } else if path == "/dashboard" || path.starts_with("/dashboard/") {
+        super::dashboard::dashboard(ctx, req, &path).await
     } else {
         super::web::web(ctx, req, &path).await
     }

@@ -175,8 +175,9 @@ fn unexpected(f: &Fault) -> String {
     format!("unexpected rpc fault [{}] {}", f.code, f.string)
 }
 
-/// Carry out an action; `None` for one the reference does not know (it answers 500).
-async fn act(ctx: &Ctx, namespec: Option<&str>, action: &str) -> Option<String> {
+/// Carry out an action; `None` for one the reference does not know (it answers 500). The
+/// dashboard's buttons use it too.
+pub(super) async fn act(ctx: &Ctx, namespec: Option<&str>, action: &str) -> Option<String> {
     match action {
         "refresh" => return Some(format!("Page refreshed at {}", ctime())),
         "stopall" => {

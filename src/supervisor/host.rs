@@ -29,6 +29,11 @@ pub trait Host: Send {
 
     /// Resident bytes of the process tree rooted at each of `pids`, in order.
     fn tree_rss(&mut self, pids: &[i32]) -> Vec<u64>;
+
+    /// Resident bytes and CPU clock ticks of the tree rooted at each of `pids`, in order.
+    fn tree_usage(&mut self, pids: &[i32]) -> Vec<(u64, u64)> {
+        self.tree_rss(pids).into_iter().map(|r| (r, 0)).collect()
+    }
 }
 
 /// The operating system itself.
@@ -55,5 +60,11 @@ impl Host for Os {
     fn tree_rss(&mut self, pids: &[i32]) -> Vec<u64> {
         let table = ProcTable::scan();
         pids.iter().map(|&pid| table.tree_rss(pid)).collect()
+    }
+
+    fn tree_usage(&mut self, pids: &[i32]) -> Vec<(u64, u64)> {
+        let table = ProcTable::scan();
+        let usage = |&pid: &i32| (table.tree_rss(pid), table.tree_ticks(pid));
+        pids.iter().map(usage).collect()
     }
 }

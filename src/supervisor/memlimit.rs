@@ -41,8 +41,9 @@ impl Supervisor {
         }
         self.next_memory_check = t + self.config.supervisord.memory_check_interval as f64;
         let pids: Vec<i32> = limited.iter().map(|&key| self.proc(key).rec.pid).collect();
-        let rss = self.host.tree_rss(&pids);
-        for (key, rss) in limited.into_iter().zip(rss) {
+        let usage = self.host.tree_usage(&pids);
+        self.history_record(&limited, &usage);
+        for (key, (rss, _)) in limited.into_iter().zip(usage) {
             let p = self.proc_mut(key);
             let Some(limit) = p.config.memory_limit else {
                 continue;

@@ -8,11 +8,13 @@
 
 use std::collections::HashMap;
 
-/// A snapshot of the process table: parent → children, and resident bytes per pid.
+/// A snapshot of the process table: parent → children, resident bytes and CPU clock ticks
+/// (user + system) per pid.
 #[derive(Debug, Default)]
 pub struct ProcTable {
     children: HashMap<i32, Vec<i32>>,
     rss: HashMap<i32, u64>,
+    ticks: HashMap<i32, u64>,
 }
 
 fn page_size() -> u64 {
@@ -28,6 +30,15 @@ pub fn parse_ppid(stat: &str) -> Option<i32> {
     let mut fields = rest.split_whitespace();
     let _state = fields.next()?;
     fields.next()?.parse().ok()
+}
+
+/// User + system clock ticks from the text of `/proc/PID/stat` (its 14th and 15th fields).
+pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
 }
 
 /// Resident pages from the text of `/proc/PID/statm` (its second field).
@@ -63,12 +74,22 @@ impl ProcTable {
                 .unwrap_or(0);
             t.children.entry(ppid).or_default().push(pid);
             t.rss.insert(pid, pages * page);
+            t.ticks.insert(pid, parse_cpu_ticks(&stat).unwrap_or(0));
         }
         t
     }
 
     /// Resident bytes of `pid` and all its descendants (0 if it is gone).
     pub fn tree_rss(&self, pid: i32) -> u64 {
+        self.tree_sum(pid, &self.rss)
+    }
+
+    /// CPU clock ticks of `pid` and its live descendants (0 if it is gone).
+    pub fn tree_ticks(&self, pid: i32) -> u64 {
+        self.tree_sum(pid, &self.ticks)
+    }
+
+    fn tree_sum(&self, pid: i32, of: &HashMap<i32, u64>) -> u64 {
         let mut total = 0;
         let mut stack = vec![pid];
         let mut seen = 0usize;
@@ -77,7 +98,7 @@ impl ProcTable {
             if seen > self.rss.len() + 1 {
                 break; // a cycle cannot happen in a real table; stay finite anyway
             }
-            total += self.rss.get(&p).copied().unwrap_or(0);
+            total += of.get(&p).copied().unwrap_or(0);
             if let Some(kids) = self.children.get(&p) {
                 stack.extend(kids.iter().copied());
             }
@@ -134,6 +155,9 @@ mod tests {
         assert_eq!(parse_ppid("1 (init) S 0 1 1"), Some(0));
         assert_eq!(parse_ppid("garbage"), None);
         assert_eq!(parse_statm_resident("100 25 3 1 0 20 0"), Some(25));
+        let stat = "42 (a b) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(10));
+        assert_eq!(parse_cpu_ticks("42 (a) S 1"), None);
     }
 
     #[test]

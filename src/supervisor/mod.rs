@@ -20,6 +20,7 @@ pub mod control;
 pub mod daemonize;
 mod deps;
 pub mod group;
+pub mod history;
 pub mod hooks;
 pub mod host;
 mod memlimit;
@@ -156,6 +157,8 @@ pub struct Supervisor {
     next_memory_check: f64,
     /// Event pools, buffers, ticks and fcgi sockets (see `crate::events`).
     events: hooks::Events,
+    /// The dashboard's samples and live updates (see `history`).
+    history: history::History,
     /// Fork/exec, kill, memory and clock: the operating system, or a fake one in tests.
     host: Box<dyn host::Host>,
 }
@@ -182,6 +185,7 @@ impl Supervisor {
             exit_code: 0,
             next_memory_check: 0.0,
             events: Default::default(),
+            history: Default::default(),
         };
         let configs = s.config.groups.clone();
         for g in configs {
@@ -441,6 +445,7 @@ impl Supervisor {
         for gi in 0..self.groups.len() {
             self.dispatch_events(gi);
         }
+        self.history_tick();
     }
 
     /// The earliest wall-clock time something is due.
@@ -475,6 +480,9 @@ impl Supervisor {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         if let Some(d) = self.next_tick() {
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
+        if let Some(d) = self.history_deadline() {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         best

@@ -31,7 +31,7 @@ pub static METHODS: &[Method] = &[
 ];
 
 /// getProcessInfo's struct for one process.
-fn process_info(p: ProcessView) -> Value {
+pub fn process_info(p: ProcessView) -> Value {
     let path = |x: &Option<std::path::PathBuf>| {
         v::s(
             x.as_ref()

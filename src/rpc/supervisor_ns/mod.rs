@@ -19,6 +19,8 @@ mod daemon;
 mod info;
 mod logs;
 
+pub use info::process_info;
+
 pub const API_VERSION: &str = "3.0";
 pub const SUPERVISOR_VERSION: &str = "4.2.5";
 
