@@ -53,7 +53,8 @@ REF = Path(os.environ.get("REFERENCE_SUPERVISORD") or BIN_DIR / "supervisord")
 CTL = Path(os.environ.get("SUPERVISORCTL") or BIN_DIR / "supervisorctl")
 OUR_CTL = Path(os.environ.get("SUPERVISORCTL_RS") or REPO / "target" / "release" / "supervisorctl")
 PYTHON = sys.executable
-HELPERS = HERE / "helpers"
+# the programs and event listeners the tests run (config text names them @CHILDREN@/x.py)
+CHILDREN = HERE / "children"
 
 # Generous deadlines: they only turn a hang into a failure.
 START_TIMEOUT = 30
@@ -271,11 +272,11 @@ class Daemon:
         return OURS if self.kind == "ours" else REF
 
     def subst(self, text):
-        """@TMP@ → the temp dir, @PYTHON@ → this python, @HELPERS@ → helpers dir."""
+        """@TMP@ → the temp dir, @PYTHON@ → this python, @CHILDREN@ → the child programs."""
         return (textwrap.dedent(text)
                 .replace("@TMP@", str(self.tmp))
                 .replace("@PYTHON@", PYTHON)
-                .replace("@HELPERS@", str(HELPERS)))
+                .replace("@CHILDREN@", str(CHILDREN)))
 
     def config_text(self, programs="", supervisord_extra="", auth=None,
                     logfile="@TMP@/supervisord.log", ctl_extra=""):

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, compare, wait_until
+from conftest import compare, wait_until
 
-HELPERS4 = HERE / "helpers4"
-OUT = "@PYTHON@ %s/out.py" % HELPERS4
+OUT = "@PYTHON@ @CHILDREN@/out.py"
 
 FILE_TIMEOUT = 20
 

@@ -24,7 +24,7 @@ PROGRAMS = """
     stopwaitsecs=2
 
     [program:echo]
-    command=@PYTHON@ -u @HELPERS@/echo.py
+    command=@PYTHON@ -u @CHILDREN@/echo.py
     startsecs=0
     stopwaitsecs=5
 

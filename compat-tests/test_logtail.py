@@ -3,7 +3,7 @@ and ``fg`` read ``/logtail/<name>[/stderr]`` and ``/mainlogtail`` from the daemo
 and print what is appended as it is written.
 
 Each test drives a long-running supervisorctl (see helpers/streaming.py), makes
-the child write (its stdin is fed through ``sendProcessStdin``; helpers/echo.py
+the child write (its stdin is fed through ``sendProcessStdin``; children/echo.py
 echoes each line to stdout as ``out: x`` and to stderr as ``err: x``), waits
 for the text to show up, then ends the client with Ctrl-C (SIGINT) as a user
 would.  Where the printed text is deterministic it is compared between our
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with
 
 PROGRAMS = """\
 [program:echo]
-command=@PYTHON@ -u @HELPERS@/echo.py
+command=@PYTHON@ -u @CHILDREN@/echo.py
 startsecs=0
 stopwaitsecs=5
 
@@ -33,7 +33,7 @@ startsecs=0
 stopwaitsecs=2
 
 [program:late]
-command=@PYTHON@ -u @HELPERS@/echo.py --prefix late-
+command=@PYTHON@ -u @CHILDREN@/echo.py --prefix late-
 autostart=false
 startsecs=0
 stopwaitsecs=5

@@ -94,7 +94,7 @@ def test_without_exit_on_fatal_the_daemon_stays(make_daemon):
 # A program whose process tree grows by 8 MiB every 0.2 s; limit 60 MB, checked every second.
 LEAKY = """
     [program:leaky]
-    command=@PYTHON@ @HELPERS@/leak.py 8 0.2
+    command=@PYTHON@ @CHILDREN@/leak.py 8 0.2
     startsecs=0
     stopwaitsecs=5
     memory_limit=60MB

@@ -13,7 +13,7 @@ from conftest import compare, pid_alive, wait_until
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-PROG = "@PYTHON@ @HELPERS@/prog.py"
+PROG = "@PYTHON@ @CHILDREN@/prog.py"
 
 
 def view(d, name):

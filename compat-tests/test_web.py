@@ -34,7 +34,7 @@ username=%(user)s
 password=%(password)s
 
 [program:echo]
-command=@PYTHON@ -u @HELPERS@/echo.py
+command=@PYTHON@ -u @CHILDREN@/echo.py
 startsecs=0
 stopwaitsecs=5
 
