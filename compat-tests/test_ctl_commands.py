@@ -9,17 +9,11 @@ output too.
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from conftest import CTL_TIMEOUT, compare, mainlog_events, wait_until
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import file_contains  # noqa: E402
-
-import pytest  # noqa: E402
+from lib.rpc import file_contains
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
@@ -501,7 +495,7 @@ def scenario_shutdown_waits(d):
         stopwaitsecs=600
         """)
     pid = d.wait_state("stubborn", "RUNNING")["pid"]
-    from rpcutil import sig_ignored
+    from lib.rpc import sig_ignored
     wait_until(lambda: open("/proc/%d/comm" % pid).read().strip() == "sleep"
                and sig_ignored(pid, signal.SIGTERM), daemon=d)
     res = script(d, ["shutdown"])

@@ -7,11 +7,9 @@ expectations are checked too, so a failure says what is wrong, not only that
 something differs.
 """
 
-import signal
+import pytest
 
 from conftest import compare, wait_until
-
-import pytest  # noqa: E402
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 

@@ -10,20 +10,15 @@ credentials on it too.
 
 import base64
 import hashlib
+import http.client
 import subprocess
-import sys
 import textwrap
 import xmlrpc.client
-from pathlib import Path
+
+import pytest
 
 from conftest import CTL_TIMEOUT, compare, start_on_free_port, wait_until
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import UnixHTTPConnection, request  # noqa: E402
-
-import http.client  # noqa: E402
-
-import pytest  # noqa: E402
+from lib.rpc import UnixHTTPConnection, request
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 

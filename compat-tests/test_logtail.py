@@ -2,7 +2,7 @@
 and ``fg`` read ``/logtail/<name>[/stderr]`` and ``/mainlogtail`` from the daemon
 and print what is appended as it is written.
 
-Each test drives a long-running supervisorctl (see helpers/streaming.py), makes
+Each test drives a long-running supervisorctl (see lib/streaming.py), makes
 the child write (its stdin is fed through ``sendProcessStdin``; children/echo.py
 echoes each line to stdout as ``out: x`` and to stderr as ``err: x``), waits
 for the text to show up, then ends the client with Ctrl-C (SIGINT) as a user
@@ -16,7 +16,7 @@ import socket
 import pytest
 
 from conftest import compare, wait_until
-from helpers.streaming import Streamer
+from lib.streaming import Streamer
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 

@@ -7,8 +7,6 @@ No test asserts on elapsed time: states are observed through the API and the
 main log, with deadlines only turning hangs into failures.
 """
 
-import pytest
-
 from conftest import wait_until
 
 # A program that fails at once, forever (exit before startsecs: BACKOFF).

@@ -10,17 +10,11 @@ import concurrent.futures
 import os
 import shutil
 import signal
-import sys
 import xmlrpc.client
-from pathlib import Path
-
-import pytest
 
 from conftest import compare, pid_alive, wait_until
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import (call, file_contains, ncall, norm_value, raw_call,  # noqa: E402
-                     sig_ignored, stdin_closed, xml_member_types)
+from lib.rpc import (call, file_contains, ncall, norm_value, raw_call, sig_ignored, stdin_closed,
+                     xml_member_types)
 
 SUCCESS = 80
 

@@ -1,7 +1,5 @@
 """XML-RPC process control through xmlrpc.client: replies, waits and faults."""
 
-import xmlrpc.client
-
 from conftest import call, compare
 
 PROGRAMS = """

@@ -9,17 +9,13 @@ status and fault code of each reply with the reference's.
 """
 
 import socket
-import sys
 import time
 import xmlrpc.client
-from pathlib import Path
 
 import pytest
 
-from conftest import diff, compare
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import DEADLINE  # noqa: E402
+from conftest import diff
+from lib.rpc import DEADLINE
 
 PROGRAMS = """
     [program:a]

@@ -1,7 +1,5 @@
-"""Shared helpers for the issue-3 tests (XML-RPC API, supervisorctl, inet auth, fuzz).
-
-Kept out of conftest.py (owned by the harness): raw HTTP over the unix socket
-or TCP, fault-aware calls and value normalisation.
+"""XML-RPC and HTTP helpers for the API, supervisorctl, inet auth and fuzz tests: raw HTTP
+over the unix socket or TCP, fault-aware calls, value normalisation, a few /proc probes.
 """
 
 import http.client
@@ -10,7 +8,7 @@ import re
 import socket
 import xmlrpc.client
 
-from conftest import call  # noqa: F401 (re-exported for the tests that import it from here)
+from lib.harness import call
 
 DEADLINE = 30  # seconds; only turns a hang into a failure
 
@@ -58,8 +56,6 @@ def raw_call(d, method, *params, **kw):
     body = xmlrpc.client.dumps(params, method).encode()
     status, headers, data = raw_post(d, body, **kw)
     return status, headers, data.decode("utf-8", "replace")
-
-
 
 
 VOLATILE_INT_KEYS = {"pid": "PID", "start": "TIME", "stop": "TIME", "now": "TIME"}
