@@ -12,59 +12,28 @@ import base64
 import hashlib
 import http.client
 import subprocess
-import textwrap
 import xmlrpc.client
 
 import pytest
 
 from conftest import CTL_TIMEOUT, compare, start_on_free_port, wait_until
+from lib.fragments import (RPCINTERFACE, inet_http_server, sections, sleeper, supervisorctl,
+                           supervisord, unix_http_server)
 from lib.rpc import UnixHTTPConnection, request
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-BASE = """
-    [supervisord]
-    logfile=@TMP@/supervisord.log
-    pidfile=@TMP@/supervisord.pid
-    childlogdir=@TMP@
-    nodaemon=true
-
-    [rpcinterface:supervisor]
-    supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-    [program:a]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
-
-UNIX_OPEN = """
-    [unix_http_server]
-    file=@TMP@/s.sock
-    """
-
-UNIX_AUTH = """
-    [unix_http_server]
-    file=@TMP@/s.sock
-    username=alice
-    password=secret
-    """
-
-CTL_SECTION = """
-    [supervisorctl]
-    serverurl=unix://@TMP@/s.sock
-    """
-
-
-def config(*parts):
-    return "\n".join(textwrap.dedent(p) for p in parts)
+BASE = sections(supervisord(), RPCINTERFACE, sleeper("a", 100))
+UNIX_OPEN = unix_http_server()
+UNIX_AUTH = unix_http_server("alice", "secret")
+CTL_SECTION = supervisorctl()
+config = sections
 
 
 def inet(host, port, user="user", password="pass"):
-    text = "\n[inet_http_server]\nport=%s:%d\n" % (host, port)
-    if user is not None:
-        text += "username=%s\npassword=%s\n" % (user, password)
-    return text
+    if user is None:
+        return inet_http_server(port, host)
+    return inet_http_server(port, host, user, password)
 
 
 def start_inet(d, host="127.0.0.1", user="user", password="pass", unix=UNIX_OPEN):

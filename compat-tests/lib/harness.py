@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from lib.fragments import (RPCINTERFACE, sections, supervisorctl, supervisord,
+                           unix_http_server)
 from lib.normalise import mainlog_events, normalise
 
 HERE = Path(__file__).resolve().parent.parent  # compat-tests/
@@ -171,24 +173,13 @@ class Daemon:
         """The base config plus ``programs``. ``auth`` = (user, password) sets
         them on the unix server and in [supervisorctl]; ``ctl_extra`` is added to
         [supervisorctl]."""
-        creds = "username=%s\npassword=%s\n" % auth if auth else ""
-        base = "[unix_http_server]\nfile=@TMP@/s.sock\n" + creds
-        base += textwrap.dedent("""
-            [supervisord]
-            logfile=%s
-            pidfile=@TMP@/supervisord.pid
-            childlogdir=@TMP@
-            nodaemon=true
-            """ % logfile)
-        base += textwrap.dedent(supervisord_extra)
-        base += textwrap.dedent("""
-            [rpcinterface:supervisor]
-            supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-            [supervisorctl]
-            serverurl=unix://@TMP@/s.sock
-            """) + creds + textwrap.dedent(ctl_extra) + "\n"
-        return self.subst(base) + self.subst(programs)
+        user, password = auth or (None, None)
+        base = sections(
+            unix_http_server(user, password),
+            supervisord(logfile) + textwrap.dedent(supervisord_extra),
+            RPCINTERFACE,
+            supervisorctl(username=user, password=password) + textwrap.dedent(ctl_extra))
+        return self.subst(base + "\n") + self.subst(programs)
 
     def write_config(self, programs="", supervisord_extra="", raw=None, **base):
         """Write the config; ``raw`` replaces the whole file (after @..@ substitution);
