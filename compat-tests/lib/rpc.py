@@ -121,3 +121,33 @@ _XML_INT = re.compile(r"<name>(\w+)</name>\s*<value>\s*<(int|i4|boolean|string|d
 def xml_member_types(body):
     """{member name: xml-rpc scalar tag} from a raw XML-RPC reply body."""
     return {m.group(1): m.group(2) for m in _XML_INT.finditer(body)}
+
+
+# ---------------------------------------------------------------- replies the two daemons differ on
+
+def deliberate(d, value, ref_value, ours_value):
+    """A deliberate difference: where the reference fails inside (HTTP 500), ours answers with
+    a proper fault. Ours must give ``ours_value``; the recorded result is then the reference's
+    expected ``ref_value``, so the comparison covers everything else, and the test asserts the
+    reference's side."""
+    if d.kind == "ours":
+        assert value == ours_value, (value, ours_value)
+        return ref_value
+    return value
+
+
+def raw_status(d, method, *params):
+    """(HTTP status, fault code or None) for a call whose params may be ill-typed."""
+    st, _, body = raw_call(d, method, *params)
+    if st != 200:
+        return ("http", st)
+    try:
+        xmlrpc.client.loads(body)
+        return ("http", st, "ok")
+    except xmlrpc.client.Fault as e:
+        return ("http", st, e.faultCode)
+
+
+def proc_is_sleep(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().strip() == "sleep"
