@@ -8,7 +8,6 @@ credentials (for the harness's readiness check) unless a test puts
 credentials on it too.
 """
 
-import base64
 import hashlib
 import http.client
 import subprocess
@@ -16,32 +15,16 @@ import xmlrpc.client
 
 import pytest
 
-from conftest import CTL_TIMEOUT, compare, start_on_free_port, wait_until
-from lib.fragments import (RPCINTERFACE, inet_http_server, sections, sleeper, supervisorctl,
-                           supervisord, unix_http_server)
+from conftest import CTL_TIMEOUT, compare, wait_until
+from lib.fragments import sections, supervisorctl, unix_http_server
+from lib.inet import BASE, basic, start_inet
 from lib.rpc import UnixHTTPConnection, request
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-BASE = sections(supervisord(), RPCINTERFACE, sleeper("a", 100))
-UNIX_OPEN = unix_http_server()
 UNIX_AUTH = unix_http_server("alice", "secret")
 CTL_SECTION = supervisorctl()
 config = sections
-
-
-def inet(host, port, user="user", password="pass"):
-    if user is None:
-        return inet_http_server(port, host)
-    return inet_http_server(port, host, user, password)
-
-
-def start_inet(d, host="127.0.0.1", user="user", password="pass", unix=UNIX_OPEN):
-    port = start_on_free_port(
-        d, lambda port: config(unix, BASE, inet(host, port, user, password), CTL_SECTION))
-    d.port = port
-    d.wait_state("a", "RUNNING")
-    return port
 
 
 def ctl_url(d, url, *args):
@@ -55,10 +38,6 @@ def ctl_url(d, url, *args):
 
 def norm_port(d, text):
     return text.replace(":%d" % d.port, ":<PORT>") if getattr(d, "port", None) else text
-
-
-def basic(user, password):
-    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
 
 
 GETSTATE = xmlrpc.client.dumps((), "supervisor.getState").encode()
