@@ -14,36 +14,18 @@ import subprocess
 import pytest
 
 from conftest import CTL_TIMEOUT, compare, mainlog_events, pid_alive, wait_until
-from lib.fragments import base, group, sections, sleeper, unix_http_server
+from lib.fragments import base, group, program, sections, sleeper, unix_http_server
 from lib.rpc import file_contains
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-PROGRAMS = """
-    [program:a]
-    command=sh -c "echo out-a; echo err-a >&2; exec sleep 100"
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:b]
-    command=sleep 100
-    autostart=false
-    startsecs=0
-    stopwaitsecs=2
-
-    [group:g]
-    programs=c,e
-
-    [program:c]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:e]
-    command=sh -c "sleep 0.3; exit 3"
-    startsecs=0
-    autorestart=false
-    """
+PROGRAMS = sections(
+    program("a", 'sh -c "echo out-a; echo err-a >&2; exec sleep 100"', startsecs=0,
+            stopwaitsecs=2),
+    sleeper("b", 100, autostart=False),
+    group("g", ["c", "e"]),
+    sleeper("c", 100),
+    program("e", 'sh -c "sleep 0.3; exit 3"', startsecs=0, autorestart=False))
 
 NEW_PROGRAM = "\n" + sleeper("new", 100)
 

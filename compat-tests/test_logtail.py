@@ -16,28 +16,13 @@ import socket
 import pytest
 
 from conftest import compare, wait_until
+from lib.fragments import echo, sections, sleeper
 from lib.streaming import Streamer
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-PROGRAMS = """\
-[program:echo]
-command=@PYTHON@ -u @CHILDREN@/echo.py
-startsecs=0
-stopwaitsecs=5
-
-[program:idle]
-command=sleep 1000
-autostart=false
-startsecs=0
-stopwaitsecs=2
-
-[program:late]
-command=@PYTHON@ -u @CHILDREN@/echo.py --prefix late-
-autostart=false
-startsecs=0
-stopwaitsecs=5
-"""
+PROGRAMS = sections(
+    echo(), sleeper("idle", autostart=False), echo("late", prefix="late-", autostart=False))
 
 HEADER = "==> Press Ctrl-C to exit <==\n"
 

@@ -15,14 +15,10 @@ import xmlrpc.client
 import pytest
 
 from conftest import diff
+from lib.fragments import sleeper
 from lib.rpc import DEADLINE
 
-PROGRAMS = """
-    [program:a]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
+PROGRAMS = sleeper("a", 100)
 
 
 def xml_call(method, params_xml):

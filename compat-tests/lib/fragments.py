@@ -80,3 +80,10 @@ def base(unix=None, inet=None, nodaemon=True, ctl=None):
     fragments (default: the open unix socket), ``ctl`` a ``[supervisorctl]`` fragment."""
     return sections(unix or unix_http_server(), inet or "", supervisord(nodaemon=nodaemon),
                     RPCINTERFACE, ctl or supervisorctl())
+
+
+def echo(name="echo", prefix=None, startsecs=0, stopwaitsecs=5, **options):
+    """children/echo.py: says ``ready`` (after ``prefix``) on both streams, then echoes each
+    line of its stdin as ``out: x`` on stdout and ``err: x`` on stderr."""
+    command = "@PYTHON@ -u @CHILDREN@/echo.py" + (" --prefix %s" % prefix if prefix else "")
+    return program(name, command, startsecs=startsecs, stopwaitsecs=stopwaitsecs, **options)
