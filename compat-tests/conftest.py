@@ -27,8 +27,8 @@ and ``oracle`` is a daemon of the same kind driven through the stock one, so
 All waits are deadline-based polls: a timeout only turns a hang into a
 failure, no test asserts on elapsed time.
 
-The harness itself is in lib/ (harness.py: Daemon, compare, waits; normalise.py; ports.py);
-the programs the tests run are in children/.
+The harness itself is in lib/ (harness.py: Daemon, compare, waits; normalise.py; ports.py;
+fragments.py: config sections); the programs the tests run are in children/.
 """
 
 import shutil
@@ -40,12 +40,16 @@ import pytest
 
 # The one place that sets the import path: compat-tests/ itself, so that `lib.*` (the harness,
 # rpc helpers, streaming clients, config fragments) imports the same way from every test
-# module, container/ included. No test module touches sys.path.
+# module. No test module touches sys.path.
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-# What the tests import from here (new tests: import from conftest only).
+# What the tests import from here: the harness and the config fragments (lib's other modules,
+# rpc, inet, output and streaming, are imported as lib.<module>).
+from lib.fragments import (  # noqa: E402
+    RPCINTERFACE, base, echo, group, inet_http_server, program, section, sections, sleeper,
+    supervisorctl, supervisord, unix_http_server)
 from lib.harness import (  # noqa: E402
     BIN_DIR, CHILDREN, CTL, CTL_TIMEOUT, OUR_CTL, OURS, PYTHON, REF, REPO, START_TIMEOUT,
     STARTUP_LOG, STOP_TIMEOUT, TAG_VAR, WAIT_TIMEOUT, Daemon, call, compare, diff, pid_alive,
@@ -59,7 +63,9 @@ __all__ = [
     "START_TIMEOUT", "STARTUP_LOG", "STOP_TIMEOUT", "TAG_VAR", "WAIT_TIMEOUT", "Daemon", "call",
     "compare", "diff", "pid_alive", "proc_comm", "proc_ppid", "wait_until", "MAINLOG_KEEP",
     "_LOG_PREFIX", "_sort_runs", "mainlog_events", "normalise", "normalise_ctime", "PORT_TAKEN",
-    "holds_listener", "kernel_port", "start_on_free_port",
+    "holds_listener", "kernel_port", "start_on_free_port", "RPCINTERFACE", "base", "echo",
+    "group", "inet_http_server", "program", "section", "sections", "sleeper", "supervisorctl",
+    "supervisord", "unix_http_server",
 ]
 
 
