@@ -15,7 +15,7 @@ import socket
 import xmlrpc.client
 
 from conftest import call
-from test_inet_auth import basic, start_inet
+from lib.inet import basic, start_inet
 
 DEADLINE = 30  # seconds; only turns a hang into a failure
 CHALLENGE = 'Basic realm="default"'

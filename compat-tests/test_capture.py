@@ -12,60 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, compare, wait_until
-
-HELPERS4 = HERE / "helpers4"
-OUT = "@PYTHON@ %s/out.py" % HELPERS4
-
-FILE_TIMEOUT = 20
+from conftest import compare, wait_until
+from lib.output import (APPEND, FILE_TIMEOUT, OUT, X, XW, read_bytes, wait_bytes,
+                        wait_file)
 
 
 # ---------------------------------------------------------------- helpers
-
-def X(stream, data):
-    """out.py action: write bytes to stream ('out' / 'err')."""
-    if isinstance(data, str):
-        data = data.encode()
-    return "x:%s:%s" % (stream, data.hex())
-
-
-def XW(stream, data, log):
-    """out.py action: write bytes, then wait until they are in log."""
-    if isinstance(data, str):
-        data = data.encode()
-    return "xw:%s:%s:%s" % (stream, data.hex(), log)
-
-
-def APPEND(path, data):
-    if isinstance(data, str):
-        data = data.encode()
-    return "a:%s:%s" % (path, data.hex())
-
-
-def read_bytes(path):
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def wait_bytes(d, path, needle, timeout=FILE_TIMEOUT, count=1):
-    """Wait until file ``path`` contains ``needle`` (count times); return its bytes."""
-    if isinstance(needle, str):
-        needle = needle.encode()
-    path = Path(path)
-
-    def check():
-        data = read_bytes(path)
-        return data is not None and data.count(needle) >= count
-    wait_until(check, timeout, daemon=d, what="%r x%d in %s (%s)" % (needle, count, path.name, d.kind))
-    return path.read_bytes()
-
-
-def wait_file(d, path, timeout=FILE_TIMEOUT):
-    wait_until(lambda: Path(path).exists(), timeout, daemon=d,
-               what="%s to exist (%s)" % (Path(path).name, d.kind))
-
 
 def call(fn, *args):
     """An XML-RPC call's result, or ('FAULT', code, normalised text) / ('ERROR', type)."""

@@ -16,12 +16,12 @@ from conftest import compare, wait_until
 
 PROGRAMS = """
     [program:auto]
-    command=@PYTHON@ -u @HELPERS@/lastwords.py auto @TMP@/auto.count
+    command=@PYTHON@ -u @CHILDREN@/lastwords.py auto @TMP@/auto.count
     startsecs=0
     stopwaitsecs=10
 
     [program:named]
-    command=@PYTHON@ -u @HELPERS@/lastwords.py named @TMP@/named.count
+    command=@PYTHON@ -u @CHILDREN@/lastwords.py named @TMP@/named.count
     stdout_logfile=@TMP@/named.out.log
     stderr_logfile=@TMP@/named.err.log
     startsecs=0

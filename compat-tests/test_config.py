@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from conftest import HERE, REPO, call, compare
+from conftest import REPO, call, compare
 
 # The user's file: from shared/ beside the repo when present, else the
 # verbatim copy committed with the tests.

@@ -2,59 +2,32 @@
 
 Each scenario is a script of supervisorctl invocations (with waits between
 them where the daemon works asynchronously); printed lines and exit codes are
-compared after normalisation.  Explicit expectations pin the reference's
-output too.
+compared after normalisation (pids, uptimes, dates, temp paths).  Explicit
+expectations pin the reference's output too, so a failure says what is wrong,
+not only that something differs.
 """
 
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import CTL_TIMEOUT, compare, error_line, mainlog_events, wait_until
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import file_contains  # noqa: E402
-
-import pytest  # noqa: E402
+from conftest import CTL_TIMEOUT, compare, error_line, mainlog_events, pid_alive, wait_until
+from lib.fragments import base, group, program, sections, sleeper, unix_http_server
+from lib.rpc import file_contains
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-PROGRAMS = """
-    [program:a]
-    command=sh -c "echo out-a; echo err-a >&2; exec sleep 100"
-    startsecs=0
-    stopwaitsecs=2
+PROGRAMS = sections(
+    program("a", 'sh -c "echo out-a; echo err-a >&2; exec sleep 100"', startsecs=0,
+            stopwaitsecs=2),
+    sleeper("b", 100, autostart=False),
+    group("g", ["c", "e"]),
+    sleeper("c", 100),
+    program("e", 'sh -c "sleep 0.3; exit 3"', startsecs=0, autorestart=False))
 
-    [program:b]
-    command=sleep 100
-    autostart=false
-    startsecs=0
-    stopwaitsecs=2
-
-    [group:g]
-    programs=c,e
-
-    [program:c]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:e]
-    command=sh -c "sleep 0.3; exit 3"
-    startsecs=0
-    autorestart=false
-    """
-
-NEW_PROGRAM = """
-    [program:new]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
+NEW_PROGRAM = "\n" + sleeper("new", 100)
 
 
 def is_multi(args):
@@ -133,6 +106,232 @@ def a_wrote(n):
 def add_new_program(d):
     text = d.conf.read_text().replace('exec sleep 100"', 'exec sleep 101"')
     d.conf.write_text(text + d.subst(NEW_PROGRAM))
+
+
+# ---------------------------------------------------------------- status, pid, version,
+# start/stop/restart, shutdown and reload on a fixed set (each command on its own)
+
+SET_PROGRAMS = sections(
+    sleeper("sleeper"), sleeper("idle", autostart=False),
+    group("grp", ["ga", "gb"]), sleeper("ga"), sleeper("gb"))
+
+
+def set_started(d):
+    d.start(SET_PROGRAMS)
+    for name in ("sleeper", "grp:ga", "grp:gb"):
+        d.wait_state(name, "RUNNING")
+    return d
+
+
+def ctl_lines(d, commands):
+    """Run each supervisorctl command line; return [(cmd, rc, out, err)] normalised.
+    Only start/stop/restart on several processes are sorted (`pid all` is not)."""
+    results = []
+    for cmd in commands:
+        args = cmd.split()
+        # several processes at once: result lines come in completion order (a race)
+        multi = args[0] in ("start", "stop", "restart") and (
+            len(args) > 2 or any(a == "all" or a.endswith(":*") for a in args[1:]))
+        rc, out, err = (d.ctl_sorted if multi else d.ctl_norm)(*args)
+        results.append((cmd, rc, out, err))
+    return results
+
+
+def as_dict(results):
+    """{command: (rc, out, err)} of each command's first run."""
+    d = {}
+    for cmd, rc, out, err in results:
+        d.setdefault(cmd, (rc, out, err))
+    return d
+
+
+STATUS_COMMANDS = [
+    "status",
+    "status sleeper",
+    "status grp:*",
+    "status grp:ga sleeper",
+    "status idle",
+    "status nosuch",
+    "status sleeper nosuch",
+    "status nosuch:*",
+    "status grp:nosuch",
+]
+
+
+def scenario_status(d):
+    set_started(d)
+    return ctl_lines(d, STATUS_COMMANDS)
+
+
+def test_status(daemon, oracle):
+    res = as_dict(compare(daemon, oracle, scenario_status))
+    rc, out, _ = res["status"]
+    lines = out.splitlines()
+    assert lines == [
+        "grp:ga                           RUNNING   pid N, uptime T",
+        "grp:gb                           RUNNING   pid N, uptime T",
+        "idle                             STOPPED   Not started",
+        "sleeper                          RUNNING   pid N, uptime T",
+    ]
+    # one process not running → LSB "program is not running" (3)
+    assert rc == 3
+    assert res["status sleeper"][0] == 0
+    assert res["status grp:*"][1].count("RUNNING") == 2
+    assert res["status nosuch"][1] == "nosuch: ERROR (no such process)\n"
+    assert res["status nosuch"][0] == 4
+    assert res["status sleeper nosuch"][0] == 4
+
+
+def scenario_pid(d):
+    set_started(d)
+    return ctl_lines(d, ["pid", "pid sleeper", "pid idle", "pid all", "pid nosuch"])
+
+
+def test_pid(daemon, oracle):
+    res = as_dict(compare(daemon, oracle, scenario_pid))
+    assert res["pid"][:2] == (0, "N\n")  # the daemon's own pid
+    assert res["pid sleeper"][:2] == (0, "N\n")
+    # a stopped process: its pid is 0 and the exit code says "not running"
+    assert res["pid idle"][:2] == (7, "0\n")
+    assert res["pid all"][:2] == (0, "N\nN\n0\nN\n")  # ga, gb, idle, sleeper
+    assert res["pid nosuch"][:2] == (1, "No such process nosuch\n")
+
+
+def test_pid_is_real(daemon):
+    """`pid` prints the daemon's pid and `pid x` the child's, as the API reports."""
+    set_started(daemon)
+    rc, out, _ = daemon.ctl("pid")
+    assert rc == 0 and int(out) == daemon.proc.pid
+    rc, out, _ = daemon.ctl("pid", "sleeper")
+    assert rc == 0 and int(out) == daemon.info("sleeper")["pid"]
+
+
+def scenario_version(d):
+    set_started(d)
+    return ctl_lines(d, ["version", "version extra"])
+
+
+def test_version(daemon, oracle):
+    res = as_dict(compare(daemon, oracle, scenario_version))
+    assert res["version"][:2] == (0, "4.2.5\n")
+
+
+START_STOP_COMMANDS = [
+    "start",
+    "start idle",
+    "start idle",
+    "start nosuch",
+    "start grp:nosuch",
+    "status idle",
+    "stop idle",
+    "stop idle",
+    "stop nosuch",
+    "status idle",
+    "stop grp:*",
+    "status",
+    "start grp:*",
+    "start grp:*",
+    "stop",
+    "stop sleeper idle",
+    "start all",
+    "status",
+    "restart sleeper",
+    "restart nosuch",
+    "restart grp:*",
+    "restart",
+    "stop all",
+    "stop all",
+    "status",
+    "start idle sleeper",
+    "restart all",
+    "status",
+]
+
+
+def scenario_start_stop(d):
+    set_started(d)
+    return ctl_lines(d, START_STOP_COMMANDS)
+
+
+def test_start_stop_restart(daemon, oracle):
+    res = compare(daemon, oracle, scenario_start_stop)
+    by = {}
+    for cmd, rc, out, err in res:
+        by.setdefault(cmd, []).append((rc, out, err))
+    assert by["start idle"][0][:2] == (0, "idle: started\n")
+    assert by["start idle"][1][1] == "idle: ERROR (already started)\n"
+    assert by["start nosuch"][0][1] == "nosuch: ERROR (no such process)\n"
+    assert by["stop idle"][0][:2] == (0, "idle: stopped\n")
+    assert by["stop idle"][1][1] == "idle: ERROR (not running)\n"
+    assert by["restart sleeper"][0][1] == "sleeper: stopped\nsleeper: started\n"
+
+
+def test_start_stop_pids_change(daemon):
+    """restart gives the process a new pid; stop leaves no process behind."""
+    set_started(daemon)
+    pid1 = daemon.info("sleeper")["pid"]
+    assert daemon.ctl("restart", "sleeper")[0] == 0
+    pid2 = daemon.info("sleeper")["pid"]
+    assert pid2 not in (0, pid1)
+    assert not pid_alive(pid1)
+    assert daemon.ctl("stop", "sleeper")[0] == 0
+    assert daemon.info("sleeper")["pid"] == 0
+    wait_until(lambda: not pid_alive(pid2), daemon=daemon, what="old pid gone")
+
+
+def scenario_shutdown(d):
+    set_started(d)
+    results = ctl_lines(d, ["shutdown extra", "shutdown"])
+    rc = d.wait_exit()
+    results.append(("daemon exit", rc, "", ""))
+    results.append(("socket exists", d.sock.exists(), "", ""))
+    # no server: supervisorctl reports the refused connection
+    results += ctl_lines(d, ["status", "pid", "shutdown", "version"])
+    return results
+
+
+def test_shutdown(daemon, oracle):
+    res = as_dict(compare(daemon, oracle, scenario_shutdown))
+    assert res["shutdown"][:2] == (0, "Shut down\n")
+    assert res["daemon exit"][0] == 0
+    assert res["socket exists"][0] is False
+    rc, out, err = res["status"]
+    assert "refused connection" in out or "no such file" in out, out
+
+
+def scenario_reload_all(d):
+    set_started(d)
+    before = {p["name"]: p["pid"] for p in d.rpc.supervisor.getAllProcessInfo()}
+    results = ctl_lines(d, ["reload extra", "reload"])
+    d.wait_ready()
+    for name in ("sleeper", "grp:ga", "grp:gb"):
+        d.wait_state(name, "RUNNING")
+    after = {p["name"]: p["pid"] for p in d.rpc.supervisor.getAllProcessInfo()}
+    changed = sorted(n for n in after if after[n] and after[n] != before.get(n))
+    results.append(("pids changed", changed, "", ""))
+    results.append(("daemon still running", d.proc.poll() is None, "", ""))
+    results += ctl_lines(d, ["status"])
+    return results
+
+
+def test_reload_restarts_every_process(daemon, oracle):
+    res = as_dict(compare(daemon, oracle, scenario_reload_all))
+    assert res["reload"][:2] == (0, "Restarted supervisord\n")
+    assert res["pids changed"][0] == ["ga", "gb", "sleeper"]
+    assert res["daemon still running"][0] is True
+
+
+def scenario_no_server(d):
+    """supervisorctl against a config whose socket has no daemon behind it."""
+    d.write_config(SET_PROGRAMS)
+    return ctl_lines(d, ["status", "start sleeper", "pid", "version"])
+
+
+def test_no_server(make_daemon):
+    # no daemon is started: this pins the client's own messages and exit codes
+    # (it documents what users see when the daemon is down).
+    res = as_dict(scenario_no_server(make_daemon("ref")))
+    assert "<TMP>/s.sock no such file" in res["status"][1]
 
 
 # ---------------------------------------------------------------- the lead's scenario
@@ -220,70 +419,14 @@ def test_ctl_main_scenario(daemon, oracle):
 
 # ---------------------------------------------------------------- update
 
-UPDATE_BEFORE = """
-    [program:keep]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
+UPDATE_BEFORE = sections(
+    sleeper("keep", 100), sleeper("change", 100), sleeper("gone", 100),
+    group("grp", ["m1", "m2"]), sleeper("m1", 100), sleeper("m2", 100))
 
-    [program:change]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:gone]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [group:grp]
-    programs=m1,m2
-
-    [program:m1]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:m2]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
-
-UPDATE_AFTER = """
-    [program:keep]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:change]
-    command=sleep 101
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:added]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:added2]
-    command=sleep 100
-    startsecs=0
-    autostart=false
-
-    [group:grp]
-    programs=m1,m3
-
-    [program:m1]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:m3]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
+UPDATE_AFTER = sections(
+    sleeper("keep", 100), sleeper("change", 101), sleeper("added", 100),
+    sleeper("added2", 100, stopwaitsecs=None, autostart=False),
+    group("grp", ["m1", "m3"]), sleeper("m1", 100), sleeper("m3", 100))
 
 
 def new_config(text):
@@ -501,7 +644,7 @@ def scenario_shutdown_waits(d):
         stopwaitsecs=600
         """)
     pid = d.wait_state("stubborn", "RUNNING")["pid"]
-    from rpcutil import sig_ignored
+    from lib.rpc import sig_ignored
     wait_until(lambda: open("/proc/%d/comm" % pid).read().strip() == "sleep"
                and sig_ignored(pid, signal.SIGTERM), daemon=d)
     res = script(d, ["shutdown"])
@@ -526,29 +669,7 @@ def test_shutdown_state(daemon, oracle):
 
 # ---------------------------------------------------------------- -c, -s, -u, -p
 
-AUTH_UNIX = """
-    [unix_http_server]
-    file=@TMP@/s.sock
-    username=alice
-    password=secret
-
-    [supervisord]
-    logfile=@TMP@/supervisord.log
-    pidfile=@TMP@/supervisord.pid
-    childlogdir=@TMP@
-    nodaemon=true
-
-    [rpcinterface:supervisor]
-    supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-    [supervisorctl]
-    serverurl=unix://@TMP@/s.sock
-
-    [program:a]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
+AUTH_UNIX = sections(base(unix=unix_http_server("alice", "secret")), sleeper("a", 100))
 
 
 def bare_ctl(d, *args, conf=None):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CTL, CTL_TIMEOUT, OUR_CTL, compare, normalise, same_output, wait_until
+from lib.fragments import base, sections, sleeper, supervisorctl, unix_http_server
 
 
 @pytest.fixture
@@ -242,31 +243,11 @@ def test_config_search_order(tmp):
 
 def scenario_config_sources(d):
     """serverurl with %(here)s and %(ENV_X)s, credentials from the section, -s/-u/-p over it."""
-    d.start(raw="""
-        [unix_http_server]
-        file=@TMP@/s.sock
-        username=alice
-        password=secret
-
-        [supervisord]
-        logfile=@TMP@/supervisord.log
-        pidfile=@TMP@/supervisord.pid
-        childlogdir=@TMP@
-        nodaemon=true
-
-        [rpcinterface:supervisor]
-        supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-        [supervisorctl]
-        serverurl=unix://%(here)s/s.sock
-        username=%(ENV_CTL_USER)s
-        password=%(ENV_CTL_PASSWORD)s
-
-        [program:a]
-        command=sleep 100
-        startsecs=0
-        stopwaitsecs=2
-        """, wait_ready=False)
+    d.start(raw=sections(
+        base(unix=unix_http_server("alice", "secret"),
+             ctl=supervisorctl("unix://%(here)s/s.sock", "%(ENV_CTL_USER)s",
+                               "%(ENV_CTL_PASSWORD)s")),
+        sleeper("a", 100)), wait_ready=False)
     env = dict(os.environ, CTL_USER="alice", CTL_PASSWORD="secret")
     sock = "unix://%s" % d.sock
 

@@ -14,25 +14,14 @@ import pexpect
 import pytest
 
 from conftest import CTL_TIMEOUT, compare, error_line, wait_until
+from lib.fragments import echo, program, sections, sleeper
 
 pytestmark = pytest.mark.ctl_clients
 
-PROGRAMS = """
-    [program:a]
-    command=sh -c "echo a-says-hi; exec sleep 100"
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:echo]
-    command=@PYTHON@ -u @HELPERS@/echo.py
-    startsecs=0
-    stopwaitsecs=5
-
-    [program:idle]
-    command=sleep 100
-    autostart=false
-    startsecs=0
-    """
+PROGRAMS = sections(
+    program("a", 'sh -c "echo a-says-hi; exec sleep 100"', startsecs=0, stopwaitsecs=2),
+    echo(),
+    sleeper("idle", 100, stopwaitsecs=None, autostart=False))
 
 PROMPT = "supervisor> "
 CSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")

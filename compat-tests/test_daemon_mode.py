@@ -15,31 +15,13 @@ import xmlrpc.client
 
 from conftest import (PORT_TAKEN, START_TIMEOUT, compare, kernel_port, pid_alive, proc_comm,
                       wait_until)
+from lib.fragments import base, inet_http_server, sections, sleeper
 
-CONFIG = """
-    [unix_http_server]
-    file=@TMP@/s.sock
 
-    [inet_http_server]
-    port=localhost:%d
-
-    [supervisord]
-    logfile=@TMP@/supervisord.log
-    pidfile=@TMP@/supervisord.pid
-    childlogdir=@TMP@
-    nodaemon=false
-
-    [rpcinterface:supervisor]
-    supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-    [supervisorctl]
-    serverurl=unix://@TMP@/s.sock
-
-    [program:a]
-    command=sleep 1000
-    startsecs=0
-    stopwaitsecs=5
-    """
+def config(port):
+    """nodaemon=false, and a host name (not an address) in the inet server's port."""
+    return sections(base(inet=inet_http_server(port, host="localhost"), nodaemon=False),
+                    sleeper("a", stopwaitsecs=5))
 
 
 def daemon_pid(d):
@@ -73,7 +55,7 @@ def scenario_daemon_mode(d):
     # was taken meanwhile, the parent says so and exits, and another port is tried.
     for _ in range(20):
         port = kernel_port()
-        d.write_config(raw=CONFIG % port)
+        d.write_config(raw=config(port))
         # no -n: the config's nodaemon=false rules
         parent = subprocess.Popen([str(d.binary), "-c", str(d.conf)], cwd=str(d.tmp),
                                   env=d.env(), stdin=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """Events, event listeners and fcgi programs, ours vs the reference.
 
-The listener under test is ``listeners/recorder.py`` (written with
+The listener under test is ``children/listeners/recorder.py`` (written with
 ``supervisor.childutils``): it records each event's headers and payload as a
 JSON line.  Scenarios return the recorded events normalised (pids, tick times)
 plus the relevant main-log lines, and ``compare`` checks them against a
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN_DIR, compare, start_on_free_port, wait_until
+from conftest import BIN_DIR, CHILDREN, compare, start_on_free_port, wait_until
 
-LISTENERS = Path(__file__).resolve().parent / "listeners"
+LISTENERS = CHILDREN / "listeners"
 RECORDER = "%s %s" % (sys.executable, LISTENERS / "recorder.py")
 
 

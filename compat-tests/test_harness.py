@@ -1,12 +1,14 @@
 """The harness's own normalisers, checked on every form their inputs take, so that no test
 depends on the day of the month (time.ctime() pads days 1-9 with a space, and a browser's
-innerText collapses it) or on other volatile values."""
+innerText collapses it) or on other volatile values; and the config fragments the tests
+start daemons with."""
 
 import socket
 
 import pytest
 
 from conftest import normalise, normalise_ctime
+from lib.fragments import group, program, sections, sleeper
 
 
 @pytest.mark.parametrize("date", [
@@ -27,6 +29,22 @@ def test_status_date_any_day(desc):
 def test_uptime_and_pids():
     assert normalise("pid 123, uptime 0:00:05") == "pid N, uptime T"
     assert normalise("pid 9, uptime 2 days, 1:02:03") == "pid N, uptime T"
+
+
+def test_fragments_write_options_in_order_and_leave_out_none():
+    assert sleeper("a", autostart=False, stopwaitsecs=None) == (
+        "[program:a]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\n")
+    assert group("g", ["x", "y"], priority=5) == "[group:g]\nprograms=x,y\npriority=5\n"
+
+
+def test_sections_dedent_each_part_so_no_line_continues_another():
+    """A fragment beside an indented literal: dedenting the whole text at once would leave
+    the literal's lines indented, which the INI dialect reads as continuation lines."""
+    text = sections(program("a", "true"), """
+        [program:b]
+        command=false
+        """)
+    assert text == "[program:a]\ncommand=true\n\n[program:b]\ncommand=false\n"
 
 
 def test_start_on_free_port_moves_on_when_the_port_is_taken(daemon):

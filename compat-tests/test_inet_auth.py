@@ -8,76 +8,23 @@ credentials (for the harness's readiness check) unless a test puts
 credentials on it too.
 """
 
-import base64
 import hashlib
+import http.client
 import subprocess
-import sys
-import textwrap
 import xmlrpc.client
-from pathlib import Path
 
-from conftest import CTL_TIMEOUT, compare, error_line, start_on_free_port, wait_until
+import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import UnixHTTPConnection, request  # noqa: E402
-
-import http.client  # noqa: E402
-
-import pytest  # noqa: E402
+from conftest import CTL_TIMEOUT, compare, error_line, wait_until
+from lib.fragments import sections, supervisorctl, unix_http_server
+from lib.inet import BASE, basic, start_inet
+from lib.rpc import UnixHTTPConnection, request
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-BASE = """
-    [supervisord]
-    logfile=@TMP@/supervisord.log
-    pidfile=@TMP@/supervisord.pid
-    childlogdir=@TMP@
-    nodaemon=true
-
-    [rpcinterface:supervisor]
-    supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-    [program:a]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
-
-UNIX_OPEN = """
-    [unix_http_server]
-    file=@TMP@/s.sock
-    """
-
-UNIX_AUTH = """
-    [unix_http_server]
-    file=@TMP@/s.sock
-    username=alice
-    password=secret
-    """
-
-CTL_SECTION = """
-    [supervisorctl]
-    serverurl=unix://@TMP@/s.sock
-    """
-
-
-def config(*parts):
-    return "\n".join(textwrap.dedent(p) for p in parts)
-
-
-def inet(host, port, user="user", password="pass"):
-    text = "\n[inet_http_server]\nport=%s:%d\n" % (host, port)
-    if user is not None:
-        text += "username=%s\npassword=%s\n" % (user, password)
-    return text
-
-
-def start_inet(d, host="127.0.0.1", user="user", password="pass", unix=UNIX_OPEN):
-    port = start_on_free_port(
-        d, lambda port: config(unix, BASE, inet(host, port, user, password), CTL_SECTION))
-    d.port = port
-    d.wait_state("a", "RUNNING")
-    return port
+UNIX_AUTH = unix_http_server("alice", "secret")
+CTL_SECTION = supervisorctl()
+config = sections
 
 
 def ctl_url(d, url, *args):
@@ -91,10 +38,6 @@ def ctl_url(d, url, *args):
 
 def norm_port(d, text):
     return text.replace(":%d" % d.port, ":<PORT>") if getattr(d, "port", None) else text
-
-
-def basic(user, password):
-    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
 
 
 GETSTATE = xmlrpc.client.dumps((), "supervisor.getState").encode()

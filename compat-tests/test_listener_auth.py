@@ -3,11 +3,9 @@ server has credentials: our daemon gives listeners SUPERVISOR_USERNAME and
 SUPERVISOR_PASSWORD (the issue asks for it; the reference sets neither, so its listener's
 call is refused with 401)."""
 
-from pathlib import Path
+from conftest import CHILDREN, wait_until
 
-from conftest import wait_until
-
-LISTENER = Path(__file__).resolve().parent / "listeners" / "callback.py"
+LISTENER = CHILDREN / "listeners" / "callback.py"
 
 PROGRAMS = """
     [eventlistener:cb]

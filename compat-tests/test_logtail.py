@@ -2,8 +2,8 @@
 and ``fg`` read ``/logtail/<name>[/stderr]`` and ``/mainlogtail`` from the daemon
 and print what is appended as it is written.
 
-Each test drives a long-running supervisorctl (see helpers/streaming.py), makes
-the child write (its stdin is fed through ``sendProcessStdin``; helpers/echo.py
+Each test drives a long-running supervisorctl (see lib/streaming.py), makes
+the child write (its stdin is fed through ``sendProcessStdin``; children/echo.py
 echoes each line to stdout as ``out: x`` and to stderr as ``err: x``), waits
 for the text to show up, then ends the client with Ctrl-C (SIGINT) as a user
 would.  Where the printed text is deterministic it is compared between our
@@ -16,28 +16,13 @@ import socket
 import pytest
 
 from conftest import compare, wait_until
-from helpers.streaming import Streamer
+from lib.fragments import echo, sections, sleeper
+from lib.streaming import Streamer
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-PROGRAMS = """\
-[program:echo]
-command=@PYTHON@ -u @HELPERS@/echo.py
-startsecs=0
-stopwaitsecs=5
-
-[program:idle]
-command=sleep 1000
-autostart=false
-startsecs=0
-stopwaitsecs=2
-
-[program:late]
-command=@PYTHON@ -u @HELPERS@/echo.py --prefix late-
-autostart=false
-startsecs=0
-stopwaitsecs=5
-"""
+PROGRAMS = sections(
+    echo(), sleeper("idle", autostart=False), echo("late", prefix="late-", autostart=False))
 
 HEADER = "==> Press Ctrl-C to exit <==\n"
 

@@ -5,7 +5,7 @@ import signal
 
 from conftest import STARTUP_LOG, _LOG_PREFIX, _sort_runs, compare
 
-PROG = "@PYTHON@ @HELPERS@/prog.py"
+PROG = "@PYTHON@ @CHILDREN@/prog.py"
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (CRIT|ERRO|WARN|INFO|DEBG|TRAC|BLAT) \S")
 

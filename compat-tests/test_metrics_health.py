@@ -4,43 +4,32 @@ The metrics are parsed with prometheus_client's text-format parser; the health c
 answers 200 only while every autostart program is RUNNING (or EXITED as expected). The
 reference starts on the same config (it has neither page: both are 404 there)."""
 
-import base64
 import http.client
-import socket
-import textwrap
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import start_on_free_port, wait_until
+from lib.fragments import inet_http_server, program, sections, sleeper
+from lib.inet import basic
+from lib.rpc import UnixHTTPConnection
 
-PROGRAMS = """
-    [program:web]
-    command=sleep 1000
-    startsecs=0
-
-    [program:oneshot]
-    command=sh -c "echo done"
-    startsecs=0
-    autorestart=false
-
-    [program:manual]
-    command=sleep 1000
-    autostart=false
-    """
+PROGRAMS = sections(
+    sleeper("web", stopwaitsecs=None),
+    program("oneshot", 'sh -c "echo done"', startsecs=0, autorestart=False),
+    program("manual", "sleep 1000", autostart=False))
 
 
 def inet(port, auth=True):
-    text = "\n[inet_http_server]\nport=127.0.0.1:%d\n" % port
     if auth:
-        text += "username=user\npassword=pw\n"
-    return text
+        return inet_http_server(port, username="user", password="pw")
+    return inet_http_server(port)
 
 
 def get(port, path, auth=("user", "pw")):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {}
     if auth:
-        headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode()
+        headers["Authorization"] = basic(*auth)
     conn.request("GET", path, headers=headers)
     r = conn.getresponse()
     body = r.read().decode()
@@ -50,7 +39,7 @@ def get(port, path, auth=("user", "pw")):
 
 def start(d, auth=True, extra=""):
     port = start_on_free_port(
-        d, lambda port: d.config_text(textwrap.dedent(PROGRAMS) + inet(port, auth) + extra))
+        d, lambda port: d.config_text(sections(PROGRAMS, inet(port, auth) + extra)))
     d.wait_state("web", "RUNNING")
     d.wait_state("oneshot", "EXITED")
     return port
@@ -125,35 +114,10 @@ def test_health_pages_can_be_open_on_loopback(make_daemon):
     conn.close()
 
 
-RESTARTING = """
-    [program:flap]
-    command=sleep 0.3
-    startsecs=0
-    autorestart=true
-
-    [program:fails]
-    command=false
-    startsecs=1
-    startretries=2
-
-    [program:web]
-    command=sleep 1000
-    startsecs=0
-    """
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over the daemon's unix socket (no port to pick)."""
-
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.unix_path = str(path)
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        s.connect(self.unix_path)
-        self.sock = s
+RESTARTING = sections(
+    program("flap", "sleep 0.3", startsecs=0, autorestart=True),
+    program("fails", "false", startsecs=1, startretries=2),
+    sleeper("web", stopwaitsecs=None))
 
 
 def unix_get(d, path):

@@ -19,85 +19,33 @@ method is compared with the reference, alone and inside `system.multicall`, with
 import re
 import signal
 
-from conftest import compare, normalise, wait_until
+from conftest import _LOG_PREFIX, compare, normalise, wait_until
+from lib.fragments import group, sections, sleeper
 
 # [group:grp]: programs= order zeta, beta, mid, alpha; names alpha < beta < mid < zeta;
 # priorities mid 100 < beta 200 = alpha 200 < zeta 300 (beta before alpha: list order).
 # Groups: solo_b = solo_a (1, name order at load: solo_a first) < grp (500) < top (600) < late.
-PROGRAMS = """
-    [program:late]
-    command=sleep 1000
-    priority=999
-    startsecs=0
-    stopwaitsecs=5
+GRP = ["zeta", "beta", "mid", "alpha"]
 
-    [program:top]
-    command=sleep 1000
-    priority=600
-    startsecs=0
-    stopwaitsecs=5
 
-    [group:grp]
-    programs=zeta,beta,mid,alpha
-    priority=500
+def ranked(name, priority, seconds=1000):
+    return sleeper(name, seconds, stopwaitsecs=5, priority=priority)
 
-    [program:zeta]
-    command=sleep 1000
-    priority=300
-    startsecs=0
-    stopwaitsecs=5
 
-    [program:beta]
-    command=sleep 1000
-    priority=200
-    startsecs=0
-    stopwaitsecs=5
-
-    [program:mid]
-    command=sleep 1000
-    priority=100
-    startsecs=0
-    stopwaitsecs=5
-
-    [program:alpha]
-    command=sleep 1000
-    priority=200
-    startsecs=0
-    stopwaitsecs=5
-
-    [program:solo_b]
-    command=sleep 1000
-    priority=1
-    startsecs=0
-    stopwaitsecs=5
-
-    [program:solo_a]
-    command=sleep 1000
-    priority=1
-    startsecs=0
-    stopwaitsecs=5
-    """
+TOP = ranked("top", 600)
+GROUP = sections(group("grp", GRP, priority=500), ranked("zeta", 300), ranked("beta", 200),
+                 ranked("mid", 100), ranked("alpha", 200))
+PROGRAMS = sections(ranked("late", 999), TOP, GROUP, ranked("solo_b", 1), ranked("solo_a", 1))
 
 # After `update`: solo_a changed (removed and added again), solo_0 added, both priority 1.
-UPDATED = PROGRAMS.replace(
-    "[program:solo_a]\n    command=sleep 1000\n",
-    "[program:solo_a]\n    command=sleep 1001\n",
-) + """
-    [program:solo_0]
-    command=sleep 1000
-    priority=1
-    startsecs=0
-    stopwaitsecs=5
-    """
+UPDATED = sections(ranked("late", 999), TOP, GROUP, ranked("solo_b", 1),
+                   ranked("solo_a", 1, seconds=1001), ranked("solo_0", 1))
 
 # Only grp and top left: reloadConfig lists the removed groups in the order they were added.
-REMOVED = PROGRAMS[PROGRAMS.index("    [program:top]"):PROGRAMS.index("    [program:solo_b]")]
+REMOVED = sections(TOP, GROUP)
 
 EXTRA = "loglevel=debug\n"
 
-GRP = ["zeta", "beta", "mid", "alpha"]
-
-_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 _ACTION = re.compile(r"^(INFO spawned: |DEBG killing |DEBG sending |(INFO|WARN) stopped: )")
 
 

@@ -7,8 +7,6 @@ No test asserts on elapsed time: states are observed through the API and the
 main log, with deadlines only turning hangs into failures.
 """
 
-import pytest
-
 from conftest import wait_until
 
 # A program that fails at once, forever (exit before startsecs: BACKOFF).
@@ -94,7 +92,7 @@ def test_without_exit_on_fatal_the_daemon_stays(make_daemon):
 # A program whose process tree grows by 8 MiB every 0.2 s; limit 60 MB, checked every second.
 LEAKY = """
     [program:leaky]
-    command=@PYTHON@ @HELPERS@/leak.py 8 0.2
+    command=@PYTHON@ @CHILDREN@/leak.py 8 0.2
     startsecs=0
     stopwaitsecs=5
     memory_limit=60MB

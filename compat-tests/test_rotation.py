@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from conftest import compare, wait_until
-from test_capture import APPEND, OUT, XW, read_bytes, wait_bytes, wait_file
+from lib.output import APPEND, OUT, XW, read_bytes, wait_bytes, wait_file
 
 WIDTH = 100          # bytes per numbered line
 LINE = re.compile(rb"^L(\d{6}) \.*$")

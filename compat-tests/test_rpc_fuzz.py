@@ -9,24 +9,16 @@ status and fault code of each reply with the reference's.
 """
 
 import socket
-import sys
 import time
 import xmlrpc.client
-from pathlib import Path
 
 import pytest
 
-from conftest import diff, compare
+from conftest import diff
+from lib.fragments import sleeper
+from lib.rpc import DEADLINE
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers3"))
-from rpcutil import DEADLINE  # noqa: E402
-
-PROGRAMS = """
-    [program:a]
-    command=sleep 100
-    startsecs=0
-    stopwaitsecs=2
-    """
+PROGRAMS = sleeper("a", 100)
 
 
 def xml_call(method, params_xml):

@@ -5,18 +5,9 @@ import signal
 import pytest
 
 from conftest import compare, pid_alive, wait_until
+from lib.fragments import sections, sleeper
 
-PROGRAMS = """
-    [program:one]
-    command=sleep 1000
-    startsecs=0
-    stopwaitsecs=2
-
-    [program:two]
-    command=sleep 1000
-    startsecs=0
-    stopwaitsecs=2
-    """
+PROGRAMS = sections(sleeper("one"), sleeper("two"))
 
 
 def running(d, names=("one", "two")):
@@ -54,11 +45,7 @@ def scenario_hup(d):
     before = running(d)
     # add a program to the file, then HUP: the daemon restarts and re-reads it
     with open(d.conf, "a") as f:
-        f.write(d.subst("""
-            [program:added]
-            command=sleep 1000
-            startsecs=0
-            """))
+        f.write(d.subst("\n" + sleeper("added", stopwaitsecs=None)))
     d.send(signal.SIGHUP)
     wait_until(lambda: "added" in [p["name"] for p in d.rpc.supervisor.getAllProcessInfo()],
                daemon=d, what="the added program after SIGHUP")

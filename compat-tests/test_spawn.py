@@ -9,7 +9,7 @@ import pytest
 
 from conftest import compare, proc_comm, proc_ppid, wait_until
 
-PROG = "@PYTHON@ @HELPERS@/prog.py"
+PROG = "@PYTHON@ @CHILDREN@/prog.py"
 
 
 def scenario_exec_direct(d):

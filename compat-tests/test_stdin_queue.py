@@ -16,7 +16,7 @@ from conftest import wait_until
 
 PROGRAMS = """
     [program:late]
-    command=@PYTHON@ -u @HELPERS@/late_reader.py @TMP@/go @TMP@/stdin.out
+    command=@PYTHON@ -u @CHILDREN@/late_reader.py @TMP@/go @TMP@/stdin.out
     startsecs=0
     stopwaitsecs=5
     """

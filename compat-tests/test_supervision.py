@@ -10,10 +10,11 @@ import signal
 import pytest
 
 from conftest import compare, pid_alive, wait_until
+from lib.fragments import group, program, sections, sleeper
 
 pytestmark = pytest.mark.ctl_clients  # each test with the stock client and with ours
 
-PROG = "@PYTHON@ @HELPERS@/prog.py"
+PROG = "@PYTHON@ @CHILDREN@/prog.py"
 
 
 def view(d, name):
@@ -222,22 +223,9 @@ def test_stop_as_group(daemon, oracle, case):
 
 # ------------------------------------------------------------ priority, numprocs, groups
 
-PRIORITY = """
-    [program:late]
-    command=sleep 1000
-    startsecs=0
-    priority=300
-
-    [program:early]
-    command=sleep 1000
-    startsecs=0
-    priority=100
-
-    [program:middle]
-    command=sleep 1000
-    startsecs=0
-    priority=200
-    """
+PRIORITY = sections(sleeper("late", stopwaitsecs=None, priority=300),
+                    sleeper("early", stopwaitsecs=None, priority=100),
+                    sleeper("middle", stopwaitsecs=None, priority=200))
 
 
 def scenario_priority(d):
@@ -270,29 +258,12 @@ def test_priority_order(daemon, oracle):
 
 
 def scenario_numprocs(d):
-    d.start("""
-        [program:worker]
-        command=sleep 1000
-        numprocs=3
-        process_name=%(program_name)s_%(process_num)02d
-        startsecs=0
-
-        [group:pool]
-        programs=alpha,beta
-        priority=50
-
-        [program:alpha]
-        command=sleep 1000
-        startsecs=0
-
-        [program:beta]
-        command=sleep 1000
-        startsecs=0
-
-        [program:manual]
-        command=sleep 1000
-        autostart=false
-        """)
+    d.start(sections(
+        sleeper("worker", stopwaitsecs=None, numprocs=3,
+                process_name="%(program_name)s_%(process_num)02d"),
+        group("pool", ["alpha", "beta"], priority=50),
+        sleeper("alpha", stopwaitsecs=None), sleeper("beta", stopwaitsecs=None),
+        program("manual", "sleep 1000", autostart=False)))
     for n in ("worker:worker_00", "worker:worker_01", "worker:worker_02", "pool:alpha", "pool:beta"):
         d.wait_state(n, "RUNNING")
     infos = sorted((p["group"], p["name"], p["statename"]) for p in d.rpc.supervisor.getAllProcessInfo())

@@ -27,7 +27,7 @@ import subprocess
 import pytest
 
 from conftest import STARTUP_LOG, WAIT_TIMEOUT, compare, wait_until
-from test_capture import OUT, X
+from lib.output import OUT, X
 
 SOCK_NAME = "log.sock"
 # The datagram syslog(3) writes: <PRI>Mmm dd hh:mm:ss IDENT: MESSAGE

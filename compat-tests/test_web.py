@@ -19,6 +19,7 @@ import tempfile
 import pytest
 
 from conftest import compare, normalise_ctime, start_on_free_port, wait_until
+from lib.fragments import echo, group, inet_http_server, sections, sleeper
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -27,31 +28,8 @@ CHROMIUM_FLAGS = [
 ]
 USER, PASSWORD = "webuser", "webpass"
 
-PROGRAMS = """\
-[inet_http_server]
-port=127.0.0.1:%(port)d
-username=%(user)s
-password=%(password)s
-
-[program:echo]
-command=@PYTHON@ -u @HELPERS@/echo.py
-startsecs=0
-stopwaitsecs=5
-
-[program:idle]
-command=sleep 1000
-autostart=false
-startsecs=0
-stopwaitsecs=2
-
-[group:grp]
-programs=ga
-
-[program:ga]
-command=sleep 1000
-startsecs=0
-stopwaitsecs=2
-"""
+PROGRAMS = sections(
+    echo(), sleeper("idle", autostart=False), group("grp", ["ga"]), sleeper("ga"))
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +94,7 @@ class Browser:
 
 def start(d):
     port = start_on_free_port(d, lambda port: d.config_text(
-        PROGRAMS % {"port": port, "user": USER, "password": PASSWORD}))
+        sections(inet_http_server(port, username=USER, password=PASSWORD), PROGRAMS)))
     d.wait_state("echo", "RUNNING")
     d.wait_state("grp:ga", "RUNNING")
     wait_until(lambda: "ready" in d.rpc.supervisor.readProcessStdoutLog("echo", 0, 0), daemon=d)

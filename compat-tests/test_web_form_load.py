@@ -17,8 +17,8 @@ import time
 import xmlrpc.client
 
 from conftest import wait_until
-from test_inet_auth import basic, start_inet  # puts helpers3 on the path
-from rpcutil import UnixHTTPConnection, request  # noqa: E402
+from lib.inet import basic, start_inet
+from lib.rpc import UnixHTTPConnection, request
 
 DEADLINE = 30  # seconds; only turns a hang into a failure
 FORM = "application/x-www-form-urlencoded"

@@ -1,8 +1,6 @@
 """A long-running client (``supervisorctl tail -f``, ``fg``...) whose output is
-collected by a thread, so a test can wait for a piece of text to show up.
-
-Lives in helpers/ and is imported by test modules after conftest put the test
-dir on sys.path (``from helpers.streaming import Streamer``).
+collected by a thread, so a test can wait for a piece of text to show up
+(``from lib.streaming import Streamer``).
 """
 
 import os

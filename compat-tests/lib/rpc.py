@@ -1,7 +1,5 @@
-"""Shared helpers for the issue-3 tests (XML-RPC API, supervisorctl, inet auth, fuzz).
-
-Kept out of conftest.py (owned by the harness): raw HTTP over the unix socket
-or TCP, fault-aware calls and value normalisation.
+"""XML-RPC and HTTP helpers for the API, supervisorctl, inet auth and fuzz tests: raw HTTP
+over the unix socket or TCP, fault-aware calls, value normalisation, a few /proc probes.
 """
 
 import http.client
@@ -10,7 +8,7 @@ import re
 import socket
 import xmlrpc.client
 
-from conftest import call  # noqa: F401 (re-exported for the tests that import it from here)
+from lib.harness import call
 
 DEADLINE = 30  # seconds; only turns a hang into a failure
 
@@ -58,8 +56,6 @@ def raw_call(d, method, *params, **kw):
     body = xmlrpc.client.dumps(params, method).encode()
     status, headers, data = raw_post(d, body, **kw)
     return status, headers, data.decode("utf-8", "replace")
-
-
 
 
 VOLATILE_INT_KEYS = {"pid": "PID", "start": "TIME", "stop": "TIME", "now": "TIME"}
@@ -125,3 +121,33 @@ _XML_INT = re.compile(r"<name>(\w+)</name>\s*<value>\s*<(int|i4|boolean|string|d
 def xml_member_types(body):
     """{member name: xml-rpc scalar tag} from a raw XML-RPC reply body."""
     return {m.group(1): m.group(2) for m in _XML_INT.finditer(body)}
+
+
+# ---------------------------------------------------------------- replies the two daemons differ on
+
+def deliberate(d, value, ref_value, ours_value):
+    """A deliberate difference: where the reference fails inside (HTTP 500), ours answers with
+    a proper fault. Ours must give ``ours_value``; the recorded result is then the reference's
+    expected ``ref_value``, so the comparison covers everything else, and the test asserts the
+    reference's side."""
+    if d.kind == "ours":
+        assert value == ours_value, (value, ours_value)
+        return ref_value
+    return value
+
+
+def raw_status(d, method, *params):
+    """(HTTP status, fault code or None) for a call whose params may be ill-typed."""
+    st, _, body = raw_call(d, method, *params)
+    if st != 200:
+        return ("http", st)
+    try:
+        xmlrpc.client.loads(body)
+        return ("http", st, "ok")
+    except xmlrpc.client.Fault as e:
+        return ("http", st, e.faultCode)
+
+
+def proc_is_sleep(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().strip() == "sleep"
