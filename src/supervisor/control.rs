@@ -332,6 +332,7 @@ impl Supervisor {
         if p.rec.laststart != 0.0 {
             self.proc_mut(key).restarts.manual += 1;
         }
+        self.proc_mut(key).watch.restart_held = false;
         self.apply(key, Event::Start);
         let p = self.proc(key);
         if p.rec.spawnerr.is_some() {
@@ -353,6 +354,7 @@ impl Supervisor {
         if !self.proc(key).rec.state.is_running() {
             return Outcome::Done(Err(ControlError::NotRunning));
         }
+        self.stop_dependents(key);
         self.apply(key, Event::Stop);
         if wait && !self.proc(key).rec.state.is_stopped() {
             return Outcome::Wait(self.wait_stopped(key));
@@ -455,7 +457,9 @@ impl Supervisor {
     }
 
     /// The reference's `diff_to_active`: group names added and changed in config order, removed
-    /// in the order the groups were added (the reference's dict of groups).
+    /// in the order the groups were added (the reference's dict of groups); changed and removed
+    /// then put a group before those it depends on, as supervisorctl `update` stops them in
+    /// this order.
     pub fn diff_to_active(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         let new: &Vec<GroupConfig> = &self.config.groups;
         let mut active: Vec<&super::group::Group> = self.groups.iter().collect();
@@ -476,7 +480,11 @@ impl Supervisor {
             .filter(|n| cur.iter().any(|c| c.name == n.name && *c != *n))
             .map(|g| g.name.clone())
             .collect();
-        (added, changed, removed)
+        (
+            added,
+            self.stop_order_groups(changed),
+            self.stop_order_groups(removed),
+        )
     }
 
     /// The resolved log paths of an active process (`getAllConfigInfo` shows them for `AUTO`).

@@ -40,6 +40,8 @@ pub enum Phase {
 pub struct Watch {
     /// When it began to wait for its dependencies (0.0: not yet seen waiting).
     pub waiting_since: f64,
+    /// Stopped with a dependency (`restart_dependents`): starts again when it is met.
+    pub restart_held: bool,
     /// The phase and the pid it applies to; a new phase starts a new count.
     pub phase: Option<(Phase, i32)>,
     /// Bumped at each new phase: answers of an older probe are ignored.
