@@ -152,10 +152,7 @@ impl Supervisor {
     /// The process `name` of group `group`.
     pub fn find(&self, group: &str, name: &str) -> Option<ProcessKey> {
         let gi = self.find_group(group)?;
-        let pi = self.groups[gi]
-            .processes
-            .iter()
-            .position(|p| p.config.name == name)?;
+        let pi = self.groups[gi].position(name)?;
         Some(ProcessKey {
             group: gi,
             process: pi,
@@ -177,10 +174,7 @@ impl Supervisor {
         match proc {
             None => Some(Selection::Group(self.members(gi))),
             Some(p) => {
-                let pi = self.groups[gi]
-                    .processes
-                    .iter()
-                    .position(|x| x.config.name == p)?;
+                let pi = self.groups[gi].position(&p)?;
                 Some(Selection::One(ProcessKey {
                     group: gi,
                     process: pi,

@@ -23,6 +23,7 @@ pub mod group;
 pub mod history;
 pub mod hooks;
 pub mod host;
+mod index;
 mod memlimit;
 pub mod memory;
 pub mod privileges;
@@ -143,6 +144,8 @@ pub struct Supervisor {
     /// the config at start, then `addProcessGroup` after those of its priority (the reference
     /// sorts its dict of groups by priority alone, a stable sort).
     groups: Vec<Group>,
+    /// The lookups by name without a scan, rebuilt whenever `groups` changes (see `index`).
+    index: index::Index,
     pids: HashMap<i32, (String, String)>,
     waiters: Vec<waiters::Waiter>,
     stop_groups: Option<Vec<String>>,
@@ -175,6 +178,7 @@ impl Supervisor {
             config,
             mood: Mood::Running,
             groups: Vec::new(),
+            index: Default::default(),
             pids: HashMap::new(),
             waiters: Vec::new(),
             stop_groups: None,
@@ -224,7 +228,7 @@ impl Supervisor {
 
     /// Add a group from its config (`add_process_group`); false when one of that name exists.
     pub fn add_group(&mut self, cfg: GroupConfig) -> bool {
-        if self.groups.iter().any(|g| g.config.name == cfg.name) {
+        if self.find_group(&cfg.name).is_some() {
             return false;
         }
         let group = Group::new(cfg, &self.config);
@@ -234,6 +238,7 @@ impl Supervisor {
             .position(|g| g.config.priority > group.config.priority)
             .unwrap_or(self.groups.len());
         self.groups.insert(pos, group);
+        self.index = index::Index::build(&self.groups);
         self.dirty = true;
         for p in &mut self.groups[pos].processes {
             p.dirty = true;
@@ -244,7 +249,7 @@ impl Supervisor {
 
     /// Remove a group whose processes are all stopped (`remove_process_group`).
     pub fn remove_group(&mut self, name: &str) -> Result<(), GroupError> {
-        let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
+        let Some(i) = self.find_group(name) else {
             return Err(GroupError::BadName);
         };
         if self.groups[i]
@@ -255,6 +260,7 @@ impl Supervisor {
             return Err(GroupError::StillRunning);
         }
         self.groups.remove(i);
+        self.index = index::Index::build(&self.groups);
         self.events_group_removed(name);
         // Waiter keys are indices: re-resolve by name.
         self.resolve_waiters();
@@ -262,7 +268,7 @@ impl Supervisor {
     }
 
     pub(crate) fn find_group(&self, name: &str) -> Option<usize> {
-        self.groups.iter().position(|g| g.config.name == name)
+        self.index.group(name)
     }
 
     /// Feed one event to the process at `key` and carry out the actions.

@@ -366,3 +366,68 @@ fn the_three_orders_of_all_processes() {
     assert_eq!(s.lookup("g:nope"), None);
     assert_eq!(s.find_spec("g:*"), None);
 }
+
+/// The name index answers what a scan of the groups answers, for every group and process.
+fn assert_index_matches_scan(s: &Supervisor) {
+    for (gi, g) in s.groups.iter().enumerate() {
+        assert_eq!(s.find_group(&g.config.name), Some(gi));
+        for (pi, p) in g.processes.iter().enumerate() {
+            let key = ProcessKey {
+                group: gi,
+                process: pi,
+            };
+            assert_eq!(s.find(&g.config.name, &p.config.name), Some(key));
+            let scan: Vec<ProcessKey> = s
+                .all_in_order()
+                .into_iter()
+                .filter(|k| s.proc(*k).config.program_name == p.config.program_name)
+                .collect();
+            assert_eq!(s.index.program(&p.config.program_name), scan.as_slice());
+        }
+    }
+}
+
+#[test]
+fn the_name_index_follows_added_and_removed_groups() {
+    let mut programs = String::from("[group:g]\nprograms=x,y\npriority=50\n");
+    programs += &program(
+        "x",
+        "autostart=false\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)s",
+    );
+    programs += &program("y", "autostart=false");
+    for (name, prio) in [("a", 10), ("b", 100), ("c", 200)] {
+        programs += &program(name, &format!("priority={}\nautostart=false", prio));
+    }
+    let (mut s, _fake) = actor("", &programs);
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("b"), Some(2));
+    assert_eq!(s.find("g", "x_1").map(|k| k.process), Some(1));
+    assert_eq!(s.index.program("x").len(), 2);
+
+    // Removing a group shifts those after it.
+    s.remove_group("g").unwrap();
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("g"), None);
+    assert_eq!(s.find("g", "x_0"), None);
+    assert!(s.index.program("x").is_empty());
+    assert_eq!(s.find_group("c"), Some(2));
+
+    // Adding it back puts it at its priority again.
+    let cfg = s
+        .config()
+        .groups
+        .iter()
+        .find(|g| g.name == "g")
+        .cloned()
+        .unwrap();
+    assert!(s.add_group(cfg.clone()));
+    assert!(!s.add_group(cfg));
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("g"), Some(1));
+    assert_eq!(s.lookup("g:y"), s.find_spec("g:y").map(Selection::One));
+    assert_eq!(s.lookup("nope:y"), None);
+    s.remove_group("a").unwrap();
+    s.remove_group("c").unwrap();
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("b"), Some(1));
+}

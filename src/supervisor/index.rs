@@ -1,0 +1,49 @@
+//! Lookups by name without a scan of every group or process: group name → index in the
+//! actor's groups, and program name → its processes (for `depends_on` by bare program name).
+//!
+//! Indices shift when a group is added or removed, so the actor rebuilds the index after each
+//! change of its groups (`add_group`, `remove_group`); that is linear in the number of
+//! processes, once per change, never per lookup.
+
+use std::collections::HashMap;
+
+use super::control::ProcessKey;
+use super::group::Group;
+
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    groups: HashMap<String, usize>,
+    /// Processes by `program_name`, in group order then process order (the order of a scan).
+    programs: HashMap<String, Vec<ProcessKey>>,
+}
+
+impl Index {
+    pub(super) fn build(groups: &[Group]) -> Index {
+        let mut index = Index::default();
+        for (gi, g) in groups.iter().enumerate() {
+            index.groups.entry(g.config.name.clone()).or_insert(gi);
+            for (pi, p) in g.processes.iter().enumerate() {
+                let key = ProcessKey {
+                    group: gi,
+                    process: pi,
+                };
+                index
+                    .programs
+                    .entry(p.config.program_name.clone())
+                    .or_default()
+                    .push(key);
+            }
+        }
+        index
+    }
+
+    /// The index of the group `name` among the actor's groups.
+    pub(super) fn group(&self, name: &str) -> Option<usize> {
+        self.groups.get(name).copied()
+    }
+
+    /// Every process of the program `name`, whatever its group.
+    pub(super) fn program(&self, name: &str) -> &[ProcessKey] {
+        self.programs.get(name).map_or(&[], Vec::as_slice)
+    }
+}
