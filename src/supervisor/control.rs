@@ -20,7 +20,8 @@ use crate::logs::capture::OutputSink;
 
 /// One process of the active groups: indices into the actor's groups, so only valid within the
 /// actor call that made it (a removed group shifts the others).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Ordered by group, then process: the order of the actor's groups and of a group's processes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcessKey {
     pub(super) group: usize,
     pub(super) process: usize,

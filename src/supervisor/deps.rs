@@ -186,22 +186,17 @@ impl Supervisor {
     /// The earliest `dependency_timeout` of a waiting process.
     pub(crate) fn deps_deadline(&self) -> Option<f64> {
         let mut best: Option<f64> = None;
-        for (gi, g) in self.groups.iter().enumerate() {
-            for (pi, p) in g.processes.iter().enumerate() {
-                let Some(t) = p.config.deps.dependency_timeout else {
-                    continue;
-                };
-                if p.watch.waiting_since == 0.0 {
-                    continue;
-                }
-                let key = ProcessKey {
-                    group: gi,
-                    process: pi,
-                };
-                if self.waiting_for(key).is_some() {
-                    let d = p.watch.waiting_since + t as f64;
-                    best = Some(best.map_or(d, |b| b.min(d)));
-                }
+        for &key in self.index.watched() {
+            let p = self.proc(key);
+            let Some(t) = p.config.deps.dependency_timeout else {
+                continue;
+            };
+            if p.watch.waiting_since == 0.0 {
+                continue;
+            }
+            if self.waiting_for(key).is_some() {
+                let d = p.watch.waiting_since + t as f64;
+                best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
         best

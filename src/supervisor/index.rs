@@ -1,5 +1,6 @@
-//! Lookups by name without a scan of every group or process: group name → index in the
-//! actor's groups, and program name → its processes (for `depends_on` by bare program name).
+//! Lookups without a scan of every group or process: group name → index in the actor's groups,
+//! program name → its processes (for `depends_on` by bare program name), and the processes a
+//! settle must look at every time (those with dependencies, checks or a memory limit).
 //!
 //! Indices shift when a group is added or removed, so the actor rebuilds the index after each
 //! change of its groups (`add_group`, `remove_group`); that is linear in the number of
@@ -15,6 +16,9 @@ pub(super) struct Index {
     groups: HashMap<String, usize>,
     /// Processes by `program_name`, in group order then process order (the order of a scan).
     programs: HashMap<String, Vec<ProcessKey>>,
+    /// Processes with `depends_on`, a `ready_check`/`health_check` or a `memory_limit`, in
+    /// group order then process order.
+    watched: Vec<ProcessKey>,
 }
 
 impl Index {
@@ -32,6 +36,14 @@ impl Index {
                     .entry(p.config.program_name.clone())
                     .or_default()
                     .push(key);
+                let d = &p.config.deps;
+                if !d.depends_on.is_empty()
+                    || d.ready_check.is_some()
+                    || d.health_check.is_some()
+                    || p.config.memory_limit.is_some()
+                {
+                    index.watched.push(key);
+                }
             }
         }
         index
@@ -45,5 +57,10 @@ impl Index {
     /// Every process of the program `name`, whatever its group.
     pub(super) fn program(&self, name: &str) -> &[ProcessKey] {
         self.programs.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The processes with dependencies, checks or a memory limit, in order.
+    pub(super) fn watched(&self) -> &[ProcessKey] {
+        &self.watched
     }
 }

@@ -19,6 +19,7 @@ pub mod checks;
 pub mod control;
 pub mod daemonize;
 mod deps;
+mod due;
 pub mod group;
 pub mod history;
 pub mod hooks;
@@ -146,6 +147,8 @@ pub struct Supervisor {
     groups: Vec<Group>,
     /// The lookups by name without a scan, rebuilt whenever `groups` changes (see `index`).
     index: index::Index,
+    /// The processes' deadlines in time order (see `due`), kept in step by `apply`.
+    due: due::Due,
     pids: HashMap<i32, (String, String)>,
     waiters: Vec<waiters::Waiter>,
     stop_groups: Option<Vec<String>>,
@@ -179,6 +182,7 @@ impl Supervisor {
             mood: Mood::Running,
             groups: Vec::new(),
             index: Default::default(),
+            due: Default::default(),
             pids: HashMap::new(),
             waiters: Vec::new(),
             stop_groups: None,
@@ -239,6 +243,7 @@ impl Supervisor {
             .unwrap_or(self.groups.len());
         self.groups.insert(pos, group);
         self.index = index::Index::build(&self.groups);
+        self.due.invalidate();
         self.dirty = true;
         for p in &mut self.groups[pos].processes {
             p.dirty = true;
@@ -261,6 +266,7 @@ impl Supervisor {
         }
         self.groups.remove(i);
         self.index = index::Index::build(&self.groups);
+        self.due.invalidate();
         self.events_group_removed(name);
         // Waiter keys are indices: re-resolve by name.
         self.resolve_waiters();
@@ -281,6 +287,12 @@ impl Supervisor {
             let rec = std::mem::take(&mut proc.rec);
             let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
             proc.rec = rec;
+            if self.due.fresh() {
+                let p = self.proc(key);
+                let at = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting);
+                self.due.set(key, at);
+            }
+            let proc = self.proc_mut(key);
             if let Some(cause) = restarts::automatic(&ev, &actions) {
                 proc.restarts.count(cause);
             }
@@ -409,6 +421,8 @@ impl Supervisor {
         }
         self.mood = mood;
         self.dirty = true;
+        // Deadlines depend on the mood (autostart, backoff).
+        self.due.invalidate();
     }
 
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
@@ -423,29 +437,31 @@ impl Supervisor {
                 self.shutdown_step();
             }
             let t = self.host.now();
-            for gi in 0..self.groups.len() {
-                for pi in 0..self.groups[gi].processes.len() {
-                    let key = ProcessKey {
-                        group: gi,
-                        process: pi,
-                    };
-                    let p = self.proc(key);
-                    let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
-                        .is_some_and(|d| d <= t);
-                    let restart = p.restart_pending && p.rec.state.is_stopped();
-                    let waits = !p.config.deps.depends_on.is_empty() && self.deps_settle(key);
-                    if self.proc(key).dirty || due || waits {
-                        self.proc_mut(key).dirty = false;
-                        self.apply(key, Event::Tick);
-                    }
-                    self.checks_settle(key);
-                    if restart && self.mood == Mood::Running {
-                        self.proc_mut(key).restart_pending = false;
-                        self.apply(key, Event::Start);
-                    }
+            // Only what may need a transition: every process while the deadline queue is
+            // stale, else those due, those with dependencies or checks, and the pools.
+            let (keys, groups) = if self.due.fresh() {
+                let mut keys: Vec<ProcessKey> = self.due.until(t).collect();
+                keys.extend_from_slice(self.index.watched());
+                keys.sort_unstable();
+                keys.dedup();
+                let mut groups: Vec<usize> = keys.iter().map(|k| k.group).collect();
+                groups.extend(self.pool_groups());
+                groups.sort_unstable();
+                groups.dedup();
+                (keys, groups)
+            } else {
+                (self.all_in_order(), (0..self.groups.len()).collect())
+            };
+            let mut next = keys.into_iter().peekable();
+            for gi in groups {
+                while let Some(key) = next.next_if(|k| k.group == gi) {
+                    self.settle_one(key, t);
                 }
                 // A pool dispatches after its own processes' transitions, as the reference's.
                 self.dispatch_events(gi);
+            }
+            if !self.due.fresh() {
+                self.due.rebuild(&self.groups, self.mood > Mood::Restarting);
             }
         }
         for gi in 0..self.groups.len() {
@@ -465,10 +481,17 @@ impl Supervisor {
                 self.next_memory_check
             });
         }
-        for g in &self.groups {
-            for p in &g.processes {
-                if let Some(d) = process::deadline(&p.config, &p.rec, may) {
-                    best = Some(best.map_or(d, |b| b.min(d)));
+        if self.due.fresh() {
+            best = [best, self.due.first()]
+                .into_iter()
+                .flatten()
+                .reduce(f64::min);
+        } else {
+            for g in &self.groups {
+                for p in &g.processes {
+                    if let Some(d) = process::deadline(&p.config, &p.rec, may) {
+                        best = Some(best.map_or(d, |b| b.min(d)));
+                    }
                 }
             }
         }

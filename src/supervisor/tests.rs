@@ -431,3 +431,85 @@ fn the_name_index_follows_added_and_removed_groups() {
     assert_index_matches_scan(&s);
     assert_eq!(s.find_group("b"), Some(1));
 }
+
+/// When fresh, the deadline queue holds every process's deadline and nothing else.
+fn assert_due_matches_scan(s: &Supervisor) {
+    assert!(s.due.fresh(), "a settle leaves the deadline queue fresh");
+    let may = s.mood > Mood::Restarting;
+    let mut scan: Vec<(ProcessKey, u64)> = Vec::new();
+    for key in s.all_in_order() {
+        let p = s.proc(key);
+        if let Some(d) = process::deadline(&p.config, &p.rec, may) {
+            scan.push((key, d.to_bits()));
+        }
+    }
+    let mut queued: Vec<(ProcessKey, u64)> = s
+        .due
+        .until(f64::INFINITY)
+        .map(|k| {
+            let p = s.proc(k);
+            (
+                k,
+                process::deadline(&p.config, &p.rec, may).unwrap().to_bits(),
+            )
+        })
+        .collect();
+    queued.sort();
+    assert_eq!(queued, scan);
+}
+
+#[test]
+fn the_deadline_queue_follows_every_transition() {
+    let programs = [
+        program("a", "priority=1\nstartsecs=5"),
+        program("b", "priority=2\nstartsecs=10\nstartretries=3"),
+        program("c", "priority=3\nautostart=false"),
+        program("d", "priority=4\nstartsecs=5"),
+    ]
+    .concat();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(s.next_deadline(), Some(fake.world().now + 5.0));
+
+    fake.advance(5.0);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "a"), ProcessState::Running);
+    assert_eq!(state(&s, "d"), ProcessState::Running);
+    assert_eq!(state(&s, "b"), ProcessState::Starting);
+
+    // b exits too quickly: BACKOFF, retried when its delay is due.
+    s.reaped(pid(&s, "b"), ExitStatus::Exited(1));
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Backoff);
+    let retry = s.next_deadline().expect("the retry is due");
+    fake.world().now = retry;
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Starting);
+
+    // A removed group shifts the keys; the next settle rebuilds the queue.
+    s.remove_group("c").unwrap();
+    assert!(!s.due.fresh());
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    fake.advance(10.0);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Running);
+    assert_eq!(state(&s, "d"), ProcessState::Running);
+
+    // Shutdown, one group at a time: stopwaitsecs deadlines, then the reaps.
+    s.set_mood(Mood::Shutdown);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    for name in ["d", "b", "a"] {
+        assert_eq!(state(&s, name), ProcessState::Stopping);
+        s.reaped(pid(&s, name), ExitStatus::Exited(0));
+        turn(&mut s);
+        assert_due_matches_scan(&s);
+    }
+    assert_eq!(s.next_deadline(), None);
+}
