@@ -4,7 +4,8 @@
 //!
 //! Indices shift when a group is added or removed, so the actor rebuilds the index after each
 //! change of its groups (`add_group`, `remove_group`); that is linear in the number of
-//! processes, once per change, never per lookup.
+//! processes, once per change, never per lookup. A group added after all the others (every
+//! group of the config at start, which comes sorted by priority) is only appended.
 
 use std::collections::HashMap;
 
@@ -25,28 +26,32 @@ impl Index {
     pub(super) fn build(groups: &[Group]) -> Index {
         let mut index = Index::default();
         for (gi, g) in groups.iter().enumerate() {
-            index.groups.entry(g.config.name.clone()).or_insert(gi);
-            for (pi, p) in g.processes.iter().enumerate() {
-                let key = ProcessKey {
-                    group: gi,
-                    process: pi,
-                };
-                index
-                    .programs
-                    .entry(p.config.program_name.clone())
-                    .or_default()
-                    .push(key);
-                let d = &p.config.deps;
-                if !d.depends_on.is_empty()
-                    || d.ready_check.is_some()
-                    || d.health_check.is_some()
-                    || p.config.memory_limit.is_some()
-                {
-                    index.watched.push(key);
-                }
-            }
+            index.push(gi, g);
         }
         index
+    }
+
+    /// Add the group `g`, now the last of the actor's groups (at `gi`): no rebuild.
+    pub(super) fn push(&mut self, gi: usize, g: &Group) {
+        self.groups.entry(g.config.name.clone()).or_insert(gi);
+        for (pi, p) in g.processes.iter().enumerate() {
+            let key = ProcessKey {
+                group: gi,
+                process: pi,
+            };
+            self.programs
+                .entry(p.config.program_name.clone())
+                .or_default()
+                .push(key);
+            let d = &p.config.deps;
+            if !d.depends_on.is_empty()
+                || d.ready_check.is_some()
+                || d.health_check.is_some()
+                || p.config.memory_limit.is_some()
+            {
+                self.watched.push(key);
+            }
+        }
     }
 
     /// The index of the group `name` among the actor's groups.

@@ -236,13 +236,23 @@ impl Supervisor {
             return false;
         }
         let group = Group::new(cfg, &self.config);
-        let pos = self
-            .groups
-            .iter()
-            .position(|g| g.config.priority > group.config.priority)
-            .unwrap_or(self.groups.len());
+        // Groups are sorted by priority: most often the new one goes last (all of the config's).
+        let last = self.groups.last();
+        let pos = if last.is_none_or(|g| g.config.priority <= group.config.priority) {
+            self.groups.len()
+        } else {
+            let after = |g: &Group| g.config.priority > group.config.priority;
+            self.groups
+                .iter()
+                .position(after)
+                .unwrap_or(self.groups.len())
+        };
         self.groups.insert(pos, group);
-        self.index = index::Index::build(&self.groups);
+        if pos + 1 == self.groups.len() {
+            self.index.push(pos, &self.groups[pos]);
+        } else {
+            self.index = index::Index::build(&self.groups);
+        }
         self.due.invalidate();
         self.dirty = true;
         for p in &mut self.groups[pos].processes {

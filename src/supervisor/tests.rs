@@ -426,6 +426,19 @@ fn the_name_index_follows_added_and_removed_groups() {
     assert_eq!(s.find_group("g"), Some(1));
     assert_eq!(s.lookup("g:y"), s.find_spec("g:y").map(Selection::One));
     assert_eq!(s.lookup("nope:y"), None);
+    // The last group removed and added back: appended to the index, no rebuild.
+    s.remove_group("c").unwrap();
+    assert_index_matches_scan(&s);
+    let cfg = s
+        .config()
+        .groups
+        .iter()
+        .find(|g| g.name == "c")
+        .cloned()
+        .unwrap();
+    assert!(s.add_group(cfg));
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("c"), Some(3));
     s.remove_group("a").unwrap();
     s.remove_group("c").unwrap();
     assert_index_matches_scan(&s);
