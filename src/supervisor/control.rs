@@ -20,7 +20,8 @@ use crate::logs::capture::OutputSink;
 
 /// One process of the active groups: indices into the actor's groups, so only valid within the
 /// actor call that made it (a removed group shifts the others).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Ordered by group, then process: the order of the actor's groups and of a group's processes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcessKey {
     pub(super) group: usize,
     pub(super) process: usize,
@@ -152,10 +153,7 @@ impl Supervisor {
     /// The process `name` of group `group`.
     pub fn find(&self, group: &str, name: &str) -> Option<ProcessKey> {
         let gi = self.find_group(group)?;
-        let pi = self.groups[gi]
-            .processes
-            .iter()
-            .position(|p| p.config.name == name)?;
+        let pi = self.groups[gi].position(name)?;
         Some(ProcessKey {
             group: gi,
             process: pi,
@@ -177,10 +175,7 @@ impl Supervisor {
         match proc {
             None => Some(Selection::Group(self.members(gi))),
             Some(p) => {
-                let pi = self.groups[gi]
-                    .processes
-                    .iter()
-                    .position(|x| x.config.name == p)?;
+                let pi = self.groups[gi].position(&p)?;
                 Some(Selection::One(ProcessKey {
                     group: gi,
                     process: pi,

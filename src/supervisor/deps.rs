@@ -106,16 +106,13 @@ impl Supervisor {
             group: gi,
             process: pi,
         };
-        // The usual cases without a scan of every process: `g:p`, and a program whose group
-        // has its name.
+        // No scan of every process: `g:p`, a program whose group has its name, else the index
+        // by program name.
         if let Some(gname) = &dep.group {
             let Some(gi) = self.find_group(gname) else {
                 return Vec::new();
             };
-            let pos = self.groups[gi]
-                .processes
-                .iter()
-                .position(|p| p.config.name == dep.name);
+            let pos = self.groups[gi].position(&dep.name);
             return pos.map(|pi| key(gi, pi)).into_iter().collect();
         }
         if let Some(gi) = self.find_group(&dep.name) {
@@ -128,21 +125,7 @@ impl Supervisor {
                 return (0..g.processes.len()).map(|pi| key(gi, pi)).collect();
             }
         }
-        let mut found = Vec::new();
-        for (gi, g) in self.groups.iter().enumerate() {
-            for (pi, p) in g.processes.iter().enumerate() {
-                let hit = match &dep.group {
-                    Some(gname) => g.config.name == *gname && p.config.name == dep.name,
-                    None => p.config.program_name == dep.name,
-                };
-                if hit {
-                    found.push(ProcessKey {
-                        group: gi,
-                        process: pi,
-                    });
-                }
-            }
-        }
+        let mut found = self.index.program(&dep.name).to_vec();
         if found.is_empty()
             && dep.group.is_none()
             && let Some(gi) = self.find_group(&dep.name)
@@ -268,22 +251,17 @@ impl Supervisor {
     /// The earliest `dependency_timeout` of a waiting process.
     pub(crate) fn deps_deadline(&self) -> Option<f64> {
         let mut best: Option<f64> = None;
-        for (gi, g) in self.groups.iter().enumerate() {
-            for (pi, p) in g.processes.iter().enumerate() {
-                let Some(t) = p.config.deps.dependency_timeout else {
-                    continue;
-                };
-                if p.watch.waiting_since == 0.0 {
-                    continue;
-                }
-                let key = ProcessKey {
-                    group: gi,
-                    process: pi,
-                };
-                if self.waiting_for(key).is_some() {
-                    let d = p.watch.waiting_since + t as f64;
-                    best = Some(best.map_or(d, |b| b.min(d)));
-                }
+        for &key in self.index.watched() {
+            let p = self.proc(key);
+            let Some(t) = p.config.deps.dependency_timeout else {
+                continue;
+            };
+            if p.watch.waiting_since == 0.0 {
+                continue;
+            }
+            if self.waiting_for(key).is_some() {
+                let d = p.watch.waiting_since + t as f64;
+                best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
         best

@@ -102,6 +102,12 @@ impl Supervisor {
     /// Keep the watch of the process at `key` in step with its state, and start or judge what
     /// is due.
     pub(crate) fn checks_settle(&mut self, key: ProcessKey) {
+        let p = self.proc(key);
+        let d = &p.config.deps;
+        if d.ready_check.is_none() && d.health_check.is_none() && p.watch.phase.is_none() {
+            // Nothing to watch (`plan` is `None` and so is the watch): no clock read per process.
+            return;
+        }
         let now = self.host.now();
         let running = self.mood == super::Mood::Running;
         let p = self.proc_mut(key);
@@ -142,18 +148,17 @@ impl Supervisor {
     /// The earliest time a check is due.
     pub(crate) fn checks_deadline(&self) -> Option<f64> {
         let mut best: Option<f64> = None;
-        for g in &self.groups {
-            for p in &g.processes {
-                let Some((phase, _)) = p.watch.phase else {
-                    continue;
-                };
-                let Some(check) = check_of(&p.config, phase) else {
-                    continue;
-                };
-                let timed = active(check) || (phase == Phase::Health && *check == Check::Notify);
-                if timed && !p.watch.in_flight && p.watch.due > 0.0 {
-                    best = Some(best.map_or(p.watch.due, |b| b.min(p.watch.due)));
-                }
+        for &key in self.index.watched() {
+            let p = self.proc(key);
+            let Some((phase, _)) = p.watch.phase else {
+                continue;
+            };
+            let Some(check) = check_of(&p.config, phase) else {
+                continue;
+            };
+            let timed = active(check) || (phase == Phase::Health && *check == Check::Notify);
+            if timed && !p.watch.in_flight && p.watch.due > 0.0 {
+                best = Some(best.map_or(p.watch.due, |b| b.min(p.watch.due)));
             }
         }
         best
