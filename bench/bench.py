@@ -947,6 +947,8 @@ def main():
     ap.add_argument("--tmpfs-dir", default="/dev/shm", help="tmpfs directory for log capture")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--keep", action="store_true", help="keep temp dirs")
+    ap.add_argument("--scale-n", type=int, default=None,
+                    help="number of programs for the scale figure (default 2000, 500 with --quick)")
     ap.add_argument("--note", default="", help="free text recorded with the results")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 if any figure failed for any daemon (the CI smoke run)")
@@ -967,7 +969,7 @@ def main():
     ctx.log_timeout = 300
     ctx.kills = 8 if q else 20
     ctx.storm_n = 500
-    ctx.scale_n = 500 if q else 2000
+    ctx.scale_n = args.scale_n or (500 if q else 2000)
     ctx.scale_secs = 3 if q else 10
     ctx.exe = {"ref": os.path.abspath(args.ref),
                "ours": os.path.abspath(args.ours) if args.ours else None}

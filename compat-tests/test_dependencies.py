@@ -173,3 +173,67 @@ def test_the_reference_starts_the_same_configs(make_daemon):
     ref.wait_state("app", "RUNNING")
     ref.wait_state("cyc", "RUNNING")
     assert ref.state("migrate") == "EXITED"
+
+
+RESTART_DEPENDENTS = """
+    [program:db]
+    command=sleep 1000
+    startsecs=0
+    restart_dependents=true
+
+    [program:app]
+    command=sleep 1000
+    depends_on=db
+    startsecs=0
+
+    [program:side]
+    command=sleep 1000
+    depends_on=db:started
+    startsecs=0
+    """
+
+
+def test_restart_dependents_restarts_what_needs_it_running(make_daemon):
+    d = make_daemon("ours")
+    d.start(RESTART_DEPENDENTS)
+    app = d.wait_state("app", "RUNNING")["pid"]
+    side = d.wait_state("side", "RUNNING")["pid"]
+    rc, out, err = d.ctl("restart", "db")
+    assert rc == 0, (out, err)
+    wait_until(lambda: d.info("app")["statename"] == "RUNNING" and d.info("app")["pid"] != app,
+               daemon=d, what="app to run again with a new pid")
+    assert "app: stopped with db (restart_dependents)" in d.log_text()
+    # `started` does not need db to keep running
+    assert d.info("side")["pid"] == side
+    # `stop db` alone: app stops and waits for db to be back
+    rc, out, err = d.ctl("stop", "db")
+    assert rc == 0, (out, err)
+    wait_until(lambda: d.info("app")["description"] == "waiting for db (running)",
+               daemon=d, what="app to wait for db")
+    assert d.state("app") == "STOPPED"
+    d.rpc.supervisor.startProcess("db")
+    d.wait_state("app", "RUNNING")
+
+
+def update_config(version):
+    return """
+    [program:cache]
+    command=sleep 100{v}
+    startsecs=0
+
+    [program:web]
+    command=sleep 100{v}
+    depends_on=cache
+    startsecs=0
+    """.format(v=version)
+
+
+def test_update_stops_changed_dependants_first(make_daemon):
+    d = make_daemon("ours")
+    d.start(update_config(1))
+    d.wait_state("web", "RUNNING")
+    d.write_config(update_config(2))
+    rc, out, err = d.ctl("update")
+    assert rc == 0, (out, err)
+    assert log_index(d, "stopped: web") < log_index(d, "stopped: cache")
+    d.wait_state("web", "RUNNING")

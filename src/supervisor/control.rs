@@ -20,7 +20,8 @@ use crate::logs::capture::OutputSink;
 
 /// One process of the active groups: indices into the actor's groups, so only valid within the
 /// actor call that made it (a removed group shifts the others).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Ordered by group, then process: the order of the actor's groups and of a group's processes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcessKey {
     pub(super) group: usize,
     pub(super) process: usize,
@@ -152,10 +153,7 @@ impl Supervisor {
     /// The process `name` of group `group`.
     pub fn find(&self, group: &str, name: &str) -> Option<ProcessKey> {
         let gi = self.find_group(group)?;
-        let pi = self.groups[gi]
-            .processes
-            .iter()
-            .position(|p| p.config.name == name)?;
+        let pi = self.groups[gi].position(name)?;
         Some(ProcessKey {
             group: gi,
             process: pi,
@@ -177,10 +175,7 @@ impl Supervisor {
         match proc {
             None => Some(Selection::Group(self.members(gi))),
             Some(p) => {
-                let pi = self.groups[gi]
-                    .processes
-                    .iter()
-                    .position(|x| x.config.name == p)?;
+                let pi = self.groups[gi].position(&p)?;
                 Some(Selection::One(ProcessKey {
                     group: gi,
                     process: pi,
@@ -332,6 +327,7 @@ impl Supervisor {
         if p.rec.laststart != 0.0 {
             self.proc_mut(key).restarts.manual += 1;
         }
+        self.proc_mut(key).watch.restart_held = false;
         self.apply(key, Event::Start);
         let p = self.proc(key);
         if p.rec.spawnerr.is_some() {
@@ -353,6 +349,7 @@ impl Supervisor {
         if !self.proc(key).rec.state.is_running() {
             return Outcome::Done(Err(ControlError::NotRunning));
         }
+        self.stop_dependents(key);
         self.apply(key, Event::Stop);
         if wait && !self.proc(key).rec.state.is_stopped() {
             return Outcome::Wait(self.wait_stopped(key));
@@ -455,7 +452,9 @@ impl Supervisor {
     }
 
     /// The reference's `diff_to_active`: group names added and changed in config order, removed
-    /// in the order the groups were added (the reference's dict of groups).
+    /// in the order the groups were added (the reference's dict of groups); changed and removed
+    /// then put a group before those it depends on, as supervisorctl `update` stops them in
+    /// this order.
     pub fn diff_to_active(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         let new: &Vec<GroupConfig> = &self.config.groups;
         let mut active: Vec<&super::group::Group> = self.groups.iter().collect();
@@ -476,7 +475,11 @@ impl Supervisor {
             .filter(|n| cur.iter().any(|c| c.name == n.name && *c != *n))
             .map(|g| g.name.clone())
             .collect();
-        (added, changed, removed)
+        (
+            added,
+            self.stop_order_groups(changed),
+            self.stop_order_groups(removed),
+        )
     }
 
     /// The resolved log paths of an active process (`getAllConfigInfo` shows them for `AUTO`).

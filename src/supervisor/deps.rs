@@ -9,6 +9,11 @@
 //!
 //! Stopping goes the other way: [`Supervisor::stop_order`] puts dependants before what they
 //! depend on.
+//!
+//! `restart_dependents = true` on `x`: when `x` is stopped through the API (supervisorctl
+//! `restart x` is `stop x` then `start x`), the running processes that need `x` running
+//! ([`restarts_with`]) are stopped first and held (`Watch::restart_held`), described as waiting
+//! for `x`; each starts again at the first settle after its dependencies are met once more.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -54,6 +59,12 @@ pub fn condition(cond: Condition, cfg: &ProcessConfig, rec: &Record) -> Met {
     if yes { Met::Yes } else { Met::No }
 }
 
+/// Whether a dependant whose `depends_on` names `x` with `cond` is restarted with `x`
+/// (`restart_dependents`): only the conditions that need `x` to keep running.
+pub fn restarts_with(cond: Condition) -> bool {
+    matches!(cond, Condition::Running | Condition::Ready)
+}
+
 /// The dependencies of one program, each with the states of the processes it names: `None`
 /// when all are met, else the description `waiting for a (ready), b (completed): why`.
 pub fn gate<'a>(
@@ -95,16 +106,13 @@ impl Supervisor {
             group: gi,
             process: pi,
         };
-        // The usual cases without a scan of every process: `g:p`, and a program whose group
-        // has its name.
+        // No scan of every process: `g:p`, a program whose group has its name, else the index
+        // by program name.
         if let Some(gname) = &dep.group {
             let Some(gi) = self.find_group(gname) else {
                 return Vec::new();
             };
-            let pos = self.groups[gi]
-                .processes
-                .iter()
-                .position(|p| p.config.name == dep.name);
+            let pos = self.groups[gi].position(&dep.name);
             return pos.map(|pi| key(gi, pi)).into_iter().collect();
         }
         if let Some(gi) = self.find_group(&dep.name) {
@@ -117,21 +125,7 @@ impl Supervisor {
                 return (0..g.processes.len()).map(|pi| key(gi, pi)).collect();
             }
         }
-        let mut found = Vec::new();
-        for (gi, g) in self.groups.iter().enumerate() {
-            for (pi, p) in g.processes.iter().enumerate() {
-                let hit = match &dep.group {
-                    Some(gname) => g.config.name == *gname && p.config.name == dep.name,
-                    None => p.config.program_name == dep.name,
-                };
-                if hit {
-                    found.push(ProcessKey {
-                        group: gi,
-                        process: pi,
-                    });
-                }
-            }
-        }
+        let mut found = self.index.program(&dep.name).to_vec();
         if found.is_empty()
             && dep.group.is_none()
             && let Some(gi) = self.find_group(&dep.name)
@@ -145,13 +139,13 @@ impl Supervisor {
     }
 
     /// Why the process at `key` may not start yet on its own (`None`: it may). Only a process
-    /// that never started and would start on its own waits.
+    /// that never started and would start on its own waits, or one held by `restart_dependents`.
     pub(crate) fn waiting_for(&self, key: ProcessKey) -> Option<String> {
         let p = self.proc(key);
+        let first_start = p.rec.laststart == 0.0 && p.config.autostart;
         if p.config.deps.depends_on.is_empty()
             || p.rec.state != ProcessState::Stopped
-            || p.rec.laststart != 0.0
-            || !p.config.autostart
+            || !(first_start || p.watch.restart_held)
         {
             return None;
         }
@@ -174,6 +168,18 @@ impl Supervisor {
     /// passed.
     pub(crate) fn deps_settle(&mut self, key: ProcessKey) -> bool {
         let Some(why) = self.waiting_for(key) else {
+            let p = self.proc(key);
+            if p.watch.restart_held
+                && p.rec.state == ProcessState::Stopped
+                && self.mood == super::Mood::Running
+            {
+                // Stopped with what it depends on, which is back.
+                let p = self.proc_mut(key);
+                p.watch.restart_held = false;
+                p.watch.waiting_since = 0.0;
+                self.apply(key, Event::Start);
+                return false;
+            }
             // It waited until now: its transition check starts it.
             let w = &mut self.proc_mut(key).watch;
             let was_waiting = w.waiting_since != 0.0;
@@ -200,25 +206,62 @@ impl Supervisor {
         true
     }
 
+    /// `x` at `key` is being stopped through the API: with `restart_dependents`, stop the running
+    /// processes that need it running (and theirs, in turn) and hold them until it is back.
+    pub(crate) fn stop_dependents(&mut self, key: ProcessKey) {
+        let mut todo = vec![key];
+        let mut seen = vec![key];
+        while let Some(x) = todo.pop() {
+            if !self.proc(x).config.deps.restart_dependents {
+                continue;
+            }
+            let mut found = Vec::new();
+            for (gi, g) in self.groups.iter().enumerate() {
+                for (pi, p) in g.processes.iter().enumerate() {
+                    let d = ProcessKey {
+                        group: gi,
+                        process: pi,
+                    };
+                    let needs = (p.config.deps.depends_on.iter()).any(|dep| {
+                        restarts_with(dep.condition) && self.dependency_keys(dep).contains(&x)
+                    });
+                    if needs && p.rec.state.is_running() && !seen.contains(&d) {
+                        found.push(d);
+                    }
+                }
+            }
+            for d in self.stop_order(found) {
+                seen.push(d);
+                let what = self.proc(x).config.name.clone();
+                let p = self.proc_mut(d);
+                p.watch.restart_held = true;
+                log(
+                    LogLevel::Info,
+                    &format!(
+                        "{}: stopped with {} (restart_dependents)",
+                        p.config.name, what
+                    ),
+                );
+                self.apply(d, Event::Stop);
+                todo.push(d);
+            }
+        }
+    }
+
     /// The earliest `dependency_timeout` of a waiting process.
     pub(crate) fn deps_deadline(&self) -> Option<f64> {
         let mut best: Option<f64> = None;
-        for (gi, g) in self.groups.iter().enumerate() {
-            for (pi, p) in g.processes.iter().enumerate() {
-                let Some(t) = p.config.deps.dependency_timeout else {
-                    continue;
-                };
-                if p.watch.waiting_since == 0.0 {
-                    continue;
-                }
-                let key = ProcessKey {
-                    group: gi,
-                    process: pi,
-                };
-                if self.waiting_for(key).is_some() {
-                    let d = p.watch.waiting_since + t as f64;
-                    best = Some(best.map_or(d, |b| b.min(d)));
-                }
+        for &key in self.index.watched() {
+            let p = self.proc(key);
+            let Some(t) = p.config.deps.dependency_timeout else {
+                continue;
+            };
+            if p.watch.waiting_since == 0.0 {
+                continue;
+            }
+            if self.waiting_for(key).is_some() {
+                let d = p.watch.waiting_since + t as f64;
+                best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
         best
@@ -245,6 +288,29 @@ impl Supervisor {
         );
         names.reverse();
         names
+    }
+
+    /// Active group names reordered so that a group comes before the groups it depends on, the
+    /// given order kept otherwise (`update` stops changed and removed groups in this order).
+    pub(crate) fn stop_order_groups(&self, names: Vec<String>) -> Vec<String> {
+        let keys: Vec<ProcessKey> = (names.iter())
+            .filter_map(|n| self.find_group(n))
+            .flat_map(|gi| self.members(gi))
+            .collect();
+        let mut out: Vec<String> = Vec::with_capacity(names.len());
+        for key in self.stop_order(keys) {
+            let name = &self.groups[key.group].config.name;
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        // Groups without processes (or not active) keep their place after the others.
+        for n in names {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
     }
 
     /// `keys` reordered so that a process comes before those it depends on (reverse dependency
@@ -363,6 +429,19 @@ mod tests {
         ];
         for (cond, cfg, r, want) in table {
             assert_eq!(&condition(*cond, cfg, r), want, "{:?} {:?}", cond, r.state);
+        }
+    }
+
+    #[test]
+    fn only_the_conditions_that_need_it_running_restart_with_it() {
+        let table = [
+            (Condition::Started, false),
+            (Condition::Running, true),
+            (Condition::Ready, true),
+            (Condition::Completed, false),
+        ];
+        for (cond, want) in table {
+            assert_eq!(restarts_with(cond), want, "{:?}", cond);
         }
     }
 

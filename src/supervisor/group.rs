@@ -4,6 +4,7 @@
 //! A group is made from a [`GroupConfig`] (`make_group` in the reference); `AUTO` log files get
 //! their names in `childlogdir` when the group is made, as the reference's `create_autochildlogs`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ pub struct Group {
     /// (priority, name), a `[group:x]`'s by program in its `programs=` order. Autostart goes
     /// in this order; group and all-process calls go in [`Group::by_priority`].
     pub processes: Vec<Process>,
+    /// Process name → index in `processes` (a group's processes never change once made).
+    by_name: HashMap<String, usize>,
 }
 
 impl Group {
@@ -35,12 +38,22 @@ impl Group {
             .processes
             .iter()
             .map(|p| Process::new(p.clone(), daemon))
-            .collect();
+            .collect::<Vec<Process>>();
+        let mut by_name = HashMap::with_capacity(processes.len());
+        for (i, p) in processes.iter().enumerate() {
+            by_name.entry(p.config.name.clone()).or_insert(i);
+        }
         Group {
             config,
             seq: NEXT.fetch_add(1, Ordering::Relaxed),
             processes,
+            by_name,
         }
+    }
+
+    /// The index of the process `name` in `processes`, without a scan.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
     }
 
     /// Indices of the processes by priority alone, ties in the group's own order: the

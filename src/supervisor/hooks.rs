@@ -279,6 +279,12 @@ impl Supervisor {
         self.events.bus.tick(self.host.now());
     }
 
+    /// The indices of the groups that are event listener pools, in no particular order.
+    pub(crate) fn pool_groups(&self) -> Vec<usize> {
+        let pools = self.events.bus.pools.iter();
+        pools.filter_map(|p| self.find_group(&p.name)).collect()
+    }
+
     /// When the next tick is due, if any pool wants ticks.
     pub(crate) fn next_tick(&self) -> Option<f64> {
         self.events.bus.next_tick()

@@ -10,15 +10,9 @@ use crate::logs::mainlog::log;
 impl Supervisor {
     /// Processes that have a `memory_limit` and a live child.
     pub(super) fn memory_limited(&self) -> impl Iterator<Item = ProcessKey> + '_ {
-        self.groups.iter().enumerate().flat_map(|(gi, g)| {
-            g.processes
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.config.memory_limit.is_some() && p.rec.pid != 0)
-                .map(move |(pi, _)| ProcessKey {
-                    group: gi,
-                    process: pi,
-                })
+        self.index.watched().iter().copied().filter(|&k| {
+            let p = self.proc(k);
+            p.config.memory_limit.is_some() && p.rec.pid != 0
         })
     }
 

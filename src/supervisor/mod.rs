@@ -19,10 +19,12 @@ pub mod checks;
 pub mod control;
 pub mod daemonize;
 mod deps;
+mod due;
 pub mod group;
 pub mod history;
 pub mod hooks;
 pub mod host;
+mod index;
 mod memlimit;
 pub mod memory;
 pub mod privileges;
@@ -143,6 +145,10 @@ pub struct Supervisor {
     /// the config at start, then `addProcessGroup` after those of its priority (the reference
     /// sorts its dict of groups by priority alone, a stable sort).
     groups: Vec<Group>,
+    /// The lookups by name without a scan, rebuilt whenever `groups` changes (see `index`).
+    index: index::Index,
+    /// The processes' deadlines in time order (see `due`), kept in step by `apply`.
+    due: due::Due,
     pids: HashMap<i32, (String, String)>,
     waiters: Vec<waiters::Waiter>,
     stop_groups: Option<Vec<String>>,
@@ -175,6 +181,8 @@ impl Supervisor {
             config,
             mood: Mood::Running,
             groups: Vec::new(),
+            index: Default::default(),
+            due: Default::default(),
             pids: HashMap::new(),
             waiters: Vec::new(),
             stop_groups: None,
@@ -224,16 +232,28 @@ impl Supervisor {
 
     /// Add a group from its config (`add_process_group`); false when one of that name exists.
     pub fn add_group(&mut self, cfg: GroupConfig) -> bool {
-        if self.groups.iter().any(|g| g.config.name == cfg.name) {
+        if self.find_group(&cfg.name).is_some() {
             return false;
         }
         let group = Group::new(cfg, &self.config);
-        let pos = self
-            .groups
-            .iter()
-            .position(|g| g.config.priority > group.config.priority)
-            .unwrap_or(self.groups.len());
+        // Groups are sorted by priority: most often the new one goes last (all of the config's).
+        let last = self.groups.last();
+        let pos = if last.is_none_or(|g| g.config.priority <= group.config.priority) {
+            self.groups.len()
+        } else {
+            let after = |g: &Group| g.config.priority > group.config.priority;
+            self.groups
+                .iter()
+                .position(after)
+                .unwrap_or(self.groups.len())
+        };
         self.groups.insert(pos, group);
+        if pos + 1 == self.groups.len() {
+            self.index.push(pos, &self.groups[pos]);
+        } else {
+            self.index = index::Index::build(&self.groups);
+        }
+        self.due.invalidate();
         self.dirty = true;
         for p in &mut self.groups[pos].processes {
             p.dirty = true;
@@ -244,7 +264,7 @@ impl Supervisor {
 
     /// Remove a group whose processes are all stopped (`remove_process_group`).
     pub fn remove_group(&mut self, name: &str) -> Result<(), GroupError> {
-        let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
+        let Some(i) = self.find_group(name) else {
             return Err(GroupError::BadName);
         };
         if self.groups[i]
@@ -255,6 +275,8 @@ impl Supervisor {
             return Err(GroupError::StillRunning);
         }
         self.groups.remove(i);
+        self.index = index::Index::build(&self.groups);
+        self.due.invalidate();
         self.events_group_removed(name);
         // Waiter keys are indices: re-resolve by name.
         self.resolve_waiters();
@@ -262,7 +284,7 @@ impl Supervisor {
     }
 
     pub(crate) fn find_group(&self, name: &str) -> Option<usize> {
-        self.groups.iter().position(|g| g.config.name == name)
+        self.index.group(name)
     }
 
     /// Feed one event to the process at `key` and carry out the actions.
@@ -275,6 +297,12 @@ impl Supervisor {
             let rec = std::mem::take(&mut proc.rec);
             let (rec, actions) = process::step(&proc.config, rec, ev.clone(), ctx);
             proc.rec = rec;
+            if self.due.fresh() {
+                let p = self.proc(key);
+                let at = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting);
+                self.due.set(key, at);
+            }
+            let proc = self.proc_mut(key);
             if let Some(cause) = restarts::automatic(&ev, &actions) {
                 proc.restarts.count(cause);
             }
@@ -403,6 +431,8 @@ impl Supervisor {
         }
         self.mood = mood;
         self.dirty = true;
+        // Deadlines depend on the mood (autostart, backoff).
+        self.due.invalidate();
     }
 
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
@@ -417,29 +447,31 @@ impl Supervisor {
                 self.shutdown_step();
             }
             let t = self.host.now();
-            for gi in 0..self.groups.len() {
-                for pi in 0..self.groups[gi].processes.len() {
-                    let key = ProcessKey {
-                        group: gi,
-                        process: pi,
-                    };
-                    let p = self.proc(key);
-                    let due = process::deadline(&p.config, &p.rec, self.mood > Mood::Restarting)
-                        .is_some_and(|d| d <= t);
-                    let restart = p.restart_pending && p.rec.state.is_stopped();
-                    let waits = !p.config.deps.depends_on.is_empty() && self.deps_settle(key);
-                    if self.proc(key).dirty || due || waits {
-                        self.proc_mut(key).dirty = false;
-                        self.apply(key, Event::Tick);
-                    }
-                    self.checks_settle(key);
-                    if restart && self.mood == Mood::Running {
-                        self.proc_mut(key).restart_pending = false;
-                        self.apply(key, Event::Start);
-                    }
+            // Only what may need a transition: every process while the deadline queue is
+            // stale, else those due, those with dependencies or checks, and the pools.
+            let (keys, groups) = if self.due.fresh() {
+                let mut keys: Vec<ProcessKey> = self.due.until(t).collect();
+                keys.extend_from_slice(self.index.watched());
+                keys.sort_unstable();
+                keys.dedup();
+                let mut groups: Vec<usize> = keys.iter().map(|k| k.group).collect();
+                groups.extend(self.pool_groups());
+                groups.sort_unstable();
+                groups.dedup();
+                (keys, groups)
+            } else {
+                (self.all_in_order(), (0..self.groups.len()).collect())
+            };
+            let mut next = keys.into_iter().peekable();
+            for gi in groups {
+                while let Some(key) = next.next_if(|k| k.group == gi) {
+                    self.settle_one(key, t);
                 }
                 // A pool dispatches after its own processes' transitions, as the reference's.
                 self.dispatch_events(gi);
+            }
+            if !self.due.fresh() {
+                self.due.rebuild(&self.groups, self.mood > Mood::Restarting);
             }
         }
         for gi in 0..self.groups.len() {
@@ -459,10 +491,17 @@ impl Supervisor {
                 self.next_memory_check
             });
         }
-        for g in &self.groups {
-            for p in &g.processes {
-                if let Some(d) = process::deadline(&p.config, &p.rec, may) {
-                    best = Some(best.map_or(d, |b| b.min(d)));
+        if self.due.fresh() {
+            best = [best, self.due.first()]
+                .into_iter()
+                .flatten()
+                .reduce(f64::min);
+        } else {
+            for g in &self.groups {
+                for p in &g.processes {
+                    if let Some(d) = process::deadline(&p.config, &p.rec, may) {
+                        best = Some(best.map_or(d, |b| b.min(d)));
+                    }
                 }
             }
         }

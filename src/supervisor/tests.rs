@@ -366,3 +366,286 @@ fn the_three_orders_of_all_processes() {
     assert_eq!(s.lookup("g:nope"), None);
     assert_eq!(s.find_spec("g:*"), None);
 }
+
+fn description(s: &Supervisor, name: &str) -> String {
+    s.view(key(s, name), 0).description
+}
+
+#[test]
+fn a_held_start_waits_stopped_then_spawns_when_its_dependency_is_running() {
+    let programs = [
+        program("db", "startsecs=3"),
+        program("app", "depends_on=db\nstartsecs=0"),
+    ]
+    .concat();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    assert_eq!(fake.world().spawned, ["db"]);
+    assert_eq!(state(&s, "db"), ProcessState::Starting);
+    assert_eq!(state(&s, "app"), ProcessState::Stopped);
+    assert_eq!(description(&s, "app"), "waiting for db (running)");
+    // Nothing but db's startsecs is due: the wait does not poll.
+    assert_eq!(s.next_deadline(), Some(fake.now() + 3.0));
+    fake.advance(3.0);
+    turn(&mut s);
+    assert_eq!(state(&s, "db"), ProcessState::Running);
+    assert_eq!(fake.world().spawned, ["db", "app"]);
+    assert_eq!(state(&s, "app"), ProcessState::Running);
+}
+
+#[test]
+fn an_idle_actor_with_a_health_check_wakes_first_for_the_next_check() {
+    let programs = program(
+        "web",
+        "startsecs=0\nhealth_check=tcp://127.0.0.1:9\nhealth_interval=10",
+    );
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    assert_eq!(state(&s, "web"), ProcessState::Running);
+    let due = fake.now() + 10.0;
+    assert_eq!(s.next_deadline(), Some(due));
+    // A turn before then (a message came) does not move it.
+    fake.advance(4.0);
+    turn(&mut s);
+    assert_eq!(s.next_deadline(), Some(due));
+}
+
+#[test]
+fn restart_dependents_stops_the_dependants_first_and_starts_them_when_it_is_back() {
+    let programs = [
+        program("db", "startsecs=0\nrestart_dependents=true"),
+        program("app", "depends_on=db:running\nstartsecs=0"),
+        program("side", "depends_on=db:started\nstartsecs=0"),
+    ]
+    .concat();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    let (db, app) = (pid(&s, "db"), pid(&s, "app"));
+    assert_eq!(state(&s, "side"), ProcessState::Running);
+    // supervisorctl restart db: stopProcess(db), then startProcess(db).
+    assert!(matches!(
+        s.stop(key(&s, "db"), false),
+        Outcome::Done(Ok(()))
+    ));
+    assert_eq!(
+        fake.world().kills,
+        [(app, libc::SIGTERM), (db, libc::SIGTERM)]
+    );
+    s.reaped(app, ExitStatus::Exited(0));
+    s.reaped(db, ExitStatus::Exited(0));
+    turn(&mut s);
+    assert_eq!(state(&s, "app"), ProcessState::Stopped);
+    assert_eq!(description(&s, "app"), "waiting for db (running)");
+    // `started` does not need db to keep running.
+    assert_eq!(state(&s, "side"), ProcessState::Running);
+    assert!(matches!(
+        s.start(key(&s, "db"), false),
+        Outcome::Done(Ok(()))
+    ));
+    turn(&mut s);
+    assert_eq!(state(&s, "app"), ProcessState::Running);
+    let spawned = fake.world().spawned.clone();
+    assert_eq!(spawned[3..], ["db", "app"], "{:?}", spawned);
+    assert_eq!(spawned.iter().filter(|n| *n == "side").count(), 1);
+}
+
+#[test]
+fn without_restart_dependents_a_stopped_dependency_leaves_dependants_alone() {
+    let programs = [
+        program("db", "startsecs=0"),
+        program("app", "depends_on=db\nstartsecs=0"),
+    ]
+    .concat();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    let db = pid(&s, "db");
+    assert!(matches!(
+        s.stop(key(&s, "db"), false),
+        Outcome::Done(Ok(()))
+    ));
+    assert_eq!(fake.world().kills, [(db, libc::SIGTERM)]);
+    assert_eq!(state(&s, "app"), ProcessState::Running);
+}
+
+#[test]
+fn update_lists_changed_and_removed_groups_dependants_first() {
+    let programs = [
+        program("cache", "startsecs=0"),
+        program("web", "depends_on=cache\nstartsecs=0"),
+        program("other", "startsecs=0"),
+    ]
+    .concat();
+    let (mut s, _fake) = actor("", &programs);
+    turn(&mut s);
+    let changed = [
+        program("cache", "startsecs=1"),
+        program("web", "depends_on=cache\nstartsecs=1"),
+        program("other", "startsecs=1"),
+    ]
+    .concat();
+    let (added, changed, removed) = s.reload_groups(config("", &changed).groups);
+    assert!(added.is_empty() && removed.is_empty());
+    assert_eq!(changed, ["other", "web", "cache"]);
+    let (_, _, removed) = s.reload_groups(config("", "").groups);
+    assert_eq!(removed, ["other", "web", "cache"]);
+}
+
+/// The name index answers what a scan of the groups answers, for every group and process.
+fn assert_index_matches_scan(s: &Supervisor) {
+    for (gi, g) in s.groups.iter().enumerate() {
+        assert_eq!(s.find_group(&g.config.name), Some(gi));
+        for (pi, p) in g.processes.iter().enumerate() {
+            let key = ProcessKey {
+                group: gi,
+                process: pi,
+            };
+            assert_eq!(s.find(&g.config.name, &p.config.name), Some(key));
+            let scan: Vec<ProcessKey> = s
+                .all_in_order()
+                .into_iter()
+                .filter(|k| s.proc(*k).config.program_name == p.config.program_name)
+                .collect();
+            assert_eq!(s.index.program(&p.config.program_name), scan.as_slice());
+        }
+    }
+}
+
+#[test]
+fn the_name_index_follows_added_and_removed_groups() {
+    let mut programs = String::from("[group:g]\nprograms=x,y\npriority=50\n");
+    programs += &program(
+        "x",
+        "autostart=false\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)s",
+    );
+    programs += &program("y", "autostart=false");
+    for (name, prio) in [("a", 10), ("b", 100), ("c", 200)] {
+        programs += &program(name, &format!("priority={}\nautostart=false", prio));
+    }
+    let (mut s, _fake) = actor("", &programs);
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("b"), Some(2));
+    assert_eq!(s.find("g", "x_1").map(|k| k.process), Some(1));
+    assert_eq!(s.index.program("x").len(), 2);
+
+    // Removing a group shifts those after it.
+    s.remove_group("g").unwrap();
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("g"), None);
+    assert_eq!(s.find("g", "x_0"), None);
+    assert!(s.index.program("x").is_empty());
+    assert_eq!(s.find_group("c"), Some(2));
+
+    // Adding it back puts it at its priority again.
+    let cfg = s
+        .config()
+        .groups
+        .iter()
+        .find(|g| g.name == "g")
+        .cloned()
+        .unwrap();
+    assert!(s.add_group(cfg.clone()));
+    assert!(!s.add_group(cfg));
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("g"), Some(1));
+    assert_eq!(s.lookup("g:y"), s.find_spec("g:y").map(Selection::One));
+    assert_eq!(s.lookup("nope:y"), None);
+    // The last group removed and added back: appended to the index, no rebuild.
+    s.remove_group("c").unwrap();
+    assert_index_matches_scan(&s);
+    let cfg = s
+        .config()
+        .groups
+        .iter()
+        .find(|g| g.name == "c")
+        .cloned()
+        .unwrap();
+    assert!(s.add_group(cfg));
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("c"), Some(3));
+    s.remove_group("a").unwrap();
+    s.remove_group("c").unwrap();
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("b"), Some(1));
+}
+
+/// When fresh, the deadline queue holds every process's deadline and nothing else.
+fn assert_due_matches_scan(s: &Supervisor) {
+    assert!(s.due.fresh(), "a settle leaves the deadline queue fresh");
+    let may = s.mood > Mood::Restarting;
+    let mut scan: Vec<(ProcessKey, u64)> = Vec::new();
+    for key in s.all_in_order() {
+        let p = s.proc(key);
+        if let Some(d) = process::deadline(&p.config, &p.rec, may) {
+            scan.push((key, d.to_bits()));
+        }
+    }
+    let mut queued: Vec<(ProcessKey, u64)> = s
+        .due
+        .until(f64::INFINITY)
+        .map(|k| {
+            let p = s.proc(k);
+            (
+                k,
+                process::deadline(&p.config, &p.rec, may).unwrap().to_bits(),
+            )
+        })
+        .collect();
+    queued.sort();
+    assert_eq!(queued, scan);
+}
+
+#[test]
+fn the_deadline_queue_follows_every_transition() {
+    let programs = [
+        program("a", "priority=1\nstartsecs=5"),
+        program("b", "priority=2\nstartsecs=10\nstartretries=3"),
+        program("c", "priority=3\nautostart=false"),
+        program("d", "priority=4\nstartsecs=5"),
+    ]
+    .concat();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(s.next_deadline(), Some(fake.world().now + 5.0));
+
+    fake.advance(5.0);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "a"), ProcessState::Running);
+    assert_eq!(state(&s, "d"), ProcessState::Running);
+    assert_eq!(state(&s, "b"), ProcessState::Starting);
+
+    // b exits too quickly: BACKOFF, retried when its delay is due.
+    s.reaped(pid(&s, "b"), ExitStatus::Exited(1));
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Backoff);
+    let retry = s.next_deadline().expect("the retry is due");
+    fake.world().now = retry;
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Starting);
+
+    // A removed group shifts the keys; the next settle rebuilds the queue.
+    s.remove_group("c").unwrap();
+    assert!(!s.due.fresh());
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    fake.advance(10.0);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Running);
+    assert_eq!(state(&s, "d"), ProcessState::Running);
+
+    // Shutdown, one group at a time: stopwaitsecs deadlines, then the reaps.
+    s.set_mood(Mood::Shutdown);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    for name in ["d", "b", "a"] {
+        assert_eq!(state(&s, name), ProcessState::Stopping);
+        s.reaped(pid(&s, name), ExitStatus::Exited(0));
+        turn(&mut s);
+        assert_due_matches_scan(&s);
+    }
+    assert_eq!(s.next_deadline(), None);
+}

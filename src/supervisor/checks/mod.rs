@@ -40,6 +40,8 @@ pub enum Phase {
 pub struct Watch {
     /// When it began to wait for its dependencies (0.0: not yet seen waiting).
     pub waiting_since: f64,
+    /// Stopped with a dependency (`restart_dependents`): starts again when it is met.
+    pub restart_held: bool,
     /// The phase and the pid it applies to; a new phase starts a new count.
     pub phase: Option<(Phase, i32)>,
     /// Bumped at each new phase: answers of an older probe are ignored.
@@ -100,6 +102,12 @@ impl Supervisor {
     /// Keep the watch of the process at `key` in step with its state, and start or judge what
     /// is due.
     pub(crate) fn checks_settle(&mut self, key: ProcessKey) {
+        let p = self.proc(key);
+        let d = &p.config.deps;
+        if d.ready_check.is_none() && d.health_check.is_none() && p.watch.phase.is_none() {
+            // Nothing to watch (`plan` is `None` and so is the watch): no clock read per process.
+            return;
+        }
         let now = self.host.now();
         let running = self.mood == super::Mood::Running;
         let p = self.proc_mut(key);
@@ -140,18 +148,17 @@ impl Supervisor {
     /// The earliest time a check is due.
     pub(crate) fn checks_deadline(&self) -> Option<f64> {
         let mut best: Option<f64> = None;
-        for g in &self.groups {
-            for p in &g.processes {
-                let Some((phase, _)) = p.watch.phase else {
-                    continue;
-                };
-                let Some(check) = check_of(&p.config, phase) else {
-                    continue;
-                };
-                let timed = active(check) || (phase == Phase::Health && *check == Check::Notify);
-                if timed && !p.watch.in_flight && p.watch.due > 0.0 {
-                    best = Some(best.map_or(p.watch.due, |b| b.min(p.watch.due)));
-                }
+        for &key in self.index.watched() {
+            let p = self.proc(key);
+            let Some((phase, _)) = p.watch.phase else {
+                continue;
+            };
+            let Some(check) = check_of(&p.config, phase) else {
+                continue;
+            };
+            let timed = active(check) || (phase == Phase::Health && *check == Check::Notify);
+            if timed && !p.watch.in_flight && p.watch.due > 0.0 {
+                best = Some(best.map_or(p.watch.due, |b| b.min(p.watch.due)));
             }
         }
         best
