@@ -75,7 +75,7 @@ for arg in "$@"; do
 done
 
 echo "== pytest compat-tests (ours: $SUPERVISORD_BIN)"
-"$venv/bin/python" -m pytest "${targets[@]}" -rfE --timeout=300 "${xdist[@]}" "$@"
+"$venv/bin/python" -m pytest "${targets[@]}" -rfE --timeout=300 --durations=15 "${xdist[@]}" "$@"
 rc=$?
 if [ $rc = 5 ]; then
     echo "pytest collected no tests: counted as a failure"
