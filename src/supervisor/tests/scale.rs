@@ -1,0 +1,164 @@
+//! The actor's indexes kept in step: the name index and the deadline queue give what a scan
+//! of every group and process gives, through adds, removes, restarts and shutdown.
+
+use super::*;
+
+/// The name index answers what a scan of the groups answers, for every group and process.
+fn assert_index_matches_scan(s: &Supervisor) {
+    for (gi, g) in s.groups.iter().enumerate() {
+        assert_eq!(s.find_group(&g.config.name), Some(gi));
+        for (pi, p) in g.processes.iter().enumerate() {
+            let key = ProcessKey {
+                group: gi,
+                process: pi,
+            };
+            assert_eq!(s.find(&g.config.name, &p.config.name), Some(key));
+            let scan: Vec<ProcessKey> = s
+                .all_in_order()
+                .into_iter()
+                .filter(|k| s.proc(*k).config.program_name == p.config.program_name)
+                .collect();
+            assert_eq!(s.index.program(&p.config.program_name), scan.as_slice());
+        }
+    }
+}
+
+#[test]
+fn the_name_index_follows_added_and_removed_groups() {
+    let mut programs = String::from("[group:g]\nprograms=x,y\npriority=50\n");
+    programs += &program(
+        "x",
+        "autostart=false\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)s",
+    );
+    programs += &program("y", "autostart=false");
+    for (name, prio) in [("a", 10), ("b", 100), ("c", 200)] {
+        programs += &program(name, &format!("priority={}\nautostart=false", prio));
+    }
+    let (mut s, _fake) = actor("", &programs);
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("b"), Some(2));
+    assert_eq!(s.find("g", "x_1").map(|k| k.process), Some(1));
+    assert_eq!(s.index.program("x").len(), 2);
+
+    // Removing a group shifts those after it.
+    s.remove_group("g").unwrap();
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("g"), None);
+    assert_eq!(s.find("g", "x_0"), None);
+    assert!(s.index.program("x").is_empty());
+    assert_eq!(s.find_group("c"), Some(2));
+
+    // Adding it back puts it at its priority again.
+    let cfg = s
+        .config()
+        .groups
+        .iter()
+        .find(|g| g.name == "g")
+        .cloned()
+        .unwrap();
+    assert!(s.add_group(cfg.clone()));
+    assert!(!s.add_group(cfg));
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("g"), Some(1));
+    assert_eq!(s.lookup("g:y"), s.find_spec("g:y").map(Selection::One));
+    assert_eq!(s.lookup("nope:y"), None);
+    // The last group removed and added back: appended to the index, no rebuild.
+    s.remove_group("c").unwrap();
+    assert_index_matches_scan(&s);
+    let cfg = s
+        .config()
+        .groups
+        .iter()
+        .find(|g| g.name == "c")
+        .cloned()
+        .unwrap();
+    assert!(s.add_group(cfg));
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("c"), Some(3));
+    s.remove_group("a").unwrap();
+    s.remove_group("c").unwrap();
+    assert_index_matches_scan(&s);
+    assert_eq!(s.find_group("b"), Some(1));
+}
+
+/// When fresh, the deadline queue holds every process's deadline and nothing else.
+fn assert_due_matches_scan(s: &Supervisor) {
+    assert!(s.due.fresh(), "a settle leaves the deadline queue fresh");
+    let may = s.mood > Mood::Restarting;
+    let mut scan: Vec<(ProcessKey, u64)> = Vec::new();
+    for key in s.all_in_order() {
+        let p = s.proc(key);
+        if let Some(d) = process::deadline(&p.config, &p.rec, may) {
+            scan.push((key, d.to_bits()));
+        }
+    }
+    let mut queued: Vec<(ProcessKey, u64)> = s
+        .due
+        .until(f64::INFINITY)
+        .map(|k| {
+            let p = s.proc(k);
+            (
+                k,
+                process::deadline(&p.config, &p.rec, may).unwrap().to_bits(),
+            )
+        })
+        .collect();
+    queued.sort();
+    assert_eq!(queued, scan);
+}
+
+#[test]
+fn the_deadline_queue_follows_every_transition() {
+    let programs = [
+        program("a", "priority=1\nstartsecs=5"),
+        program("b", "priority=2\nstartsecs=10\nstartretries=3"),
+        program("c", "priority=3\nautostart=false"),
+        program("d", "priority=4\nstartsecs=5"),
+    ]
+    .concat();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(s.next_deadline(), Some(fake.world().now + 5.0));
+
+    fake.advance(5.0);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "a"), ProcessState::Running);
+    assert_eq!(state(&s, "d"), ProcessState::Running);
+    assert_eq!(state(&s, "b"), ProcessState::Starting);
+
+    // b exits too quickly: BACKOFF, retried when its delay is due.
+    s.reaped(pid(&s, "b"), ExitStatus::Exited(1));
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Backoff);
+    let retry = s.next_deadline().expect("the retry is due");
+    fake.world().now = retry;
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Starting);
+
+    // A removed group shifts the keys; the next settle rebuilds the queue.
+    s.remove_group("c").unwrap();
+    assert!(!s.due.fresh());
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    fake.advance(10.0);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    assert_eq!(state(&s, "b"), ProcessState::Running);
+    assert_eq!(state(&s, "d"), ProcessState::Running);
+
+    // Shutdown, one group at a time: stopwaitsecs deadlines, then the reaps.
+    s.set_mood(Mood::Shutdown);
+    turn(&mut s);
+    assert_due_matches_scan(&s);
+    for name in ["d", "b", "a"] {
+        assert_eq!(state(&s, name), ProcessState::Stopping);
+        s.reaped(pid(&s, name), ExitStatus::Exited(0));
+        turn(&mut s);
+        assert_due_matches_scan(&s);
+    }
+    assert_eq!(s.next_deadline(), None);
+}
