@@ -19,7 +19,6 @@ Skipped, saying why, when Chromium or playwright is missing (the browser test on
 import base64
 import http.client
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -28,14 +27,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, start_on_free_port, wait_until
+from lib.browser import launch, sync_playwright_or_skip
 
-CHILDREN = Path(__file__).resolve().parent / "children"
 ARTEFACTS = REPO / "target" / "test-artefacts"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 USER, PASSWORD = "dashuser", "dashpass"
 
 PROGRAMS = """\
@@ -86,8 +80,7 @@ stopwaitsecs=2
 def start(d):
     """Start our daemon on a free port; return the base URL."""
     port = start_on_free_port(d, lambda port: d.subst(
-        PROGRAMS % {"port": port, "user": USER, "password": PASSWORD}).replace(
-            "@CHILDREN@", str(CHILDREN)))
+        PROGRAMS % {"port": port, "user": USER, "password": PASSWORD}))
     for name in ("chatty", "grp:ga", "grp:gb"):
         d.wait_state(name, "RUNNING")
     return port
@@ -204,10 +197,7 @@ def test_sampling_only_while_watched(ours):
 
 @pytest.fixture(scope="module")
 def sync_playwright():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium not installed (apt-get install -y chromium)")
-    mod = pytest.importorskip("playwright.sync_api", reason="playwright (PyPI) not installed")
-    return mod.sync_playwright
+    return sync_playwright_or_skip()
 
 
 def rising_then_dropped(rss):
@@ -228,12 +218,7 @@ def test_dashboard_in_chromium(ours, sync_playwright):
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     pw = sync_playwright().start()
     try:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-            http_credentials={"username": USER, "password": PASSWORD},
-            viewport={"width": 1280, "height": 900})
-        page = ctx.pages[0] if ctx.pages else ctx.new_page()
-        page.set_default_timeout(30000)
+        ctx, page = launch(pw, profile, USER, PASSWORD, {"width": 1280, "height": 900})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
 

@@ -11,11 +11,9 @@ before what it depends on. The reference ignores the new keys: the same configs 
 """
 
 import signal
-from pathlib import Path
 
-from conftest import kernel_port, wait_until
+from conftest import CHILDREN, kernel_port, wait_until
 
-CHILDREN = Path(__file__).resolve().parent / "children"
 SVC = "@PYTHON@ %s" % (CHILDREN / "svc.py")
 
 

@@ -12,39 +12,15 @@ graceful restarts of unhealthy programs.
 The reference ignores these keys (test_dependencies.py starts such a config under it).
 """
 
-import http.client
-import socket
-from pathlib import Path
 
-from conftest import kernel_port, wait_until
+from conftest import CHILDREN, kernel_port, wait_until
+from lib.rpc import unix_get
 
-CHILDREN = Path(__file__).resolve().parent / "children"
 SVC = "@PYTHON@ %s" % (CHILDREN / "svc.py")
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.unix_path = str(path)
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        s.connect(self.unix_path)
-        self.sock = s
-
-
-def get(d, path):
-    conn = UnixHTTPConnection(d.sock)
-    conn.request("GET", path)
-    r = conn.getresponse()
-    body = r.read().decode()
-    conn.close()
-    return r.status, body
-
-
 def health_restarts(d, program):
-    _, body = get(d, "/metrics")
+    _, body = unix_get(d, "/metrics")
     for line in body.splitlines():
         if (line.startswith("supervisord_process_restarts")
                 and 'program="%s"' % program in line and 'cause="health"' in line):
@@ -95,7 +71,7 @@ def test_http_health_failing_restarts_with_cause_health(make_daemon):
     failing = "web: RUNNING, health_check http://127.0.0.1:%d/health failing (HTTP 500)" % port
 
     def unhealthy():
-        status, body = get(d, "/healthz")
+        status, body = unix_get(d, "/healthz")
         return status == 503 and failing in body
     wait_until(unhealthy, daemon=d, what="/healthz to name the failing check")
     wait_until(lambda: health_restarts(d, "web") >= 1, daemon=d, what="a health restart")

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import start_on_free_port, wait_until
 from lib.fragments import inet_http_server, program, sections, sleeper
 from lib.inet import basic
-from lib.rpc import UnixHTTPConnection
+from lib.rpc import unix_get
 
 PROGRAMS = sections(
     sleeper("web", stopwaitsecs=None),
@@ -118,15 +118,6 @@ RESTARTING = sections(
     program("flap", "sleep 0.3", startsecs=0, autorestart=True),
     program("fails", "false", startsecs=1, startretries=2),
     sleeper("web", stopwaitsecs=None))
-
-
-def unix_get(d, path):
-    conn = UnixHTTPConnection(d.sock)
-    conn.request("GET", path)
-    r = conn.getresponse()
-    body = r.read().decode()
-    conn.close()
-    return r.status, body
 
 
 def restarts(d, program):

@@ -12,20 +12,15 @@ status page is kept at ``<daemon tmp>/status.png`` (see ``--keep-tmp``).
 Skipped, saying why, when Chromium or playwright is missing.
 """
 
-import os
 import shutil
 import tempfile
 
 import pytest
 
 from conftest import compare, normalise_ctime, start_on_free_port, wait_until
+from lib.browser import launch, sync_playwright_or_skip
 from lib.fragments import echo, group, inet_http_server, sections, sleeper
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 USER, PASSWORD = "webuser", "webpass"
 
 PROGRAMS = sections(
@@ -34,10 +29,7 @@ PROGRAMS = sections(
 
 @pytest.fixture(scope="module")
 def sync_playwright():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium not installed (apt-get install -y chromium)")
-    mod = pytest.importorskip("playwright.sync_api", reason="playwright (PyPI) not installed")
-    return mod.sync_playwright
+    return sync_playwright_or_skip()
 
 
 class Browser:
@@ -47,12 +39,8 @@ class Browser:
         self.base = base
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
         self.pw = sync_playwright().start()
-        self.context = self.pw.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-            http_credentials={"username": USER, "password": PASSWORD},
-            viewport={"width": 1200, "height": 700})
-        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
-        self.page.set_default_timeout(30000)
+        self.context, self.page = launch(self.pw, self.profile, USER, PASSWORD,
+                                         {"width": 1200, "height": 700})
 
     def close(self):
         try:

@@ -25,7 +25,7 @@ FROM busybox:1.36-musl AS busybox
 FROM scratch
 COPY --from=busybox /bin/busybox /bin/busybox
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
-RUN ["/bin/mkdir", "-p", "/tmp", "/home/worker"]
+RUN ["/bin/mkdir", "-p", "/tmp", "/var/lib/worker"]
 RUN ["/bin/chmod", "1777", "/tmp"]
 COPY docker/static/passwd docker/static/group /etc/
 COPY docker/static/supervisord.conf /etc/supervisord.conf

@@ -502,6 +502,18 @@ class Namespace:
         return "\n".join(parts)
 
 
+def proc_children(pid):
+    """The pids of pid's children (every thread's), from /proc; [] once it is gone."""
+    kids = []
+    try:
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                kids.extend(int(x) for x in f.read().split())
+    except OSError:
+        pass
+    return kids
+
+
 class Sampler(threading.Thread):
     """Samples, from the host's /proc every `interval` s, the namespace's
     PID 1 and its descendants: host pid, pid in the namespace, parent, name
@@ -515,16 +527,6 @@ class Sampler(threading.Thread):
         self._static = {}  # host pid -> (comm, nspid, cmdline), re-read when comm changes
         self._halt = threading.Event()
         self._page = os.sysconf("SC_PAGE_SIZE")
-
-    def _children(self, pid):
-        kids = []
-        try:
-            for task in os.listdir("/proc/%d/task" % pid):
-                with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-                    kids.extend(int(x) for x in f.read().split())
-        except OSError:
-            pass
-        return kids
 
     def _proc(self, pid, ppid):
         try:
@@ -556,7 +558,7 @@ class Sampler(threading.Thread):
                 p = self._proc(pid, ppid)
                 if p is not None:
                     procs[pid] = p
-                    nxt.extend((k, pid) for k in self._children(pid))
+                    nxt.extend((k, pid) for k in proc_children(pid))
             level = nxt
         return procs
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from container_ns import HERE, REPO_ROOT
+from container_ns import HERE, REPO_ROOT, proc_children
 
 DOCKERFILE = os.path.join(REPO_ROOT, "docker", "static.Dockerfile")
 HOST_BUSYBOX = "/bin/busybox"  # Debian's busybox-static
@@ -149,14 +149,7 @@ class StaticRoot:
 
     @staticmethod
     def children(pid):
-        kids = []
-        try:
-            for task in os.listdir("/proc/%d/task" % pid):
-                with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-                    kids.extend(int(x) for x in f.read().split())
-        except OSError:
-            pass
-        return kids
+        return proc_children(pid)
 
     @staticmethod
     def status(pid):

@@ -172,14 +172,19 @@ def test_same_instructions_as_the_tutorials_dockerfile(dockerfile):
     assert mine == theirs[0]["instrs"]
 
 
-def test_no_registry_host_names(dockerfile):
-    text, st = dockerfile
+def no_host_names(text, st):
+    """No registry host in an image name and no host name anywhere in the Dockerfile's text
+    (``st``: its stages)."""
     for s in st:
         first = s["image"].split("/")[0]
         if "/" in s["image"]:
             assert "." not in first and ":" not in first and first != "localhost", s["image"]
     assert not re.search(r"\b[\w-]+(\.[\w-]+)*\.(io|com|org|net|dev)\b", text), \
         "a host name in the Dockerfile"
+
+
+def test_no_registry_host_names(dockerfile):
+    no_host_names(*dockerfile)
 
 
 def test_app_files_are_the_users(dockerfile):

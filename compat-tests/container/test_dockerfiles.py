@@ -20,7 +20,7 @@ from container_fixtures import tutorial_dir  # noqa: F401 (fixture)
 
 import container_ns as cns
 import static_ns
-from test_dockerfile import copy_args, parse, stages
+from test_dockerfile import copy_args, no_host_names, parse, stages
 from test_wheel_tutorial import REQUIREMENTS
 
 TUTORIAL = os.path.join(cns.REPO_ROOT, "docker", "tutorial.Dockerfile")
@@ -38,15 +38,6 @@ def runs(stage):
 
 def copies(stage):
     return [copy_args(r) for k, r in stage["instrs"] if k == "COPY"]
-
-
-def no_host_names(text, st):
-    for s in st:
-        first = s["image"].split("/")[0]
-        if "/" in s["image"]:
-            assert "." not in first and ":" not in first and first != "localhost", s["image"]
-    assert not re.search(r"\b[\w-]+(\.[\w-]+)*\.(io|com|org|net|dev)\b", text), \
-        "a host name in the Dockerfile"
 
 
 def builder_copies_the_crate(builder, extra=()):

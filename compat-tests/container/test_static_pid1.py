@@ -106,9 +106,9 @@ def test_static_binary_as_pid1_without_a_c_library(static_root):
     assert sorted(set(_ids(worker, "Groups"))) == [33, 1000], worker["Groups"]
     st = os.stat(sock)
     assert (st.st_uid, st.st_gid) == (65534, 65534), "chown=nobody:nogroup not applied"
-    ns.wait_for(lambda: "worker uid=1000" in ns.read("/home/worker/worker.log"), 30,
+    ns.wait_for(lambda: "worker uid=1000" in ns.read("/var/lib/worker/worker.log"), 30,
                 "the worker's line in ~worker/worker.log")
-    assert "groups=" in ns.read("/home/worker/worker.log")
+    assert "groups=" in ns.read("/var/lib/worker/worker.log")
 
     # c. httpd answers on the image's port, serving the worker's log.
     def served():

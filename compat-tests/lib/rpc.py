@@ -27,6 +27,17 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = s
 
 
+def unix_get(d, path):
+    """GET ``path`` on the daemon's unix socket: (status, body text)."""
+    conn = UnixHTTPConnection(d.sock)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        conn.close()
+
+
 def connection(d=None, port=None, timeout=DEADLINE):
     if port is not None:
         return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)

@@ -272,7 +272,7 @@ mod tests {
         broken:x:12\n\
         baduid:x:1x:5:::/bin/sh\n\
         :x:7:7::/nowhere:/bin/sh\n\
-        worker:x:1001:1002:A Worker,,,:/home/worker:/bin/sh\n\
+        worker:x:1001:1002:A Worker,,,:/var/lib/worker:/bin/sh\n\
         nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n\
         worker:x:2001:2002::/second:/bin/sh\n\
         huge:x:4294967296:1::/h:/bin/sh\n";
@@ -298,11 +298,11 @@ mod tests {
                 name: "worker".into(),
                 uid: 1001,
                 gid: 1002,
-                home: "/home/worker".into()
+                home: "/var/lib/worker".into()
             }
         );
         // The first entry wins, by name and by uid.
-        assert_eq!(f.user_by_uid(1001).unwrap().home, "/home/worker");
+        assert_eq!(f.user_by_uid(1001).unwrap().home, "/var/lib/worker");
         assert_eq!(f.user_by_uid(2001).unwrap().name, "worker");
         assert_eq!(f.user_by_uid(65534).unwrap().name, "nobody");
         assert_eq!(f.user_by_uid(0).unwrap().home, "/root");
