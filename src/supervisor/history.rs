@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use super::restarts::Cause;
 use super::{ProcessKey, ProcessView, Supervisor};
 
 /// Seconds between two samples while a dashboard watches.
@@ -337,8 +338,9 @@ impl Supervisor {
             for p in &g.processes {
                 p.config.name.hash(&mut h);
                 (p.rec.state as i32, p.rec.pid, p.rec.spawnerr.as_deref()).hash(&mut h);
-                let r = p.restarts;
-                (r.exit, r.backoff, r.memory, r.manual).hash(&mut h);
+                for cause in Cause::ALL {
+                    p.restarts.get(cause).hash(&mut h);
+                }
             }
         }
         h.finish() | 1

@@ -589,4 +589,4 @@ pub fn deadline(cfg: &ProcessConfig, rec: &Record, may_autostart: bool) -> Optio
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -384,6 +384,7 @@ mod tests {
     use super::*;
     use crate::config::deps::parse_check;
 
+    use crate::supervisor::process::tests::states;
     use crate::supervisor::process::{Action, Context, deadline, step};
 
     fn ctx(now: f64, held: bool) -> Context {
@@ -392,16 +393,6 @@ mod tests {
             may_autostart: true,
             held,
         }
-    }
-
-    fn states(actions: &[Action]) -> Vec<(ProcessState, ProcessState)> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::StateChanged { from, to, .. } => Some((*from, *to)),
-                _ => None,
-            })
-            .collect()
     }
 
     /// The state machine's part: held starts, STARTING until ready, ready_timeout as a failed

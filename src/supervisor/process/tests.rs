@@ -14,7 +14,8 @@ fn ctx(now: f64) -> Context {
     }
 }
 
-fn states(actions: &[Action]) -> Vec<(ProcessState, ProcessState)> {
+/// The state changes among `actions`, as (from, to).
+pub(crate) fn states(actions: &[Action]) -> Vec<(ProcessState, ProcessState)> {
     actions
         .iter()
         .filter_map(|a| match a {
