@@ -235,6 +235,8 @@ def scenario_priority(d):
     res = {"startup": d.events()}
     res["stop all"] = d.ctl_sorted("stop", "all")
     res["start all"] = d.ctl_sorted("start", "all")
+    for n in ("early", "middle", "late"):
+        d.wait_state(n, "RUNNING")  # and exec'd: a SIGTERM before exec is lost
     d.send(signal.SIGTERM)
     res["exit"] = d.wait_exit()
     events = d.events()
