@@ -6,11 +6,13 @@ depends on `db:ready` and exits 0, and an `app` that depends on `migrate:complet
 what they wait for (supervisorctl status, getProcessInfo); then the main log shows db ready,
 migrate spawned and exited, and only then app spawned. A dependency that goes FATAL leaves its
 dependant waiting with that reason, and `dependency_timeout` turns the wait into FATAL. A cycle
-and an unknown name are config errors naming file, section and key. SIGTERM stops a dependant
-before what it depends on. The reference ignores the new keys: the same configs start under it.
+and an unknown name are config errors naming file, section and key. SIGTERM, `stop all` and
+a group's stop signal a dependency only once its dependants are down. The reference ignores the new keys: the same configs start under it.
 """
 
 import signal
+
+import pytest
 
 from conftest import CHILDREN, kernel_port, wait_until
 
@@ -89,6 +91,56 @@ def test_sigterm_stops_dependants_first(make_daemon):
     d.send(signal.SIGTERM)
     assert d.wait_exit() == 0
     assert log_index(d, "stopped: app") < log_index(d, "stopped: db")
+
+
+def stop_order_config(grouped):
+    """db <- app <- web; app and web take a while to die (2 s, 1 s) once signalled."""
+    return """
+    [program:db]
+    command=sleep 1000
+    startsecs=0
+
+    [program:app]
+    command={svc} linger 1 @TMP@/app.up
+    depends_on=db
+    startsecs=0
+
+    [program:web]
+    command={svc} linger 2 @TMP@/web.up
+    depends_on=app:started
+    startsecs=0
+    {group}
+    """.format(svc=SVC, group="[group:stack]\n    programs=db,app,web" if grouped else "")
+
+
+def stopped_order(d):
+    return [l.split("stopped: ")[1].split()[0] for l in d.log_text().splitlines()
+            if "stopped: " in l]
+
+
+@pytest.mark.parametrize("how", ["stopAllProcesses", "stopProcessGroup"])
+def test_stop_all_and_group_stops_signal_a_dependency_once_its_dependants_are_down(
+        make_daemon, how):
+    d = make_daemon("ours")
+    grouped = how == "stopProcessGroup"
+    d.start(stop_order_config(grouped))
+    name = (lambda n: "stack:" + n) if grouped else (lambda n: n)
+    for n in ("db", "app", "web"):
+        d.wait_state(name(n), "RUNNING")
+    wait_until(lambda: (d.tmp / "app.up").exists() and (d.tmp / "web.up").exists(),
+               daemon=d, what="the SIGTERM handlers")
+    if grouped:
+        d.rpc.supervisor.stopProcessGroup("stack", False)
+    else:
+        d.rpc.supervisor.stopAllProcesses(False)
+    # web takes 2 s to die: meanwhile db is still RUNNING, and says why
+    db = d.info(name("db"))
+    assert (db["statename"], db["description"]) == ("RUNNING", "stopping after app")
+    assert d.state(name("app")) == "RUNNING"
+    for n in ("db", "app", "web"):
+        d.wait_state(name(n), "STOPPED")
+    # db dies at once when signalled: signalled together it would have been first
+    assert stopped_order(d) == ["web", "app", "db"]
 
 
 FATAL_DEP = """

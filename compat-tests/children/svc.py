@@ -7,9 +7,12 @@
                              apart), then nothing more (hang)
   svc.py http PORT OK        answer GET with 200 for OK requests, then 500 (exit 3 when the
                              port is taken)
+  svc.py linger SECS FILE    once its SIGTERM handler is in place, create FILE and hang; on
+                             SIGTERM, exit 0 SECS seconds later
 """
 
 import os
+import signal
 import socket
 import sys
 import time
@@ -68,6 +71,16 @@ def main():
             status = "200 OK" if served <= ok else "500 Internal Server Error"
             c.sendall(("HTTP/1.0 %s\r\nContent-Length: 0\r\n\r\n" % status).encode())
             c.close()
+    elif mode == "linger":
+        secs, ready = float(sys.argv[2]), sys.argv[3]
+
+        def term(*_):
+            print("terminating in %s s" % secs, flush=True)
+            time.sleep(secs)
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, term)
+        open(ready, "w").close()
+        hang()
     else:
         sys.exit("unknown mode %s" % mode)
 

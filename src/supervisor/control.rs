@@ -273,8 +273,8 @@ impl Supervisor {
             exitstatus: p.rec.exitstatus,
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
-            description: self
-                .check_description(key)
+            description: (self.stop_description(key))
+                .or_else(|| self.check_description(key))
                 .unwrap_or_else(|| describe(p, now_i)),
             at: now_i,
             restarts: p.restarts,
@@ -350,7 +350,7 @@ impl Supervisor {
             return Outcome::Done(Err(ControlError::NotRunning));
         }
         self.stop_dependents(key);
-        self.apply(key, Event::Stop);
+        self.request_stop(key);
         if wait && !self.proc(key).rec.state.is_stopped() {
             return Outcome::Wait(self.wait_stopped(key));
         }

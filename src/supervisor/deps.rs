@@ -7,16 +7,7 @@
 //! its dependant); the rest reads the actor's processes. `dependency_timeout` is one more
 //! deadline of the actor's timer; when it passes the dependant enters FATAL.
 //!
-//! Stopping goes the other way: [`Supervisor::stop_order`] puts dependants before what they
-//! depend on.
-//!
-//! `restart_dependents = true` on `x`: when `x` is stopped through the API (supervisorctl
-//! `restart x` is `stop x` then `start x`), the running processes that need `x` running
-//! ([`restarts_with`]) are stopped first and held (`Watch::restart_held`), described as waiting
-//! for `x`; each starts again at the first settle after its dependencies are met once more.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//! Stopping goes the other way (dependants first, `restart_dependents`): see `stopping`.
 
 use crate::config::deps::{Condition, Dependency};
 use crate::config::{LogLevel, ProcessConfig};
@@ -101,7 +92,7 @@ pub fn gate<'a>(
 
 impl Supervisor {
     /// The processes `dep` names among the active groups.
-    fn dependency_keys(&self, dep: &Dependency) -> Vec<ProcessKey> {
+    pub(super) fn dependency_keys(&self, dep: &Dependency) -> Vec<ProcessKey> {
         let key = |gi, pi| ProcessKey {
             group: gi,
             process: pi,
@@ -206,48 +197,6 @@ impl Supervisor {
         true
     }
 
-    /// `x` at `key` is being stopped through the API: with `restart_dependents`, stop the running
-    /// processes that need it running (and theirs, in turn) and hold them until it is back.
-    pub(crate) fn stop_dependents(&mut self, key: ProcessKey) {
-        let mut todo = vec![key];
-        let mut seen = vec![key];
-        while let Some(x) = todo.pop() {
-            if !self.proc(x).config.deps.restart_dependents {
-                continue;
-            }
-            let mut found = Vec::new();
-            for (gi, g) in self.groups.iter().enumerate() {
-                for (pi, p) in g.processes.iter().enumerate() {
-                    let d = ProcessKey {
-                        group: gi,
-                        process: pi,
-                    };
-                    let needs = (p.config.deps.depends_on.iter()).any(|dep| {
-                        restarts_with(dep.condition) && self.dependency_keys(dep).contains(&x)
-                    });
-                    if needs && p.rec.state.is_running() && !seen.contains(&d) {
-                        found.push(d);
-                    }
-                }
-            }
-            for d in self.stop_order(found) {
-                seen.push(d);
-                let what = self.proc(x).config.name.clone();
-                let p = self.proc_mut(d);
-                p.watch.restart_held = true;
-                log(
-                    LogLevel::Info,
-                    &format!(
-                        "{}: stopped with {} (restart_dependents)",
-                        p.config.name, what
-                    ),
-                );
-                self.apply(d, Event::Stop);
-                todo.push(d);
-            }
-        }
-    }
-
     /// The earliest `dependency_timeout` of a waiting process.
     pub(crate) fn deps_deadline(&self) -> Option<f64> {
         let mut best: Option<f64> = None;
@@ -265,118 +214,6 @@ impl Supervisor {
             }
         }
         best
-    }
-
-    /// The groups in the order the shutdown pops them (the last is stopped first): the
-    /// reference's order (by priority), with a group stopped before the groups it depends on.
-    pub(crate) fn shutdown_groups(&self) -> Vec<String> {
-        let keys: Vec<ProcessKey> = (0..self.groups.len())
-            .rev()
-            .flat_map(|gi| self.members(gi).into_iter().rev())
-            .collect();
-        let mut names: Vec<String> = Vec::new();
-        for key in self.stop_order(keys) {
-            let name = &self.groups[key.group].config.name;
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
-        names.extend(
-            (self.groups.iter())
-                .filter(|g| g.processes.is_empty())
-                .map(|g| g.config.name.clone()),
-        );
-        names.reverse();
-        names
-    }
-
-    /// Active group names reordered so that a group comes before the groups it depends on, the
-    /// given order kept otherwise (`update` stops changed and removed groups in this order).
-    pub(crate) fn stop_order_groups(&self, names: Vec<String>) -> Vec<String> {
-        let keys: Vec<ProcessKey> = (names.iter())
-            .filter_map(|n| self.find_group(n))
-            .flat_map(|gi| self.members(gi))
-            .collect();
-        let mut out: Vec<String> = Vec::with_capacity(names.len());
-        for key in self.stop_order(keys) {
-            let name = &self.groups[key.group].config.name;
-            if !out.contains(name) {
-                out.push(name.clone());
-            }
-        }
-        // Groups without processes (or not active) keep their place after the others.
-        for n in names {
-            if !out.contains(&n) {
-                out.push(n);
-            }
-        }
-        out
-    }
-
-    /// `keys` reordered so that a process comes before those it depends on (reverse dependency
-    /// order), the given order (priority) kept otherwise.
-    pub(crate) fn stop_order(&self, keys: Vec<ProcessKey>) -> Vec<ProcessKey> {
-        if !keys
-            .iter()
-            .any(|&k| !self.proc(k).config.deps.depends_on.is_empty())
-        {
-            return keys;
-        }
-        // Each process's dependencies among `keys`.
-        let index: std::collections::HashMap<ProcessKey, usize> =
-            keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-        let needs: Vec<Vec<usize>> = keys
-            .iter()
-            .map(|&k| {
-                self.proc(k)
-                    .config
-                    .deps
-                    .depends_on
-                    .iter()
-                    .flat_map(|d| self.dependency_keys(d))
-                    .filter_map(|t| index.get(&t).copied())
-                    .collect()
-            })
-            .collect();
-        // dependants[i]: the processes that need i
-        let mut dependants = vec![0usize; keys.len()];
-        for n in &needs {
-            for &t in n {
-                dependants[t] += 1;
-            }
-        }
-        // Repeatedly take the first (in the given order) process nothing left depends on; in a
-        // cycle (a group added at run time may close one), the first one left.
-        let mut done = vec![false; keys.len()];
-        let mut free: BinaryHeap<Reverse<usize>> = (0..keys.len())
-            .filter(|&i| dependants[i] == 0)
-            .map(Reverse)
-            .collect();
-        let mut out = Vec::with_capacity(keys.len());
-        let mut scan = 0;
-        while out.len() < keys.len() {
-            let i = match free.pop() {
-                Some(Reverse(i)) => i,
-                None => {
-                    while done[scan] {
-                        scan += 1;
-                    }
-                    scan
-                }
-            };
-            if done[i] {
-                continue;
-            }
-            done[i] = true;
-            out.push(keys[i]);
-            for &t in &needs[i] {
-                dependants[t] = dependants[t].saturating_sub(1);
-                if dependants[t] == 0 && !done[t] {
-                    free.push(Reverse(t));
-                }
-            }
-        }
-        out
     }
 }
 

@@ -2,7 +2,7 @@
 //! of each limited process tree (read through the host, see `memory.rs`), and the graceful
 //! restart of a process over its limit.
 
-use super::process::{Event, ProcessState};
+use super::process::ProcessState;
 use super::{Mood, ProcessKey, Supervisor, memory, restarts};
 use crate::config::LogLevel;
 use crate::logs::mainlog::log;
@@ -57,7 +57,8 @@ impl Supervisor {
                 );
                 p.restarts.count(restarts::Cause::Memory);
                 p.restart_pending = true;
-                self.apply(key, Event::Stop);
+                self.stop_dependents(key);
+                self.request_stop(key);
                 self.dirty = true;
             }
         }

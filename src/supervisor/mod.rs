@@ -36,6 +36,7 @@ mod shutdown;
 pub mod signals;
 pub mod spawn;
 pub mod stdin;
+mod stopping;
 mod waiters;
 
 #[cfg(test)]
@@ -152,6 +153,8 @@ pub struct Supervisor {
     pids: HashMap<i32, (String, String)>,
     waiters: Vec<waiters::Waiter>,
     stop_groups: Option<Vec<String>>,
+    /// Stops held back until dependants are down (see `stopping`).
+    stops: stopping::Stops,
     last_shutdown_report: f64,
     dirty: bool,
     handle: Option<SupervisorHandle>,
@@ -186,6 +189,7 @@ impl Supervisor {
             pids: HashMap::new(),
             waiters: Vec::new(),
             stop_groups: None,
+            stops: Default::default(),
             last_shutdown_report: 0.0,
             dirty: true,
             handle: None,
@@ -446,6 +450,7 @@ impl Supervisor {
             if self.mood < Mood::Running {
                 self.shutdown_step();
             }
+            self.dirty |= self.held_stops_settle();
             let t = self.host.now();
             // Only what may need a transition: every process while the deadline queue is
             // stale, else those due, those with dependencies or checks, and the pools.

@@ -26,7 +26,7 @@ impl Supervisor {
             let members = self.members(gi).into_iter().rev().collect();
             for key in self.stop_order(members) {
                 match self.proc(key).rec.state {
-                    ProcessState::Running | ProcessState::Starting => self.apply(key, Event::Stop),
+                    ProcessState::Running | ProcessState::Starting => self.request_stop(key),
                     ProcessState::Backoff => self.apply(key, Event::GiveUp),
                     _ => {}
                 }

@@ -42,6 +42,10 @@ pub struct Watch {
     pub waiting_since: f64,
     /// Stopped with a dependency (`restart_dependents`): starts again when it is met.
     pub restart_held: bool,
+    /// Its stop waits for dependants on their way down (see `stopping`).
+    pub stop_held: bool,
+    /// The number of its last stop request (0: none).
+    pub stop_seq: u64,
     /// The phase and the pid it applies to; a new phase starts a new count.
     pub phase: Option<(Phase, i32)>,
     /// Bumped at each new phase: answers of an older probe are ignored.
@@ -282,7 +286,8 @@ impl Supervisor {
         );
         p.restarts.count(Cause::Health);
         p.restart_pending = true;
-        self.apply(key, Event::Stop);
+        self.stop_dependents(key);
+        self.request_stop(key);
         self.dirty = true;
     }
 

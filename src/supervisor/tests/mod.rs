@@ -1,7 +1,7 @@
 //! Tests of the actor's own logic (settle, shutdown steps, waiters, `exit_on_fatal`, memory
 //! restarts) on a fake [`Host`]: fake pids, a clock the test moves, recorded signals. Nothing
-//! is forked and nothing sleeps. `scale.rs`: the name index and the deadline queue against
-//! a scan of every process.
+//! is forked and nothing sleeps. `deps.rs`: dependencies, checks and the stop order;
+//! `scale.rs`: the name index and the deadline queue against a scan of every process.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -368,127 +368,5 @@ fn the_three_orders_of_all_processes() {
     assert_eq!(s.find_spec("g:*"), None);
 }
 
-fn description(s: &Supervisor, name: &str) -> String {
-    s.view(key(s, name), 0).description
-}
-
-#[test]
-fn a_held_start_waits_stopped_then_spawns_when_its_dependency_is_running() {
-    let programs = [
-        program("db", "startsecs=3"),
-        program("app", "depends_on=db\nstartsecs=0"),
-    ]
-    .concat();
-    let (mut s, fake) = actor("", &programs);
-    turn(&mut s);
-    assert_eq!(fake.world().spawned, ["db"]);
-    assert_eq!(state(&s, "db"), ProcessState::Starting);
-    assert_eq!(state(&s, "app"), ProcessState::Stopped);
-    assert_eq!(description(&s, "app"), "waiting for db (running)");
-    // Nothing but db's startsecs is due: the wait does not poll.
-    assert_eq!(s.next_deadline(), Some(fake.now() + 3.0));
-    fake.advance(3.0);
-    turn(&mut s);
-    assert_eq!(state(&s, "db"), ProcessState::Running);
-    assert_eq!(fake.world().spawned, ["db", "app"]);
-    assert_eq!(state(&s, "app"), ProcessState::Running);
-}
-
-#[test]
-fn an_idle_actor_with_a_health_check_wakes_first_for_the_next_check() {
-    let programs = program(
-        "web",
-        "startsecs=0\nhealth_check=tcp://127.0.0.1:9\nhealth_interval=10",
-    );
-    let (mut s, fake) = actor("", &programs);
-    turn(&mut s);
-    assert_eq!(state(&s, "web"), ProcessState::Running);
-    let due = fake.now() + 10.0;
-    assert_eq!(s.next_deadline(), Some(due));
-    // A turn before then (a message came) does not move it.
-    fake.advance(4.0);
-    turn(&mut s);
-    assert_eq!(s.next_deadline(), Some(due));
-}
-
-#[test]
-fn restart_dependents_stops_the_dependants_first_and_starts_them_when_it_is_back() {
-    let programs = [
-        program("db", "startsecs=0\nrestart_dependents=true"),
-        program("app", "depends_on=db:running\nstartsecs=0"),
-        program("side", "depends_on=db:started\nstartsecs=0"),
-    ]
-    .concat();
-    let (mut s, fake) = actor("", &programs);
-    turn(&mut s);
-    let (db, app) = (pid(&s, "db"), pid(&s, "app"));
-    assert_eq!(state(&s, "side"), ProcessState::Running);
-    // supervisorctl restart db: stopProcess(db), then startProcess(db).
-    assert!(matches!(
-        s.stop(key(&s, "db"), false),
-        Outcome::Done(Ok(()))
-    ));
-    assert_eq!(
-        fake.world().kills,
-        [(app, libc::SIGTERM), (db, libc::SIGTERM)]
-    );
-    s.reaped(app, ExitStatus::Exited(0));
-    s.reaped(db, ExitStatus::Exited(0));
-    turn(&mut s);
-    assert_eq!(state(&s, "app"), ProcessState::Stopped);
-    assert_eq!(description(&s, "app"), "waiting for db (running)");
-    // `started` does not need db to keep running.
-    assert_eq!(state(&s, "side"), ProcessState::Running);
-    assert!(matches!(
-        s.start(key(&s, "db"), false),
-        Outcome::Done(Ok(()))
-    ));
-    turn(&mut s);
-    assert_eq!(state(&s, "app"), ProcessState::Running);
-    let spawned = fake.world().spawned.clone();
-    assert_eq!(spawned[3..], ["db", "app"], "{:?}", spawned);
-    assert_eq!(spawned.iter().filter(|n| *n == "side").count(), 1);
-}
-
-#[test]
-fn without_restart_dependents_a_stopped_dependency_leaves_dependants_alone() {
-    let programs = [
-        program("db", "startsecs=0"),
-        program("app", "depends_on=db\nstartsecs=0"),
-    ]
-    .concat();
-    let (mut s, fake) = actor("", &programs);
-    turn(&mut s);
-    let db = pid(&s, "db");
-    assert!(matches!(
-        s.stop(key(&s, "db"), false),
-        Outcome::Done(Ok(()))
-    ));
-    assert_eq!(fake.world().kills, [(db, libc::SIGTERM)]);
-    assert_eq!(state(&s, "app"), ProcessState::Running);
-}
-
-#[test]
-fn update_lists_changed_and_removed_groups_dependants_first() {
-    let programs = [
-        program("cache", "startsecs=0"),
-        program("web", "depends_on=cache\nstartsecs=0"),
-        program("other", "startsecs=0"),
-    ]
-    .concat();
-    let (mut s, _fake) = actor("", &programs);
-    turn(&mut s);
-    let changed = [
-        program("cache", "startsecs=1"),
-        program("web", "depends_on=cache\nstartsecs=1"),
-        program("other", "startsecs=1"),
-    ]
-    .concat();
-    let (added, changed, removed) = s.reload_groups(config("", &changed).groups);
-    assert!(added.is_empty() && removed.is_empty());
-    assert_eq!(changed, ["other", "web", "cache"]);
-    let (_, _, removed) = s.reload_groups(config("", "").groups);
-    assert_eq!(removed, ["other", "web", "cache"]);
-}
-
+mod deps;
 mod scale;
