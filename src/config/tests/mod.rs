@@ -388,7 +388,8 @@ fn servers_and_fcgi() {
         "[supervisord]\n[inet_http_server]\nport=*:9001\nusername=u\npassword={SHA}abc\n\
              [unix_http_server]\nfile=run/s.sock\nchown=0:0\n\
              [fcgi-program:f]\ncommand=/f\nsocket=tcp://LocalHost:9002\n\
-             [fcgi-program:g]\ncommand=/g\nsocket=unix:///tmp/%(program_name)s.sock\n",
+             [fcgi-program:g]\ncommand=/g\nsocket=unix:///tmp/%(program_name)s.sock\n\
+             depends_on=f:ready\nready_check=notify\n",
     );
     let c = c.unwrap();
     let inet = c.inet_http_server.as_ref().unwrap();
@@ -408,6 +409,10 @@ fn servers_and_fcgi() {
         }
         k => panic!("{:?}", k),
     }
+    // the keys beyond the reference apply to fcgi programs too
+    let g = &group(&c, "g").processes[0].deps;
+    assert_eq!(g.depends_on[0].target(), "f");
+    assert_eq!(g.ready_check, Some(crate::config::deps::Check::Notify));
 }
 
 #[test]
