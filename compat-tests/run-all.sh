@@ -24,20 +24,26 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     echo "$want" > "$stamp"
 fi
 
-# The web page is tested in a real headless browser: Debian's chromium, installed when missing
-# and we may (root with apt-get, as in CI). test_web.py skips, saying why, where it is absent.
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing chromium"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-        || echo "chromium could not be installed; the browser tests will be skipped"
+# What the tests need from Debian, installed when missing and we may (root with apt-get, as in
+# CI); each test that needs one skips, saying why, where it is absent:
+# - chromium: the pages in a real headless browser (test_web.py, test_dashboard.py);
+# - firefox-esr: the dashboard in Firefox too (test_dashboard.py, with firefox/'s node bridge);
+# - busybox-static: a root file system with no C library for the static binary
+#   (test_static_pid1.py).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+if [ ${#missing[@]} != 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+        || echo "${missing[*]} could not be installed; the tests that need them will be skipped"
 fi
-
-# The static binary's test runs in a root file system holding Debian's busybox-static (no C
-# library); test_static_pid1.py skips, saying why, where it is absent.
-if ! dpkg -s busybox-static >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing busybox-static"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null) \
-        || echo "busybox-static could not be installed; the static image's test will be skipped"
+# The Firefox bridge's one dependency, puppeteer-core (no browser download), as locked.
+if command -v npm >/dev/null 2>&1 && [ ! -d "$here/firefox/node_modules/puppeteer-core" ]; then
+    echo "== npm ci (compat-tests/firefox)"
+    (cd "$here/firefox" && npm ci --silent) \
+        || echo "puppeteer-core could not be installed; the Firefox test will be skipped"
 fi
 
 failed=()
