@@ -84,6 +84,15 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
             }
         }
     }
+    // Beyond the reference: the descriptors the processes need, weighed before anything starts.
+    match crate::supervisor::rlimits::fit_descriptors(&cfg.groups) {
+        Ok(lines) => deferred.extend(lines),
+        Err(e) if first => {
+            eprintln!("Error: {}", e);
+            return Err(2);
+        }
+        Err(e) => deferred.push((LogLevel::Warn, e)),
+    }
     let to_stdout = cfg.supervisord.nodaemon && !cfg.supervisord.silent;
     if let Err(e) = crate::logs::mainlog::init(&cfg.supervisord, to_stdout) {
         eprintln!("Error: {}", e);

@@ -1,6 +1,15 @@
 //! The daemon's `minfds` / `minprocs` checks at startup (the reference's
 //! `set_rlimits_or_exit`): raise RLIMIT_NOFILE and RLIMIT_NPROC to at least those values,
 //! or fail with the reference's explanation.
+//!
+//! Beyond the reference, [`fit_descriptors`]: the descriptors the configured processes need
+//! (three pipe ends and up to two log files each, counted by [`descriptors`]) are weighed
+//! against RLIMIT_NOFILE before anything starts. The soft limit is raised to cover them (the
+//! hard one too, when root may); when even the hard limit cannot hold the processes that start
+//! on their own, the daemon refuses to start with a message naming the limit, instead of
+//! failing spawns with EMFILE halfway through its start-up.
+
+use crate::config::{GroupConfig, LogLevel, LogTarget, ProcessConfig};
 
 /// Raises the soft (and if needed hard) limits. Returns the reference's INFO lines
 /// (`Increased RLIMIT_NOFILE limit to 1024`) or, when a limit can't be raised, the
@@ -69,9 +78,206 @@ pub fn set_rlimits(minfds: u64, minprocs: u64) -> Result<Vec<String>, String> {
     Ok(infos)
 }
 
+/// The daemon's own descriptors besides its processes' (13 measured: standard streams, the main
+/// log, the event loop, its servers): what the autostart processes are weighed with.
+pub const DAEMON_DESCRIPTORS: u64 = 16;
+/// Room for clients' connections and probes, in the limit the daemon raises itself to.
+pub const HEADROOM: u64 = 48;
+
+/// Descriptors the daemon holds while one process runs: its pipe ends (stdin, stdout and, unless
+/// `redirect_stderr`, stderr), its log files, and a `notify` check's socket.
+pub fn descriptors(p: &ProcessConfig) -> u64 {
+    let file = |t: &LogTarget| u64::from(matches!(t, LogTarget::Auto | LogTarget::Path(_)));
+    let pipes = if p.redirect_stderr { 2 } else { 3 };
+    let notify = [&p.deps.ready_check, &p.deps.health_check]
+        .iter()
+        .any(|c| matches!(c, Some(crate::config::deps::Check::Notify)));
+    pipes + file(&p.stdout.logfile) + file(&p.stderr.logfile) + u64::from(notify)
+}
+
+/// What the processes of `groups` need: (processes that start on their own, descriptors for
+/// them and the daemon; all processes, descriptors for all of them, the daemon and headroom).
+pub fn need(groups: &[GroupConfig]) -> (u64, u64, u64, u64) {
+    let (mut auto_n, mut auto_fds, mut all_n, mut all_fds) = (0, DAEMON_DESCRIPTORS, 0, 0);
+    for p in groups.iter().flat_map(|g| g.processes.iter()) {
+        let d = descriptors(p);
+        all_n += 1;
+        all_fds += d;
+        if p.autostart {
+            auto_n += 1;
+            auto_fds += d;
+        }
+    }
+    (
+        auto_n,
+        auto_fds,
+        all_n,
+        all_fds + DAEMON_DESCRIPTORS + HEADROOM,
+    )
+}
+
+/// What to do about RLIMIT_NOFILE (`soft`, `hard`; `None`: unlimited).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// The soft limit covers every process.
+    Enough,
+    /// Raise the limits to (soft, hard).
+    Raise(u64, Option<u64>),
+}
+
+/// The pure rule: raise the soft limit to what every process needs, within the hard limit;
+/// the hard limit as well only when the autostart processes need more than it holds (root
+/// may; if not, the caller fails).
+pub fn fit(soft: Option<u64>, hard: Option<u64>, need_auto: u64, need_all: u64) -> Fit {
+    let covers = |limit: Option<u64>, n: u64| limit.is_none_or(|l| l >= n);
+    if covers(soft, need_all) {
+        return Fit::Enough;
+    }
+    if covers(hard, need_all) {
+        return Fit::Raise(need_all, hard);
+    }
+    if covers(hard, need_auto) {
+        // All that the hard limit holds: the autostart processes fit, not every process.
+        let h = hard.unwrap_or(need_all);
+        return if covers(soft, h) {
+            Fit::Enough
+        } else {
+            Fit::Raise(h, hard)
+        };
+    }
+    Fit::Raise(need_all, Some(need_all))
+}
+
+fn limit(v: libc::rlim_t) -> Option<u64> {
+    (v != libc::RLIM_INFINITY).then_some(v)
+}
+
+/// Weigh the descriptors the processes of `groups` need against RLIMIT_NOFILE and raise it as
+/// [`fit`] says. Returns the lines to log, or the reason the daemon cannot start.
+pub fn fit_descriptors(groups: &[GroupConfig]) -> Result<Vec<(LogLevel, String)>, String> {
+    let (auto_n, need_auto, all_n, need_all) = need(groups);
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: rl is a valid out-parameter.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
+        return Ok(Vec::new());
+    }
+    let (soft, hard) = (limit(rl.rlim_cur), limit(rl.rlim_max));
+    let mut lines = Vec::new();
+    let (to, to_hard) = match fit(soft, hard, need_auto, need_all) {
+        Fit::Enough => (0, hard),
+        Fit::Raise(to, to_hard) => (to, to_hard),
+    };
+    let new = libc::rlimit {
+        rlim_cur: to,
+        rlim_max: to_hard.unwrap_or(libc::RLIM_INFINITY),
+    };
+    // SAFETY: new is a valid rlimit.
+    let raised = to != 0 && unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0;
+    let hard_now = if raised { to_hard } else { hard };
+    if raised {
+        lines.push((
+            LogLevel::Info,
+            format!(
+                "Increased RLIMIT_NOFILE limit to {} ({} processes need about {} file \
+                 descriptors)",
+                to, all_n, need_all
+            ),
+        ));
+    }
+    let soft_now = if raised { Some(to) } else { soft };
+    let text = |l: Option<u64>| l.map_or("unlimited".to_string(), |v| v.to_string());
+    let hard_text = text(hard_now);
+    if soft_now.is_some_and(|s| s < need_auto) {
+        return Err(format!(
+            "the {} processes that start on their own need about {} file descriptors (3 pipe \
+             ends and up to 2 log files each, and {} for the daemon), but RLIMIT_NOFILE allows \
+             {} (hard limit {}). Raise the limit (ulimit -n as root, LimitNOFILE= in a systemd \
+             unit, docker run --ulimit nofile=N:N), or start fewer processes (autostart=false, \
+             numprocs).",
+            auto_n,
+            need_auto,
+            DAEMON_DESCRIPTORS,
+            text(soft_now),
+            hard_text
+        ));
+    }
+    if hard_now.is_some_and(|h| h < need_all) {
+        lines.push((
+            LogLevel::Warn,
+            format!(
+                "all {} processes would need about {} file descriptors but RLIMIT_NOFILE allows \
+                 {}: starting every one would fail with 'too many open files'",
+                all_n, need_all, hard_text
+            ),
+        ));
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limits_are_raised_to_what_the_processes_need() {
+        let table: &[(Option<u64>, Option<u64>, u64, u64, Fit)] = &[
+            (Some(1024), Some(4096), 500, 900, Fit::Enough),
+            (None, None, 500, 90_000, Fit::Enough),
+            (
+                Some(1024),
+                Some(4096),
+                500,
+                2000,
+                Fit::Raise(2000, Some(4096)),
+            ),
+            (Some(1024), None, 500, 50_000, Fit::Raise(50_000, None)),
+            // every process does not fit, the autostart ones do: up to the hard limit
+            (
+                Some(1024),
+                Some(4096),
+                3000,
+                9000,
+                Fit::Raise(4096, Some(4096)),
+            ),
+            (Some(4096), Some(4096), 3000, 9000, Fit::Enough),
+            // not even the autostart ones: ask for the hard limit too (root may)
+            (
+                Some(1024),
+                Some(4096),
+                5000,
+                9000,
+                Fit::Raise(9000, Some(9000)),
+            ),
+        ];
+        for &(soft, hard, auto, all, ref want) in table {
+            assert_eq!(
+                &fit(soft, hard, auto, all),
+                want,
+                "{:?} {:?} {} {}",
+                soft,
+                hard,
+                auto,
+                all
+            );
+        }
+    }
+
+    #[test]
+    fn each_running_process_costs_its_pipes_and_log_files() {
+        let mut p = ProcessConfig::for_test("p", "/bin/true");
+        p.stdout.logfile = LogTarget::Auto;
+        p.stderr.logfile = LogTarget::Auto;
+        assert_eq!(descriptors(&p), 5);
+        p.redirect_stderr = true;
+        p.stderr.logfile = LogTarget::None;
+        assert_eq!(descriptors(&p), 3);
+        p.stdout.logfile = LogTarget::Syslog;
+        p.deps.ready_check = Some(crate::config::deps::Check::Notify);
+        assert_eq!(descriptors(&p), 3);
+    }
 
     #[test]
     fn limits_already_high_enough_say_nothing() {
