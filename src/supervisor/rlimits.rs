@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn the_limits_are_raised_to_what_the_processes_need() {
-        let table: &[(Option<u64>, Option<u64>, u64, u64, Fit)] = &[
+        type Limit = Option<u64>;
+        let table: &[(Limit, Limit, u64, u64, Fit)] = &[
             (Some(1024), Some(4096), 500, 900, Fit::Enough),
             (None, None, 500, 90_000, Fit::Enough),
             (
