@@ -202,6 +202,11 @@ def scenario_tail_f(d, command, wait_for):
         sh.line("hello", "err: hello")
     shown = sh.text()
     sh.key("c")
+    if command.startswith("fg"):
+        # The stock client's `fg` threads notice Ctrl-C only when their select() returns:
+        # output wakes them at once, where they would otherwise hold `exit` for its 30 s
+        # timeout. (They print nothing more: they end at their next Python line.)
+        d.rpc.supervisor.sendProcessStdin("echo", "wake\n")
     sh.line("status a")
     sh.line("exit")
     rc, sig, text = sh.finish()
