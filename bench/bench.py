@@ -211,7 +211,15 @@ class Rpc:
                     raise
         if status != 200:
             raise FigureError(f"HTTP {status} for {method}")
-        return xmlrpc.client.loads(body)[0][0]
+        return body if getattr(self, "raw", False) else xmlrpc.client.loads(body)[0][0]
+
+    def call_raw(self, method, *params):
+        """The reply's bytes, unparsed: what a native client waits for."""
+        self.raw = True
+        try:
+            return self.call(method, *params)
+        finally:
+            self.raw = False
 
 
 # --------------------------------------------------------------------------------------
@@ -832,6 +840,26 @@ metric("storm_reaped_ms", "N programs exit at once → all reaped (/proc)", "ms"
 metric("storm_exited_ms", "N programs exit at once → all EXITED (RPC)", "ms", "low")
 
 
+OUR_CTL = os.path.join(ROOT, "target", "release", "supervisorctl")
+
+
+def ctl_wall_ms(dm, *args, ok=(0,)):
+    """Wall time of our native supervisorctl against the daemon (same client for both)."""
+    if not os.path.exists(OUR_CTL):
+        raise FigureError(f"our supervisorctl not built: {OUR_CTL}")
+    t0 = now()
+    r = subprocess.run([OUR_CTL, "-c", dm.conf, *args], capture_output=True, timeout=600)
+    t = (now() - t0) * 1000
+    if r.returncode not in ok:
+        raise FigureError(f"supervisorctl {' '.join(args)}: exit {r.returncode}: "
+                          + r.stdout[-300:].decode(errors="replace"))
+    return t
+
+
+def all_pids(rpc):
+    return {i["name"]: i["pid"] for i in rpc.call("supervisor.getAllProcessInfo")}
+
+
 def fig_scale(d, ctx):
     n = ctx.scale_n
     with Daemon(ctx, d, many(n, sleeper())) as dm:
@@ -839,7 +867,7 @@ def fig_scale(d, ctx):
         t_sp = dm.wait_spawned(n, "sleep", timeout=600)
         rpc = dm.rpc(timeout=600)
         t_run = dm.wait_all_running(rpc, n, timeout=600, interval=0.05)
-        lat = []
+        lat, raw = [], []
         t_end = now() + ctx.scale_secs
         while len(lat) < 3 or (now() < t_end and len(lat) < 50):
             t0 = now()
@@ -847,19 +875,115 @@ def fig_scale(d, ctx):
             lat.append((now() - t0) * 1000)
             if len(infos) != n:
                 raise FigureError(f"getAllProcessInfo returned {len(infos)} entries")
-        rpc.close()
+            t0 = now()
+            rpc.call_raw("supervisor.getAllProcessInfo")
+            raw.append((now() - t0) * 1000)
+        status = [ctl_wall_ms(dm, "status") for _ in range(3)]
         time.sleep(0.5)
         rss, _ = rss_pss_mib(dm.pid)
+        # An idle stretch: CPU and wake-ups with N programs running and nothing due.
+        c0, x0, t0 = cpu_seconds(dm.pid), ctx_switches(dm.pid), now()
+        time.sleep(ctx.scale_secs)
+        c1, x1, t1 = cpu_seconds(dm.pid), ctx_switches(dm.pid), now()
+        # update with one program changed among N: only that one restarts.
+        before = all_pids(rpc)
+        with open(dm.conf) as f:
+            text = f.read()
+        first = next(iter(dm.programs))
+        changed = text.replace(f"[program:{first}]\ncommand=sleep infinity",
+                               f"[program:{first}]\ncommand=sleep 1000000", 1)
+        if changed == text:
+            raise FigureError("could not change one program in the config")
+        with open(dm.conf, "w") as f:
+            f.write(changed)
+        t_update = ctl_wall_ms(dm, "update")
+        dm.wait_all_running(rpc, n, timeout=600, interval=0.05)
+        after = all_pids(rpc)
+        moved = sorted(k for k in before if after.get(k) != before[k])
+        if moved != [first]:
+            raise FigureError(f"update restarted {moved[:5]} ({len(moved)}), not [{first}]")
+        t0 = now()
+        rpc.call("supervisor.stopAllProcesses", True)
+        while any(i["statename"] != "STOPPED" for i in rpc.call("supervisor.getAllProcessInfo")):
+            if now() - t0 > 600:
+                raise FigureError("not all STOPPED after 600 s")
+            time.sleep(0.05)
+        t_stop = (now() - t0) * 1000
+        rpc.close()
         return {"scale_spawned_ms": (t_sp - dm.t_exec) * 1000,
                 "scale_running_ms": (t_run - dm.t_exec) * 1000,
                 "scale_getall_ms": statistics.median(lat),
-                "scale_rss": rss}
+                "scale_getall_raw_ms": statistics.median(raw),
+                "scale_status_ms": statistics.median(status),
+                "scale_rss": rss,
+                "scale_idle_cpu_ms_min": (c1 - c0) * 1000 * 60 / (t1 - t0),
+                "scale_idle_wakeups_s": (x1 - x0) / (t1 - t0),
+                "scale_update_ms": t_update,
+                "scale_stopall_ms": t_stop}
 
 
 metric("scale_spawned_ms", "N programs: exec → all spawned (/proc)", "ms", "low")
 metric("scale_running_ms", "N programs: exec → all RUNNING (getAllProcessInfo reply)", "ms", "low")
-metric("scale_getall_ms", "N programs: getAllProcessInfo latency (1 client)", "ms", "low")
+metric("scale_getall_ms", "N programs: getAllProcessInfo latency (Python client, parsed)", "ms",
+       "low")
+metric("scale_getall_raw_ms", "N programs: getAllProcessInfo latency (reply bytes, unparsed)",
+       "ms", "low")
+metric("scale_status_ms", "N programs: `supervisorctl status` wall (our native client)", "ms",
+       "low")
 metric("scale_rss", "N programs: daemon RSS", "MiB", "low")
+metric("scale_idle_cpu_ms_min", "N programs: idle CPU", "ms/min", "low")
+metric("scale_idle_wakeups_s", "N programs: idle wake-ups (context switches)", "1/s", "low")
+metric("scale_update_ms", "N programs: `supervisorctl update`, one program changed (native)",
+       "ms", "low")
+metric("scale_stopall_ms", "N programs: stopAllProcesses → all STOPPED", "ms", "low")
+
+
+def fig_scalepoll(d, ctx):
+    """A client polling getAllProcessInfo (reply bytes, unparsed) from the daemon's first
+    answer until all N programs are RUNNING: its latencies, and the start-up's time."""
+    n = ctx.scale_n
+    with Daemon(ctx, d, many(n, sleeper())) as dm:
+        dm.wait_answer(timeout=120)
+        stop = threading.Event()
+        lat, errors = [], []
+
+        def poller():
+            r = dm.rpc(timeout=600)
+            while not stop.is_set():
+                t0 = now()
+                try:
+                    r.call_raw("supervisor.getAllProcessInfo")
+                    lat.append((now() - t0) * 1000)
+                except Exception as e:  # noqa: BLE001
+                    errors.append(repr(e))
+                    r.close()
+                    stop.wait(0.05)
+            r.close()
+
+        th = threading.Thread(target=poller, daemon=True)
+        th.start()
+        try:
+            t_sp = dm.wait_spawned(n, "sleep", timeout=600)
+            rpc = dm.rpc(timeout=600)
+            t_run = dm.wait_all_running(rpc, n, timeout=600, interval=0.05)
+            rpc.close()
+        finally:
+            stop.set()
+            th.join(60)
+        if len(errors) > 3 or not lat:
+            raise FigureError(f"poller: {len(lat)} replies, errors: {errors[:1]}")
+        return {"scalepoll_spawned_ms": (t_sp - dm.t_exec) * 1000,
+                "scalepoll_running_ms": (t_run - dm.t_exec) * 1000,
+                "scalepoll_p50": percentile(lat, 50),
+                "scalepoll_max": max(lat),
+                "scalepoll_replies": len(lat)}
+
+
+metric("scalepoll_spawned_ms", "N programs, a client polling: exec → all spawned", "ms", "low")
+metric("scalepoll_running_ms", "N programs, a client polling: exec → all RUNNING", "ms", "low")
+metric("scalepoll_p50", "N programs: getAllProcessInfo during start-up, p50", "ms", "low")
+metric("scalepoll_max", "N programs: getAllProcessInfo during start-up, slowest", "ms", "low")
+metric("scalepoll_replies", "N programs: getAllProcessInfo replies during start-up", "", "high")
 
 
 FIGURES = {
@@ -871,6 +995,7 @@ FIGURES = {
     "restart": fig_restart,
     "storm": fig_storm,
     "scale": fig_scale,
+    "scalepoll": fig_scalepoll,
 }
 
 
@@ -1038,7 +1163,7 @@ def main():
     for fig in figs:
         prefix = {"memory": "mem_", "idle": "idle_", "startup": "start_", "rpc": "rpc_",
                   "logcap": "log_", "restart": "restart", "storm": "storm_",
-                  "scale": "scale_"}[fig]
+                  "scale": "scale_", "scalepoll": "scalepoll_"}[fig]
         for k in METRICS:
             if k.startswith(prefix):
                 fig_of_metric[k] = fig
@@ -1063,7 +1188,7 @@ def main():
         fig = fig_of_metric[key]
         if key.startswith("storm_"):
             label = label.replace("N programs", f"{ctx.storm_n} programs")
-        elif key.startswith("scale_"):
+        elif key.startswith("scale"):
             label = label.replace("N programs", f"{ctx.scale_n} programs")
         row = [label, unit + (" ↓" if better == "low" else " ↑")]
         vals = {}
