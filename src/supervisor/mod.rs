@@ -157,6 +157,9 @@ pub struct Supervisor {
     stops: stopping::Stops,
     last_shutdown_report: f64,
     dirty: bool,
+    /// Spawns left in this settle ([`SPAWN_BATCH`]), and whether it stopped short of them.
+    spawn_budget: usize,
+    more_to_spawn: bool,
     handle: Option<SupervisorHandle>,
     /// The command-line overrides, re-applied when the config is re-read.
     cli: crate::cli::Cli,
@@ -192,6 +195,8 @@ impl Supervisor {
             stops: Default::default(),
             last_shutdown_report: 0.0,
             dirty: true,
+            spawn_budget: SPAWN_BATCH,
+            more_to_spawn: false,
             handle: None,
             cli: crate::cli::Cli::default(),
             exit_code: 0,
@@ -335,6 +340,7 @@ impl Supervisor {
                     }
                     Action::Kill { pid, sig, as_group } => self.kill(key, pid, sig, as_group),
                     Action::Spawn => {
+                        self.spawn_budget = self.spawn_budget.saturating_sub(1);
                         let result = self.spawn(key);
                         queue.push(match result {
                             Ok(pid) => Event::Spawned { pid },
@@ -441,6 +447,8 @@ impl Supervisor {
 
     /// Run the transition checks on every process that needs them, and the shutdown sequence.
     fn settle(&mut self) {
+        self.spawn_budget = SPAWN_BATCH;
+        self.more_to_spawn = false;
         self.events_tick();
         self.check_memory();
         let mut rounds = 0;
@@ -468,12 +476,22 @@ impl Supervisor {
                 (self.all_in_order(), (0..self.groups.len()).collect())
             };
             let mut next = keys.into_iter().peekable();
-            for gi in groups {
+            'groups: for gi in groups {
                 while let Some(key) = next.next_if(|k| k.group == gi) {
+                    if self.spawn_budget == 0 {
+                        // A batch of spawns is done: let clients in before the next one.
+                        self.more_to_spawn = true;
+                        break 'groups;
+                    }
                     self.settle_one(key, t);
                 }
                 // A pool dispatches after its own processes' transitions, as the reference's.
                 self.dispatch_events(gi);
+            }
+            if self.more_to_spawn {
+                // (A stale queue stays stale: the next settle visits every process again, and
+                // the never-started ones, which have no deadline, are among them.)
+                break;
             }
             if !self.due.fresh() {
                 self.due.rebuild(&self.groups, self.mood > Mood::Restarting);
@@ -538,6 +556,23 @@ impl Supervisor {
     }
 }
 
+/// At most this many spawns in one settle: a start-up of thousands of programs goes in
+/// batches, with the messages that came meanwhile (a client's request) handled between two.
+const SPAWN_BATCH: usize = 64;
+
+/// Carry out one message; true if it was a reaped child.
+fn handle(sup: &mut Supervisor, msg: Msg) -> bool {
+    match msg {
+        Msg::Call(job) => job(sup),
+        Msg::Reaped(pid, how) => {
+            sup.reaped(pid, how);
+            return true;
+        }
+        Msg::Signal(sig) => sup.daemon_signal(sig),
+    }
+    false
+}
+
 /// Run the actor until the daemon shuts down or restarts; returns the final mood and the
 /// daemon's exit status.
 pub async fn run(
@@ -563,6 +598,20 @@ pub async fn run(
         if sup.finished() {
             break;
         }
+        if sup.more_to_spawn {
+            // Between two batches of a big start-up, 5 ms for everything else on this
+            // thread: requests are answered and replies written, then the next batch.
+            let pause = tokio::time::sleep(Duration::from_millis(5));
+            tokio::pin!(pause);
+            loop {
+                tokio::select! {
+                    Some(msg) = rx.recv() => { handle(&mut sup, msg); }
+                    _ = &mut pause => break,
+                }
+            }
+            sup.dirty = true;
+            continue;
+        }
         let sleep = sup.next_deadline().map(|d| {
             let secs = (d - sup.host.now()).max(0.0);
             tokio::time::sleep(Duration::from_secs_f64(secs.min(1e6)))
@@ -582,14 +631,7 @@ pub async fn run(
         let mut reaped = false;
         let mut next = Some(msg);
         while let Some(msg) = next {
-            match msg {
-                Msg::Call(job) => job(&mut sup),
-                Msg::Reaped(pid, how) => {
-                    reaped = true;
-                    sup.reaped(pid, how);
-                }
-                Msg::Signal(sig) => sup.daemon_signal(sig),
-            }
+            reaped |= handle(&mut sup, msg);
             next = rx.try_recv().ok();
         }
         if reaped {

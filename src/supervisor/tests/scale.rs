@@ -162,3 +162,25 @@ fn the_deadline_queue_follows_every_transition() {
     }
     assert_eq!(s.next_deadline(), None);
 }
+
+#[test]
+fn a_big_start_up_spawns_in_batches_in_order() {
+    let programs: String = (0..150)
+        .map(|i| program(&format!("p{:03}", i), "startsecs=0"))
+        .collect();
+    let (mut s, fake) = actor("", &programs);
+    turn(&mut s);
+    assert_eq!(fake.world().spawned.len(), SPAWN_BATCH);
+    assert!(s.more_to_spawn, "the actor knows there is more to start");
+    turn(&mut s);
+    assert_eq!(fake.world().spawned.len(), 2 * SPAWN_BATCH);
+    turn(&mut s);
+    assert!(!s.more_to_spawn);
+    let want: Vec<String> = (0..150).map(|i| format!("p{:03}", i)).collect();
+    assert_eq!(
+        fake.world().spawned,
+        want,
+        "the config's order, batch after batch"
+    );
+    assert!((0..150).all(|i| state(&s, &format!("p{:03}", i)) == ProcessState::Running));
+}
