@@ -13,7 +13,8 @@
 //! Beside the loop: [`control`] is the actor's domain API (what RPC, the web page, `/metrics`
 //! and the log tails may ask, by [`ProcessKey`]); `waiters` resolves calls that wait for a
 //! state; `shutdown` stops the groups in order; [`hooks`] drives the events (`crate::events`);
-//! [`signals`] holds the daemon's reaction to its signals, `memlimit` the `memory_limit` check.
+//! [`signals`] holds the daemon's reaction to its signals, `memlimit` the `memory_limit` check;
+//! `run` is the loop itself.
 
 pub mod checks;
 pub mod control;
@@ -32,18 +33,21 @@ pub mod process;
 pub mod reaper;
 pub mod restarts;
 pub mod rlimits;
+mod run;
 mod shutdown;
 pub mod signals;
 pub mod spawn;
 pub mod stdin;
 mod stopping;
 mod waiters;
+use run::SPAWN_BATCH;
+pub use run::run;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -554,91 +558,4 @@ impl Supervisor {
     pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
         self.notify(crate::events::Event::remote_communication(kind, data));
     }
-}
-
-/// At most this many spawns in one settle: a start-up of thousands of programs goes in
-/// batches, with the messages that came meanwhile (a client's request) handled between two.
-const SPAWN_BATCH: usize = 64;
-
-/// Carry out one message; true if it was a reaped child.
-fn handle(sup: &mut Supervisor, msg: Msg) -> bool {
-    match msg {
-        Msg::Call(job) => job(sup),
-        Msg::Reaped(pid, how) => {
-            sup.reaped(pid, how);
-            return true;
-        }
-        Msg::Signal(sig) => sup.daemon_signal(sig),
-    }
-    false
-}
-
-/// Run the actor until the daemon shuts down or restarts; returns the final mood and the
-/// daemon's exit status.
-pub async fn run(
-    mut sup: Supervisor,
-    tx: mpsc::UnboundedSender<Msg>,
-    mut rx: mpsc::UnboundedReceiver<Msg>,
-) -> (Mood, i32) {
-    sup.handle = Some(SupervisorHandle { tx });
-    sup.notify(crate::events::Event::supervisor_state(true));
-    let mut started = false;
-    loop {
-        sup.settle();
-        if !started {
-            started = true;
-            // Start-up is over: the config's text, its parse tree and the spawn scratch are
-            // freed; give the heap pages they leave to the kernel.
-            memory::trim_heap();
-        }
-        if sup.mood < Mood::Running {
-            sup.shutdown_report();
-        }
-        sup.stop_reports();
-        if sup.finished() {
-            break;
-        }
-        if sup.more_to_spawn {
-            // Between two batches of a big start-up, 5 ms for everything else on this
-            // thread: requests are answered and replies written, then the next batch.
-            let pause = tokio::time::sleep(Duration::from_millis(5));
-            tokio::pin!(pause);
-            loop {
-                tokio::select! {
-                    Some(msg) = rx.recv() => { handle(&mut sup, msg); }
-                    _ = &mut pause => break,
-                }
-            }
-            sup.dirty = true;
-            continue;
-        }
-        let sleep = sup.next_deadline().map(|d| {
-            let secs = (d - sup.host.now()).max(0.0);
-            tokio::time::sleep(Duration::from_secs_f64(secs.min(1e6)))
-        });
-        let msg = match sleep {
-            Some(sleep) => {
-                tokio::select! {
-                    m = rx.recv() => m,
-                    _ = sleep => { sup.dirty = true; continue; }
-                }
-            }
-            None => rx.recv().await,
-        };
-        let Some(msg) = msg else { break };
-        // Handle what is already queued too before settling again (a burst of exits); the
-        // reference notes the coalesced SIGCHLD after reaping, at debug.
-        let mut reaped = false;
-        let mut next = Some(msg);
-        while let Some(msg) = next {
-            reaped |= handle(&mut sup, msg);
-            next = rx.try_recv().ok();
-        }
-        if reaped {
-            log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
-        }
-        sup.dirty = true;
-    }
-    sup.answer_waiters_at_exit();
-    (sup.mood, sup.exit_code)
 }
