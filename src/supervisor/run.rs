@@ -40,11 +40,13 @@ pub async fn run(
     let mut started = false;
     loop {
         sup.settle();
-        if !started {
+        if !started && !sup.more_to_spawn {
             started = true;
             // Start-up is over: the config's text, its parse tree and the spawn scratch are
-            // freed; give the heap pages they leave to the kernel.
+            // freed; give the heap pages they leave to the kernel, and let the code only
+            // start-up ran stop counting as resident.
             memory::trim_heap();
+            memory::drop_code_pages();
         }
         if sup.mood < Mood::Running {
             sup.shutdown_report();
