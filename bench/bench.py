@@ -194,6 +194,10 @@ class Rpc:
         return status, body[:clen]
 
     def call(self, method, *params):
+        return xmlrpc.client.loads(self.call_raw(method, *params))[0][0]
+
+    def call_raw(self, method, *params):
+        """The reply's bytes, unparsed: what a native client waits for."""
         req_body = xmlrpc.client.dumps(params, method).encode()
         req = (b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
                b"Content-Length: %d\r\n\r\n" % len(req_body)) + req_body
@@ -211,15 +215,7 @@ class Rpc:
                     raise
         if status != 200:
             raise FigureError(f"HTTP {status} for {method}")
-        return body if getattr(self, "raw", False) else xmlrpc.client.loads(body)[0][0]
-
-    def call_raw(self, method, *params):
-        """The reply's bytes, unparsed: what a native client waits for."""
-        self.raw = True
-        try:
-            return self.call(method, *params)
-        finally:
-            self.raw = False
+        return body
 
 
 # --------------------------------------------------------------------------------------

@@ -166,18 +166,19 @@ pub fn fit_descriptors(groups: &[GroupConfig]) -> Result<Vec<(LogLevel, String)>
     }
     let (soft, hard) = (limit(rl.rlim_cur), limit(rl.rlim_max));
     let mut lines = Vec::new();
-    let (to, to_hard) = match fit(soft, hard, need_auto, need_all) {
-        Fit::Enough => (0, hard),
-        Fit::Raise(to, to_hard) => (to, to_hard),
+    let raised = match fit(soft, hard, need_auto, need_all) {
+        Fit::Enough => None,
+        Fit::Raise(to, to_hard) => {
+            let new = libc::rlimit {
+                rlim_cur: to,
+                rlim_max: to_hard.unwrap_or(libc::RLIM_INFINITY),
+            };
+            // SAFETY: new is a valid rlimit.
+            (unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0).then_some((to, to_hard))
+        }
     };
-    let new = libc::rlimit {
-        rlim_cur: to,
-        rlim_max: to_hard.unwrap_or(libc::RLIM_INFINITY),
-    };
-    // SAFETY: new is a valid rlimit.
-    let raised = to != 0 && unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0;
-    let hard_now = if raised { to_hard } else { hard };
-    if raised {
+    let (soft_now, hard_now) = raised.map_or((soft, hard), |(to, h)| (Some(to), h));
+    if let Some((to, _)) = raised {
         lines.push((
             LogLevel::Info,
             format!(
@@ -187,7 +188,6 @@ pub fn fit_descriptors(groups: &[GroupConfig]) -> Result<Vec<(LogLevel, String)>
             ),
         ));
     }
-    let soft_now = if raised { Some(to) } else { soft };
     let text = |l: Option<u64>| l.map_or("unlimited".to_string(), |v| v.to_string());
     let hard_text = text(hard_now);
     if soft_now.is_some_and(|s| s < need_auto) {

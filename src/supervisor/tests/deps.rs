@@ -140,17 +140,6 @@ fn chain() -> String {
     .concat()
 }
 
-fn reap(s: &mut Supervisor, pid: i32) {
-    s.reaped(
-        pid,
-        ExitStatus::Signaled {
-            signal: libc::SIGTERM,
-            core: false,
-        },
-    );
-    turn(s);
-}
-
 fn signalled(fake: &Fake) -> Vec<i32> {
     fake.world().kills.iter().map(|&(p, _)| p).collect()
 }

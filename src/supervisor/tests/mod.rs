@@ -128,6 +128,18 @@ fn pid(s: &Supervisor, name: &str) -> i32 {
     s.view(key(s, name), 0).pid
 }
 
+/// The child `pid` died of the SIGTERM it was sent; the actor takes its turn.
+fn reap(s: &mut Supervisor, pid: i32) {
+    s.reaped(
+        pid,
+        ExitStatus::Signaled {
+            signal: libc::SIGTERM,
+            core: false,
+        },
+    );
+    turn(s);
+}
+
 #[test]
 fn settle_autostarts_by_group_priority_and_startsecs_zero_runs_at_once() {
     let programs = [
@@ -161,14 +173,7 @@ fn shutdown_stops_one_group_at_a_time_highest_priority_first() {
     assert_eq!(fake.world().kills, [(pb, libc::SIGTERM)]);
     assert_eq!(state(&s, "a"), ProcessState::Running);
     assert!(!s.finished());
-    s.reaped(
-        pb,
-        ExitStatus::Signaled {
-            signal: libc::SIGTERM,
-            core: false,
-        },
-    );
-    turn(&mut s);
+    reap(&mut s, pb);
     assert_eq!(
         fake.world().kills,
         [(pb, libc::SIGTERM), (pa, libc::SIGTERM)]
@@ -229,14 +234,7 @@ fn a_stop_waiter_resolves_when_the_child_is_reaped() {
     assert_eq!(fake.world().kills, [(p, libc::SIGTERM)]);
     turn(&mut s);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    s.reaped(
-        p,
-        ExitStatus::Signaled {
-            signal: libc::SIGTERM,
-            core: false,
-        },
-    );
-    turn(&mut s);
+    reap(&mut s, p);
     assert_eq!(rx.try_recv(), Ok(Ok(())));
     assert!(matches!(
         s.stop(k, true),
@@ -312,14 +310,7 @@ fn a_process_over_its_memory_limit_is_restarted_gracefully() {
     turn(&mut s);
     assert_eq!(fake.world().kills, [(p, libc::SIGTERM)]);
     assert_eq!(state(&s, "p"), ProcessState::Stopping);
-    s.reaped(
-        p,
-        ExitStatus::Signaled {
-            signal: libc::SIGTERM,
-            core: false,
-        },
-    );
-    turn(&mut s);
+    reap(&mut s, p);
     assert_eq!(fake.world().spawned, ["p", "p"]);
     assert_eq!(state(&s, "p"), ProcessState::Running);
     let v = s.view(key(&s, "p"), 0);

@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// The group `name` as the config has it.
+fn configured(s: &Supervisor, name: &str) -> crate::config::GroupConfig {
+    (s.config().groups.iter())
+        .find(|g| g.name == name)
+        .cloned()
+        .expect("group in the config")
+}
+
 /// The name index answers what a scan of the groups answers, for every group and process.
 fn assert_index_matches_scan(s: &Supervisor) {
     for (gi, g) in s.groups.iter().enumerate() {
@@ -49,13 +57,7 @@ fn the_name_index_follows_added_and_removed_groups() {
     assert_eq!(s.find_group("c"), Some(2));
 
     // Adding it back puts it at its priority again.
-    let cfg = s
-        .config()
-        .groups
-        .iter()
-        .find(|g| g.name == "g")
-        .cloned()
-        .unwrap();
+    let cfg = configured(&s, "g");
     assert!(s.add_group(cfg.clone()));
     assert!(!s.add_group(cfg));
     assert_index_matches_scan(&s);
@@ -65,13 +67,7 @@ fn the_name_index_follows_added_and_removed_groups() {
     // The last group removed and added back: appended to the index, no rebuild.
     s.remove_group("c").unwrap();
     assert_index_matches_scan(&s);
-    let cfg = s
-        .config()
-        .groups
-        .iter()
-        .find(|g| g.name == "c")
-        .cloned()
-        .unwrap();
+    let cfg = configured(&s, "c");
     assert!(s.add_group(cfg));
     assert_index_matches_scan(&s);
     assert_eq!(s.find_group("c"), Some(3));
