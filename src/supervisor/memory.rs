@@ -1,5 +1,5 @@
 //! Resident memory of process trees, read from `/proc` (beyond the reference: `memory_limit=`),
-//! and the daemon's own: the allocator's settings and the trim after start-up.
+//! and the daemon's own: the allocator's settings and the pages it sheds when idle.
 //!
 //! One scan of `/proc/*/stat` builds the parent map of every process; the resident size of a
 //! tree is the sum of `/proc/PID/statm`'s resident pages over the process and all its
@@ -145,36 +145,63 @@ pub fn trim_heap() {
     }
 }
 
-/// The executable mappings of files (`r-xp` lines of `/proc/self/maps`): (start, length).
-pub fn code_mappings(maps: &str) -> Vec<(usize, usize)> {
-    maps.lines()
-        .filter_map(|line| {
-            let mut f = line.split_whitespace();
-            let range = f.next()?;
-            let perms = f.next()?;
-            let path = f.nth(3)?;
-            if perms != "r-xp" || !path.starts_with('/') {
-                return None;
+/// The read-only mappings of files that hold only pages read from the file (`r-xp` and
+/// `r--p` entries of `/proc/self/smaps` with no anonymous or swapped page): (start, length).
+/// A read-only mapping with anonymous pages is one the loader wrote before protecting it
+/// (relocations, RELRO): dropping its pages would bring back the file's unrelocated bytes, so
+/// it is never listed.
+pub fn file_page_mappings(smaps: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    // The mapping being read: its range, and whether it qualifies so far.
+    let mut cur: Option<(usize, usize, bool)> = None;
+    let flush = |cur: &mut Option<(usize, usize, bool)>, out: &mut Vec<(usize, usize)>| {
+        if let Some((a, len, true)) = cur.take() {
+            out.push((a, len));
+        }
+    };
+    for line in smaps.lines() {
+        let mut f = line.split_whitespace();
+        let Some(first) = f.next() else { continue };
+        if let Some((a, b)) = first.split_once('-') {
+            let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+            else {
+                continue;
+            };
+            flush(&mut cur, &mut out);
+            let perms = f.next().unwrap_or("");
+            let file = f.nth(3).is_some_and(|p| p.starts_with('/'));
+            cur = Some((
+                a,
+                b.saturating_sub(a),
+                file && (perms == "r-xp" || perms == "r--p"),
+            ));
+        } else if first == "Anonymous:" || first == "Swap:" {
+            if f.next() != Some("0")
+                && let Some(c) = cur.as_mut()
+            {
+                c.2 = false;
             }
-            let (a, b) = range.split_once('-')?;
-            let a = usize::from_str_radix(a, 16).ok()?;
-            let b = usize::from_str_radix(b, 16).ok()?;
-            (b > a).then_some((a, b - a))
-        })
-        .collect()
+        }
+    }
+    flush(&mut cur, &mut out);
+    out.retain(|&(_, len)| len > 0);
+    out
 }
 
-/// Drop the daemon's resident code pages after start-up: config parsing and the first spawns
-/// touch code that an idle daemon never runs again. Only executable file mappings, which are
-/// never written: a page needed later is read back from the page cache on its next use
-/// (a minor fault), so nothing changes but what counts as resident.
-pub fn drop_code_pages() {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+/// Let the daemon's memory go back to what it needs while nothing happens: give the heap's
+/// free pages to the kernel, and unmap the resident pages of its read-only file mappings
+/// (code, constants, the C library's), which a request or a spawn touched and an idle daemon
+/// does not use. Those pages are never written: the next use reads them back from the page
+/// cache (a minor fault), so nothing changes but what counts as the daemon's own.
+pub fn shed_idle_pages() {
+    trim_heap();
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for (start, len) in code_mappings(&maps) {
-        // SAFETY: the range is a whole private, read-only, executable file mapping of this
-        // process; MADV_DONTNEED on it only unmaps pages that refault from the file unchanged.
+    for (start, len) in file_page_mappings(&smaps) {
+        // SAFETY: the range is a whole private, read-only file mapping of this process with
+        // no anonymous page; MADV_DONTNEED on it only unmaps pages that refault from the file
+        // unchanged.
         unsafe {
             libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED);
         }
@@ -186,20 +213,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_executable_file_mappings_are_dropped() {
-        let maps = "\
+    fn only_pristine_read_only_file_mappings_are_shed() {
+        let smaps = "\
 55d0c0a00000-55d0c0b00000 r--p 00000000 08:01 1234 /usr/bin/supervisord
+Rss:                 100 kB
+Anonymous:             0 kB
+Swap:                  0 kB
 55d0c0b00000-55d0c0d00000 r-xp 00100000 08:01 1234 /usr/bin/supervisord
-55d0c0d00000-55d0c0d10000 rw-p 00300000 08:01 1234 /usr/bin/supervisord
+Anonymous:             0 kB
+55d0c0d00000-55d0c0d10000 r--p 00300000 08:01 1234 /usr/bin/supervisord
+Anonymous:            64 kB
+Swap:                  0 kB
+55d0c0d10000-55d0c0d20000 rw-p 00310000 08:01 1234 /usr/bin/supervisord
+Anonymous:             4 kB
 55d0c1000000-55d0c1100000 rw-p 00000000 00:00 0 [heap]
+Anonymous:          2048 kB
 7f0000000000-7f0000001000 r-xp 00000000 00:00 0 [vdso]
+Anonymous:             0 kB
 7f0000100000-7f0000200000 r-xp 00028000 08:01 99 /usr/lib/x86_64-linux-gnu/libc.so.6
+Anonymous:             0 kB
+7f0000200000-7f0000210000 r--p 00128000 08:01 99 /usr/lib/x86_64-linux-gnu/libc.so.6
+Anonymous:             0 kB
+Swap:                  8 kB
 7f0000300000-7f0000301000 r-xp 00000000 00:00 0
+VmFlags: rd ex
 ";
         assert_eq!(
-            code_mappings(maps),
-            [(0x55d0c0b00000, 0x200000), (0x7f0000100000, 0x100000)]
+            file_page_mappings(smaps),
+            [
+                (0x55d0c0a00000, 0x100000),
+                (0x55d0c0b00000, 0x200000),
+                (0x7f0000100000, 0x100000)
+            ]
         );
+    }
+
+    #[test]
+    fn sheds_own_pages_and_still_runs() {
+        let before = file_page_mappings(&std::fs::read_to_string("/proc/self/smaps").unwrap());
+        assert!(!before.is_empty());
+        shed_idle_pages();
+        // Code and constants come back on use.
+        assert_eq!(format!("{}", 6 * 7), "42");
     }
 
     #[test]
