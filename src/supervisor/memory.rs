@@ -175,12 +175,11 @@ pub fn file_page_mappings(smaps: &str) -> Vec<(usize, usize)> {
                 b.saturating_sub(a),
                 file && (perms == "r-xp" || perms == "r--p"),
             ));
-        } else if first == "Anonymous:" || first == "Swap:" {
-            if f.next() != Some("0")
-                && let Some(c) = cur.as_mut()
-            {
-                c.2 = false;
-            }
+        } else if (first == "Anonymous:" || first == "Swap:")
+            && f.next() != Some("0")
+            && let Some(c) = cur.as_mut()
+        {
+            c.2 = false;
         }
     }
     flush(&mut cur, &mut out);
