@@ -85,7 +85,8 @@ fn run_once(cfg: Config, cli: &Cli, first: bool) -> Result<(Mood, i32), i32> {
         }
     }
     // Beyond the reference: the descriptors the processes need, weighed before anything starts.
-    match crate::supervisor::rlimits::fit_descriptors(&cfg.groups) {
+    let echo = cfg.supervisord.loglevel >= LogLevel::Debug;
+    match crate::supervisor::rlimits::fit_descriptors(&cfg.groups, echo) {
         Ok(lines) => deferred.extend(lines),
         Err(e) if first => {
             eprintln!("Error: {}", e);

@@ -195,6 +195,19 @@ pub struct StreamLogConfig {
     pub syslog: bool,
 }
 
+impl StreamLogConfig {
+    /// Whether nothing keeps this stream's bytes: no log file, no syslog, no capture mode,
+    /// no PROCESS_LOG events, and no echo into the main log (`echo`: `loglevel` is debug or
+    /// trace). The child then writes it to `/dev/null`.
+    pub fn discarded(&self, echo: bool) -> bool {
+        matches!(self.logfile, LogTarget::None)
+            && !self.syslog
+            && self.capture_maxbytes == 0
+            && !self.events_enabled
+            && !echo
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcessConfig {
     /// The process name (`process_name=` expanded; the program name when numprocs is 1).

@@ -207,10 +207,15 @@ impl Process {
             env.extend(listener_credentials(daemon));
         }
         env.extend(extras.env.iter().cloned());
+        // A stream nobody reads goes to /dev/null: not a listener's stdout (its protocol),
+        // nor one a `log:` check watches.
+        let watched = checks::log::watches(&self.config);
         let req = SpawnRequest {
             config: &self.config,
             extra_env: env,
             stdin_socket: extras.stdin_socket,
+            discard_stdout: !extras.listener && !watched && stdout_sink.discards(),
+            discard_stderr: !watched && stderr_sink.as_ref().is_some_and(|s| s.discards()),
         };
         let spawned = spawn::spawn(&req)?;
         let (mut stdout_sink, mut stderr_sink) = (stdout_sink, stderr_sink);
@@ -239,7 +244,9 @@ impl Process {
             (Some(h), false) => checks::log::hook(h, &self.config, spawned.pid),
             _ => None,
         };
-        capture::spawn_reader(spawned.stdout, out.clone(), on_chunk);
+        if let Some(fd) = spawned.stdout {
+            capture::spawn_reader(fd, out.clone(), on_chunk);
+        }
         self.stdout_sink = Some(out);
         if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
             let err = Arc::new(Mutex::new(sink));

@@ -3,12 +3,14 @@
 //! or fail with the reference's explanation.
 //!
 //! Beyond the reference, [`fit_descriptors`]: the descriptors the configured processes need
-//! (three pipe ends and up to two log files each, counted by [`descriptors`]) are weighed
+//! (up to three pipe ends and two log files each, counted by [`descriptors`]) are weighed
 //! against RLIMIT_NOFILE before anything starts. The soft limit is raised to cover them (the
 //! hard one too, when root may); when even the hard limit cannot hold the processes that start
 //! on their own, the daemon refuses to start with a message naming the limit, instead of
 //! failing spawns with EMFILE halfway through its start-up.
 
+use crate::config::deps::Check;
+use crate::config::model::{GroupKind, StreamLogConfig};
 use crate::config::{GroupConfig, LogLevel, LogTarget, ProcessConfig};
 
 /// Raises the soft (and if needed hard) limits. Returns the reference's INFO lines
@@ -84,28 +86,36 @@ pub const DAEMON_DESCRIPTORS: u64 = 16;
 /// Room for clients' connections and probes, in the limit the daemon raises itself to.
 pub const HEADROOM: u64 = 48;
 
-/// Descriptors the daemon holds while one process runs: its pipe ends (stdin, stdout and, unless
-/// `redirect_stderr`, stderr), its log files, and a `notify` check's socket.
-pub fn descriptors(p: &ProcessConfig) -> u64 {
+/// Descriptors the daemon holds while one process runs: its pipe ends (stdin, then stdout and,
+/// unless `redirect_stderr`, stderr, each unless [discarded](StreamLogConfig::discarded) into
+/// `/dev/null`), its log files, and a `notify` check's socket. `listener`: an event listener,
+/// whose stdout is always read; `echo`: the main log echoes output (`loglevel` debug or trace).
+pub fn descriptors(p: &ProcessConfig, listener: bool, echo: bool) -> u64 {
     let file = |t: &LogTarget| u64::from(matches!(t, LogTarget::Auto | LogTarget::Path(_)));
-    let pipes = if p.redirect_stderr { 2 } else { 3 };
+    let watched = matches!(p.deps.ready_check, Some(Check::Log(_)));
+    let kept = |s: &StreamLogConfig| u64::from(watched || !s.discarded(echo));
+    let stdout = if listener { 1 } else { kept(&p.stdout) };
+    let stderr = if p.redirect_stderr { 0 } else { kept(&p.stderr) };
     let notify = [&p.deps.ready_check, &p.deps.health_check]
         .iter()
-        .any(|c| matches!(c, Some(crate::config::deps::Check::Notify)));
-    pipes + file(&p.stdout.logfile) + file(&p.stderr.logfile) + u64::from(notify)
+        .any(|c| matches!(c, Some(Check::Notify)));
+    1 + stdout + stderr + file(&p.stdout.logfile) + file(&p.stderr.logfile) + u64::from(notify)
 }
 
 /// What the processes of `groups` need: (processes that start on their own, descriptors for
 /// them and the daemon; all processes, descriptors for all of them, the daemon and headroom).
-pub fn need(groups: &[GroupConfig]) -> (u64, u64, u64, u64) {
+pub fn need(groups: &[GroupConfig], echo: bool) -> (u64, u64, u64, u64) {
     let (mut auto_n, mut auto_fds, mut all_n, mut all_fds) = (0, DAEMON_DESCRIPTORS, 0, 0);
-    for p in groups.iter().flat_map(|g| g.processes.iter()) {
-        let d = descriptors(p);
-        all_n += 1;
-        all_fds += d;
-        if p.autostart {
-            auto_n += 1;
-            auto_fds += d;
+    for g in groups {
+        let listener = matches!(g.kind, GroupKind::EventListener(_));
+        for p in &g.processes {
+            let d = descriptors(p, listener, echo);
+            all_n += 1;
+            all_fds += d;
+            if p.autostart {
+                auto_n += 1;
+                auto_fds += d;
+            }
         }
     }
     (
@@ -154,8 +164,11 @@ fn limit(v: libc::rlim_t) -> Option<u64> {
 
 /// Weigh the descriptors the processes of `groups` need against RLIMIT_NOFILE and raise it as
 /// [`fit`] says. Returns the lines to log, or the reason the daemon cannot start.
-pub fn fit_descriptors(groups: &[GroupConfig]) -> Result<Vec<(LogLevel, String)>, String> {
-    let (auto_n, need_auto, all_n, need_all) = need(groups);
+pub fn fit_descriptors(
+    groups: &[GroupConfig],
+    echo: bool,
+) -> Result<Vec<(LogLevel, String)>, String> {
+    let (auto_n, need_auto, all_n, need_all) = need(groups, echo);
     let mut rl = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -271,13 +284,35 @@ mod tests {
         let mut p = ProcessConfig::for_test("p", "/bin/true");
         p.stdout.logfile = LogTarget::Auto;
         p.stderr.logfile = LogTarget::Auto;
-        assert_eq!(descriptors(&p), 5);
+        assert_eq!(descriptors(&p, false, false), 5);
         p.redirect_stderr = true;
         p.stderr.logfile = LogTarget::None;
-        assert_eq!(descriptors(&p), 3);
+        assert_eq!(descriptors(&p, false, false), 3);
         p.stdout.logfile = LogTarget::Syslog;
-        p.deps.ready_check = Some(crate::config::deps::Check::Notify);
-        assert_eq!(descriptors(&p), 3);
+        p.deps.ready_check = Some(Check::Notify);
+        assert_eq!(descriptors(&p, false, false), 3);
+    }
+
+    #[test]
+    fn a_discarded_stream_costs_no_pipe() {
+        let mut p = ProcessConfig::for_test("p", "/bin/true");
+        p.stdout.logfile = LogTarget::None;
+        p.stderr.logfile = LogTarget::None;
+        // stdin only
+        assert_eq!(descriptors(&p, false, false), 1);
+        // the main log echoes output at debug: both pipes are read
+        assert_eq!(descriptors(&p, false, true), 3);
+        // a listener's stdout is its protocol
+        assert_eq!(descriptors(&p, true, false), 2);
+        // events, capture mode or a log: check keep the pipe
+        p.stdout.events_enabled = true;
+        assert_eq!(descriptors(&p, false, false), 2);
+        p.stdout.events_enabled = false;
+        p.stderr.capture_maxbytes = 100;
+        assert_eq!(descriptors(&p, false, false), 2);
+        p.stderr.capture_maxbytes = 0;
+        p.deps.ready_check = crate::config::deps::parse_check("log:^up", false).unwrap();
+        assert_eq!(descriptors(&p, false, false), 3);
     }
 
     #[test]

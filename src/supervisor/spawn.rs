@@ -52,6 +52,11 @@ pub struct SpawnRequest<'a> {
     /// For fcgi programs: a listening socket fd to install as the child's fd 0 (instead of the
     /// stdin pipe). It stays owned by the caller (it is neither closed nor moved).
     pub stdin_socket: Option<RawFd>,
+    /// Nothing wants the child's stdout (and stderr with `redirect_stderr`): it writes to
+    /// `/dev/null` instead of a pipe ([`crate::logs::capture::OutputSink::discards`]).
+    pub discard_stdout: bool,
+    /// The same for a separate stderr.
+    pub discard_stderr: bool,
 }
 
 /// A freshly forked child: its pid and the parent's ends of its pipes (non-blocking, CLOEXEC).
@@ -60,9 +65,10 @@ pub struct Spawned {
     pub pid: i32,
     /// Write end of the child's stdin; `None` when `stdin_socket` was given (fcgi).
     pub stdin: Option<OwnedFd>,
-    /// Read end of the child's stdout (and stderr when `redirect_stderr`).
-    pub stdout: OwnedFd,
-    /// Read end of the child's stderr; `None` when `redirect_stderr`.
+    /// Read end of the child's stdout (and stderr when `redirect_stderr`); `None` when it
+    /// was discarded.
+    pub stdout: Option<OwnedFd>,
+    /// Read end of the child's stderr; `None` when `redirect_stderr` or discarded.
     pub stderr: Option<OwnedFd>,
 }
 
@@ -96,7 +102,12 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
     let plan_parts = PlanParts::build(config, &filename, &argv, env);
 
     // Pipes (the reference's make_pipes / make_dispatchers).
-    let pipes = make_pipes(req.stdin_socket.is_none(), !config.redirect_stderr).map_err(|e| {
+    let pipes = make_pipes(
+        req.stdin_socket.is_none(),
+        !req.discard_stdout,
+        !config.redirect_stderr && !req.discard_stderr,
+    )
+    .map_err(|e| {
         if e == libc::EMFILE {
             format!("too many open files to spawn '{}'", name)
         } else {
@@ -108,16 +119,23 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         }
     })?;
 
+    let null = || dev_null().ok_or_else(|| format!("unknown error making dispatchers for '{}': ENOENT", name));
+    let stdout_fd = match &pipes.child_stdout {
+        Some(f) => f.as_raw_fd(),
+        None => null()?,
+    };
+    let stderr_fd = match &pipes.child_stderr {
+        Some(f) => f.as_raw_fd(),
+        None if config.redirect_stderr => stdout_fd,
+        None => null()?,
+    };
     let plan = ChildPlan {
         stdin_fd: match req.stdin_socket {
             Some(fd) => fd,
             None => pipes.child_stdin.as_ref().map_or(-1, |f| f.as_raw_fd()),
         },
-        stdout_fd: pipes.child_stdout.as_raw_fd(),
-        stderr_fd: pipes
-            .child_stderr
-            .as_ref()
-            .map_or(pipes.child_stdout.as_raw_fd(), |f| f.as_raw_fd()),
+        stdout_fd,
+        stderr_fd,
         max_fd: max_fd(),
         sigrtmax: libc::SIGRTMAX(),
         privileges: &plan_parts.privileges,
@@ -157,6 +175,21 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         stdout,
         stderr,
     })
+}
+
+/// `/dev/null` opened for writing once for the daemon's lifetime (CLOEXEC: a child only gets
+/// it through its own `dup2` onto fd 1 or 2); `None` if it cannot be opened.
+fn dev_null() -> Option<RawFd> {
+    static NULL: std::sync::OnceLock<Option<OwnedFd>> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .ok()
+            .map(OwnedFd::from)
+    })
+    .as_ref()
+    .map(|f| f.as_raw_fd())
 }
 
 /// Start the child on `plan` with every signal blocked in this thread across the fork, so no

@@ -33,6 +33,9 @@ pub fn start(
             ("SUPERVISOR_GROUP_NAME".into(), cfg.group.clone()),
         ],
         stdin_socket: None,
+        // A probe's output is not kept: it writes to /dev/null (never EPIPE).
+        discard_stdout: true,
+        discard_stderr: true,
     };
     let spawned = spawn(&req)?;
     let pid = spawned.pid;

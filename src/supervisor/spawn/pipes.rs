@@ -16,15 +16,20 @@ pub(super) fn max_fd() -> libc::c_int {
 pub(super) struct Pipes {
     pub(super) stdin: Option<OwnedFd>,
     pub(super) child_stdin: Option<OwnedFd>,
-    pub(super) stdout: OwnedFd,
-    pub(super) child_stdout: OwnedFd,
+    pub(super) stdout: Option<OwnedFd>,
+    pub(super) child_stdout: Option<OwnedFd>,
     pub(super) stderr: Option<OwnedFd>,
     pub(super) child_stderr: Option<OwnedFd>,
 }
 
-/// The reference's `make_pipes`: all fds CLOEXEC, the parent's ends non-blocking.
+/// The reference's `make_pipes`: all fds CLOEXEC, the parent's ends non-blocking; a stream
+/// without a pipe is one the child gets elsewhere (a socket for stdin, `/dev/null` for output).
 /// Returns the errno on failure (every fd made so far is closed).
-pub(super) fn make_pipes(with_stdin: bool, with_stderr: bool) -> Result<Pipes, i32> {
+pub(super) fn make_pipes(
+    with_stdin: bool,
+    with_stdout: bool,
+    with_stderr: bool,
+) -> Result<Pipes, i32> {
     fn pipe() -> Result<(OwnedFd, OwnedFd), i32> {
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: fds has room for two fds.
@@ -56,8 +61,13 @@ pub(super) fn make_pipes(with_stdin: bool, with_stderr: bool) -> Result<Pipes, i
     } else {
         (None, None)
     };
-    let (stdout, child_stdout) = pipe()?;
-    nonblocking(&stdout)?;
+    let (stdout, child_stdout) = if with_stdout {
+        let (r, w) = pipe()?;
+        nonblocking(&r)?;
+        (Some(r), Some(w))
+    } else {
+        (None, None)
+    };
     let (stderr, child_stderr) = if with_stderr {
         let (r, w) = pipe()?;
         nonblocking(&r)?;

@@ -28,6 +28,8 @@ fn request(config: &ProcessConfig) -> SpawnRequest<'_> {
         config,
         extra_env: vec![],
         stdin_socket: None,
+        discard_stdout: false,
+        discard_stderr: false,
     }
 }
 
@@ -59,7 +61,7 @@ fn read_all(fd: &OwnedFd) -> String {
 fn run(req: &SpawnRequest) -> (String, Option<String>, ExitStatus) {
     let s = spawn(req).expect("spawn");
     drop(s.stdin);
-    let out = read_all(&s.stdout);
+    let out = read_all(s.stdout.as_ref().unwrap());
     let err = s.stderr.as_ref().map(read_all);
     let status = wait_pid(s.pid).expect("wait");
     (out, err, status)
@@ -278,7 +280,7 @@ fn parent_fds_nonblocking_cloexec_and_child_fds_closed() {
     let s = spawn(&request(&c)).unwrap();
     for fd in [
         s.stdin.as_ref().unwrap(),
-        &s.stdout,
+        s.stdout.as_ref().unwrap(),
         s.stderr.as_ref().unwrap(),
     ] {
         let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
@@ -286,7 +288,7 @@ fn parent_fds_nonblocking_cloexec_and_child_fds_closed() {
         assert!(fl & libc::O_NONBLOCK != 0);
         assert!(fdfl & libc::FD_CLOEXEC != 0);
     }
-    let out = read_all(&s.stdout);
+    let out = read_all(s.stdout.as_ref().unwrap());
     wait_pid(s.pid).unwrap();
     // 0, 1, 2 and the one `ls` opens on /proc/self/fd.
     let fds: Vec<&str> = out.lines().collect();
@@ -338,13 +340,15 @@ fn fcgi_socket_becomes_stdin() {
         config: &c,
         extra_env: vec![],
         stdin_socket: Some(theirs.as_raw_fd()),
+        discard_stdout: false,
+        discard_stderr: false,
     };
     let s = spawn(&req).unwrap();
     assert!(s.stdin.is_none());
     ours.write_all(b"via socket\n").unwrap();
     drop(ours);
     drop(theirs);
-    assert_eq!(read_all(&s.stdout), "via socket\n");
+    assert_eq!(read_all(s.stdout.as_ref().unwrap()), "via socket\n");
     assert_eq!(wait_pid(s.pid), Ok(ExitStatus::Exited(0)));
 }
 
@@ -386,4 +390,40 @@ fn user_switch_and_its_failures() {
             "supervisor: couldn't setuid to 0: Can't drop privilege as nonroot user\n"
         ));
     }
+}
+
+#[test]
+fn a_discarded_stream_is_dev_null_and_takes_no_pipe() {
+    let mut c = config("/bin/sh");
+    c.command = "/bin/sh -c 'exec 3>&1; readlink /proc/self/fd/3 >&2; echo lost'".into();
+    let mut req = request(&c);
+    req.discard_stdout = true;
+    let s = spawn(&req).unwrap();
+    assert!(s.stdout.is_none());
+    let err = read_all(s.stderr.as_ref().unwrap());
+    assert_eq!(err, "/dev/null\n");
+    wait_pid(s.pid).unwrap();
+
+    // With redirect_stderr, stderr follows stdout there.
+    let d = temp_dir("discard");
+    let file = d.join("fd2");
+    c.command = format!("/bin/sh -c 'exec 3>&2; readlink /proc/self/fd/3 > {}'", file.display());
+    c.redirect_stderr = true;
+    let mut req = request(&c);
+    req.discard_stdout = true;
+    let s = spawn(&req).unwrap();
+    assert!(s.stdout.is_none() && s.stderr.is_none());
+    wait_pid(s.pid).unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "/dev/null\n");
+    let _ = std::fs::remove_dir_all(&d);
+
+    // A discarded stderr alone: stdout is still a pipe.
+    c.command = "/bin/sh -c 'exec 3>&2; readlink /proc/self/fd/3'".into();
+    c.redirect_stderr = false;
+    let mut req = request(&c);
+    req.discard_stderr = true;
+    let s = spawn(&req).unwrap();
+    assert!(s.stderr.is_none());
+    assert_eq!(read_all(s.stdout.as_ref().unwrap()), "/dev/null\n");
+    wait_pid(s.pid).unwrap();
 }
