@@ -868,9 +868,16 @@ def all_pids(rpc):
     return {i["name"]: i["pid"] for i in rpc.call("supervisor.getAllProcessInfo")}
 
 
+def scale_program(ctx):
+    """A program of the scale figures (see --scale-logs)."""
+    if ctx.scale_logs == "none":
+        return sleeper(stdout_logfile="NONE", redirect_stderr="true")
+    return sleeper()
+
+
 def fig_scale(d, ctx):
     n = ctx.scale_n
-    with Daemon(ctx, d, many(n, sleeper())) as dm:
+    with Daemon(ctx, d, many(n, scale_program(ctx))) as dm:
         dm.wait_answer(timeout=120)
         t_sp = dm.wait_spawned(n, "sleep", timeout=600)
         rpc = dm.rpc(timeout=600)
@@ -981,7 +988,7 @@ def fig_scalepoll(d, ctx):
     request sent to the last byte in), and the start-up's time with it."""
     import multiprocessing
     n = ctx.scale_n
-    with Daemon(ctx, d, many(n, sleeper())) as dm:
+    with Daemon(ctx, d, many(n, scale_program(ctx))) as dm:
         mp = multiprocessing.get_context("fork")
         mine, theirs = mp.Pipe()
         poller = mp.Process(target=_poll_until_running, args=(dm.sock, n, theirs))
@@ -1094,6 +1101,10 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep temp dirs")
     ap.add_argument("--scale-n", type=int, default=None,
                     help="number of programs for the scale figure (default 2000, 500 with --quick)")
+    ap.add_argument("--scale-logs", choices=("auto", "none"), default="auto",
+                    help="the scale figures' programs: AUTO log files (default, 5 descriptors "
+                         "each in the daemon), or none (stdout_logfile=NONE, redirect_stderr: "
+                         "output discarded, 1 descriptor each)")
     ap.add_argument("--note", default="", help="free text recorded with the results")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 if any figure failed for any daemon (the CI smoke run)")
@@ -1116,6 +1127,7 @@ def main():
     ctx.storm_n = 500
     ctx.scale_n = args.scale_n or (500 if q else 2000)
     ctx.scale_secs = 3 if q else 10
+    ctx.scale_logs = args.scale_logs
     ctx.exe = {"ref": os.path.abspath(args.ref),
                "ours": os.path.abspath(args.ours) if args.ours else None}
     ctx.loadgen = args.loadgen
@@ -1194,7 +1206,8 @@ def main():
                  f"{info['memory']} RAM; load average at start {' '.join(info['loadavg_at_start'])}; "
                  f"{ctx.rounds} round(s){' (--quick)' if q else ''}; medians; "
                  f"disk = {info['disk_dir']}, tmpfs = {info['tmpfs_dir']}; "
-                 f"storm N = {ctx.storm_n}, scale N = {ctx.scale_n}, "
+                 f"storm N = {ctx.storm_n}, scale N = {ctx.scale_n} "
+                 f"({ctx.scale_logs} logs), "
                  f"log writer {ctx.log_bytes // 2**20} MiB; run took {elapsed:.0f} s.")
     if args.note:
         lines.append(f"Note: {args.note}")

@@ -155,7 +155,7 @@ pub struct Supervisor {
     /// The processes' deadlines in time order (see `due`), kept in step by `apply`.
     due: due::Due,
     pids: HashMap<i32, (String, String)>,
-    waiters: Vec<waiters::Waiter>,
+    waiters: waiters::Waiters,
     stop_groups: Option<Vec<String>>,
     /// Stops held back until dependants are down (see `stopping`).
     stops: stopping::Stops,
@@ -194,7 +194,7 @@ impl Supervisor {
             index: Default::default(),
             due: Default::default(),
             pids: HashMap::new(),
-            waiters: Vec::new(),
+            waiters: waiters::Waiters::default(),
             stop_groups: None,
             stops: Default::default(),
             last_shutdown_report: 0.0,
@@ -265,6 +265,7 @@ impl Supervisor {
             self.index.push(pos, &self.groups[pos]);
         } else {
             self.index = index::Index::build(&self.groups);
+            self.rekey_waiters();
         }
         self.due.invalidate();
         self.dirty = true;
@@ -292,7 +293,7 @@ impl Supervisor {
         self.due.invalidate();
         self.events_group_removed(name);
         // Waiter keys are indices: re-resolve by name.
-        self.resolve_waiters();
+        self.rekey_waiters();
         Ok(())
     }
 
@@ -337,7 +338,7 @@ impl Supervisor {
                     Action::Log(level, msg) => log(level, &msg),
                     Action::StateChanged { to, .. } => {
                         self.dirty = true;
-                        self.resolve_waiters();
+                        self.resolve_waiters(key);
                         if to == ProcessState::Fatal {
                             self.on_fatal(key);
                         }
@@ -413,7 +414,9 @@ impl Supervisor {
 
     /// A child was reaped by the reaper.
     pub fn reaped(&mut self, pid: i32, how: ExitStatus) {
-        if self.probe_reaped(pid, how) {
+        // A process's pid is in `pids`; only another one may be a check's probe (whose
+        // lookup walks the processes).
+        if !self.pids.contains_key(&pid) && self.probe_reaped(pid, how) {
             return;
         }
         match self.pids.remove(&pid) {

@@ -95,7 +95,11 @@ pub fn descriptors(p: &ProcessConfig, listener: bool, echo: bool) -> u64 {
     let watched = matches!(p.deps.ready_check, Some(Check::Log(_)));
     let kept = |s: &StreamLogConfig| u64::from(watched || !s.discarded(echo));
     let stdout = if listener { 1 } else { kept(&p.stdout) };
-    let stderr = if p.redirect_stderr { 0 } else { kept(&p.stderr) };
+    let stderr = if p.redirect_stderr {
+        0
+    } else {
+        kept(&p.stderr)
+    };
     let notify = [&p.deps.ready_check, &p.deps.health_check]
         .iter()
         .any(|c| matches!(c, Some(Check::Notify)));

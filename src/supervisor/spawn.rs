@@ -119,7 +119,9 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         }
     })?;
 
-    let null = || dev_null().ok_or_else(|| format!("unknown error making dispatchers for '{}': ENOENT", name));
+    let null = || {
+        dev_null().ok_or_else(|| format!("unknown error making dispatchers for '{}': ENOENT", name))
+    };
     let stdout_fd = match &pipes.child_stdout {
         Some(f) => f.as_raw_fd(),
         None => null()?,

@@ -1,7 +1,11 @@
 //! Calls that wait for a state (`startProcess(wait=True)`, `stopProcess(wait=True)` and the
 //! group and all-process variants): the actor keeps a waiter per call and resolves it on the
 //! state change itself, so nothing polls. While someone waits for a stop, `waiting for x to
-//! stop` is logged every 2 seconds (the reference's `stop_report`).
+//! stop` is logged every 2 seconds (the reference's `stop_report`). A state change looks at the
+//! waiters of its own process only.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use tokio::sync::oneshot;
 
@@ -21,48 +25,112 @@ pub(super) enum WaitFor {
 
 pub(super) struct Waiter {
     what: WaitFor,
-    /// The names of the process waited on: keys are indices, so a removed group's waiters
-    /// are found (or not) again by name instead of dangling.
+    /// The names of the process waited on: keys are indices, so after a group is added or
+    /// removed the waiters are found (or not) again by name ([`Supervisor::rekey_waiters`]).
     group_name: String,
     proc_name: String,
     tx: oneshot::Sender<Result<(), ControlError>>,
 }
 
+/// The waiting calls, by the process they wait on, and when each process waited on for a stop
+/// is next due a `waiting for x to stop` report. A state change looks at its own process's
+/// waiters only, so `stopAllProcesses(wait=True)` over N processes costs O(N), not O(N²).
+#[derive(Default)]
+pub(super) struct Waiters {
+    by_key: HashMap<ProcessKey, Vec<Waiter>>,
+    /// (due time in µs, process): a heap entry may be stale (the stop ended); it is dropped
+    /// when it comes up.
+    reports: BinaryHeap<Reverse<(i64, ProcessKey)>>,
+}
+
+fn micros(t: f64) -> i64 {
+    (t * 1e6) as i64
+}
+
+impl Waiter {
+    /// The answer for this waiter given its process's record (`None`: gone), or `None` to
+    /// keep waiting.
+    fn outcome(&self, p: Option<&super::process::Record>) -> Option<Result<(), ControlError>> {
+        match (&self.what, p) {
+            (WaitFor::Running { .. }, None) => Some(Err(ControlError::AbnormalTermination)),
+            (WaitFor::Stopped { .. }, None) => Some(Ok(())),
+            (WaitFor::Running { .. }, Some(rec)) => {
+                if rec.spawnerr.is_some() {
+                    Some(Err(ControlError::SpawnError))
+                } else {
+                    match rec.state {
+                        ProcessState::Running => Some(Ok(())),
+                        ProcessState::Starting => None,
+                        _ => Some(Err(ControlError::AbnormalTermination)),
+                    }
+                }
+            }
+            (WaitFor::Stopped { .. }, Some(rec)) => rec.state.is_stopped().then_some(Ok(())),
+        }
+    }
+}
+
 impl Supervisor {
-    /// Resolve the RPC calls that wait for a state.
-    pub(super) fn resolve_waiters(&mut self) {
-        let waiters = std::mem::take(&mut self.waiters);
-        for w in waiters {
-            let found = self.find(&w.group_name, &w.proc_name);
-            let outcome = match (&w.what, found) {
-                (WaitFor::Running { .. }, None) => Some(Err(ControlError::AbnormalTermination)),
-                (WaitFor::Stopped { .. }, None) => Some(Ok(())),
-                (WaitFor::Running { .. }, Some(key)) => {
-                    let p = self.proc(key);
-                    if p.rec.spawnerr.is_some() {
-                        Some(Err(ControlError::SpawnError))
-                    } else {
-                        match p.rec.state {
-                            ProcessState::Running => Some(Ok(())),
-                            ProcessState::Starting => None,
-                            _ => Some(Err(ControlError::AbnormalTermination)),
-                        }
-                    }
-                }
-                (WaitFor::Stopped { .. }, Some(key)) => {
-                    if self.proc(key).rec.state.is_stopped() {
-                        Some(Ok(()))
-                    } else {
-                        None
-                    }
-                }
-            };
-            match outcome {
+    /// Resolve the calls waiting on the process at `key` (its state changed).
+    pub(super) fn resolve_waiters(&mut self, key: ProcessKey) {
+        let Some(list) = self.waiters.by_key.remove(&key) else {
+            return;
+        };
+        let mut kept = Vec::new();
+        for w in list {
+            match w.outcome(Some(&self.proc(key).rec)) {
                 Some(r) => {
                     let _ = w.tx.send(r);
                 }
-                None => self.waiters.push(w),
+                None => kept.push(w),
             }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        // A stop waited on has begun (a held one stays RUNNING until then): its reports.
+        let rec = &self.proc(key).rec;
+        if rec.state == ProcessState::Stopping
+            && kept
+                .iter()
+                .any(|w| matches!(w.what, WaitFor::Stopped { .. }))
+        {
+            let due = rec.laststopreport + 2.0;
+            self.waiters.reports.push(Reverse((micros(due), key)));
+        }
+        self.waiters.by_key.insert(key, kept);
+    }
+
+    /// Groups were added or removed, so keys moved: find every waiting call's process again
+    /// by name, and answer those whose process is gone.
+    pub(super) fn rekey_waiters(&mut self) {
+        let all: Vec<Waiter> = std::mem::take(&mut self.waiters.by_key)
+            .into_values()
+            .flatten()
+            .collect();
+        self.waiters.reports.clear();
+        let mut touched = Vec::new();
+        for w in all {
+            match self.find(&w.group_name, &w.proc_name) {
+                Some(key) => {
+                    if matches!(w.what, WaitFor::Stopped { .. }) {
+                        let due = self.proc(key).rec.laststopreport + 2.0;
+                        self.waiters.reports.push(Reverse((micros(due), key)));
+                    }
+                    self.waiters.by_key.entry(key).or_default().push(w);
+                    touched.push(key);
+                }
+                None => {
+                    if let Some(r) = w.outcome(None) {
+                        let _ = w.tx.send(r);
+                    }
+                }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for key in touched {
+            self.resolve_waiters(key);
         }
     }
 
@@ -96,16 +164,28 @@ impl Supervisor {
         }
     }
 
-    /// Stop reports that are due for processes someone waits on.
+    /// Stop reports that are due for processes someone waits on; the entries of stops that
+    /// ended are dropped on the way, so [`next_stop_report`](Self::next_stop_report) only
+    /// names a stop still going on.
     pub(super) fn stop_reports(&mut self) {
-        let keys: Vec<ProcessKey> = self
-            .waiters
-            .iter()
-            .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
-            .filter_map(|w| self.find(&w.group_name, &w.proc_name))
-            .collect();
-        for k in keys {
-            self.stop_report(k);
+        let now = micros(self.host.now());
+        while let Some(&Reverse((due, key))) = self.waiters.reports.peek() {
+            let waited = self
+                .waiters
+                .by_key
+                .get(&key)
+                .is_some_and(|l| l.iter().any(|w| matches!(w.what, WaitFor::Stopped { .. })));
+            let going_on = waited && self.proc(key).rec.state == ProcessState::Stopping;
+            if going_on && due >= now {
+                break;
+            }
+            self.waiters.reports.pop();
+            if !going_on {
+                continue;
+            }
+            self.stop_report(key);
+            let due = self.proc(key).rec.laststopreport + 2.0;
+            self.waiters.reports.push(Reverse((micros(due), key)));
         }
     }
 
@@ -116,32 +196,32 @@ impl Supervisor {
         };
         let group_name = self.groups[key.group].config.name.clone();
         let proc_name = self.proc(key).config.name.clone();
-        self.waiters.push(Waiter {
+        self.waiters.by_key.entry(key).or_default().push(Waiter {
             what,
             group_name,
             proc_name,
             tx,
         });
-        self.resolve_waiters();
+        self.resolve_waiters(key);
         rx
     }
 
     /// When the next stop report is due for a process someone waits on, if any.
     pub(super) fn next_stop_report(&self) -> Option<f64> {
         self.waiters
-            .iter()
-            .filter(|w| matches!(w.what, WaitFor::Stopped { .. }))
-            .filter_map(|w| self.find(&w.group_name, &w.proc_name))
-            .map(|key| self.proc(key))
-            .filter(|p| p.rec.state == ProcessState::Stopping)
-            .map(|p| p.rec.laststopreport + 2.0 + 0.001)
-            .reduce(f64::min)
+            .reports
+            .peek()
+            .map(|Reverse((due, _))| *due as f64 / 1e6 + 0.001)
     }
 
     /// The actor stops: every waiting call is answered.
     pub(super) fn answer_waiters_at_exit(&mut self) {
-        for w in std::mem::take(&mut self.waiters) {
+        for w in std::mem::take(&mut self.waiters.by_key)
+            .into_values()
+            .flatten()
+        {
             let _ = w.tx.send(Err(ControlError::Shutdown));
         }
+        self.waiters.reports.clear();
     }
 }

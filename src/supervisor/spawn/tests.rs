@@ -407,7 +407,10 @@ fn a_discarded_stream_is_dev_null_and_takes_no_pipe() {
     // With redirect_stderr, stderr follows stdout there.
     let d = temp_dir("discard");
     let file = d.join("fd2");
-    c.command = format!("/bin/sh -c 'exec 3>&2; readlink /proc/self/fd/3 > {}'", file.display());
+    c.command = format!(
+        "/bin/sh -c 'exec 3>&2; readlink /proc/self/fd/3 > {}'",
+        file.display()
+    );
     c.redirect_stderr = true;
     let mut req = request(&c);
     req.discard_stdout = true;
