@@ -707,6 +707,37 @@ def baseline_logcap(ctx):
     return res
 
 
+SPAWN_FLOOR_PY = r"""
+import os, signal, sys, time
+n = int(sys.argv[1])
+pids = []
+t0 = time.perf_counter()
+for i in range(n):
+    r, w = os.pipe()
+    r2, w2 = os.pipe()
+    acts = [(os.POSIX_SPAWN_DUP2, r, 0), (os.POSIX_SPAWN_DUP2, w2, 1),
+            (os.POSIX_SPAWN_DUP2, w2, 2)]
+    pids.append(os.posix_spawn("/bin/sleep", ["sleep", "infinity"], os.environ,
+                               file_actions=acts, setpgroup=0))
+    os.close(r)
+    os.close(w2)
+t1 = time.perf_counter()
+for p in pids:
+    os.kill(p, signal.SIGTERM)
+for p in pids:
+    os.waitpid(p, 0)
+print((t1 - t0) * 1000)
+"""
+
+
+def baseline_spawn(ctx, n=200):
+    """What the machine can do: n `sleep infinity` with their pipes, posix_spawn'ed one after
+    the other from a bare Python loop (no config, no logs, no state)."""
+    p = subprocess.run([sys.executable, "-c", SPAWN_FLOOR_PY, str(n)], capture_output=True,
+                       text=True, timeout=120, check=True)
+    return float(p.stdout.strip())
+
+
 metric("base_tmpfs_mibs", "writer | cat > file, tmpfs", "MiB/s", "high")
 metric("base_disk_mibs", "writer | cat > file, disk", "MiB/s", "high")
 
@@ -1158,6 +1189,7 @@ def main():
     errors = {k: {} for k in kinds}
     raw = {k: {} for k in kinds}
     base = {}
+    base_spawn = []
     t_start = time.time()
     for fig in figs:
         for rnd in range(ctx.rounds):
@@ -1180,6 +1212,11 @@ def main():
                         traceback.print_exc()
                 finally:
                     reap_orphans()
+            if fig == "startup":
+                try:
+                    base_spawn.append(baseline_spawn(ctx))
+                except Exception as e:  # noqa: BLE001
+                    print(f"[baseline] FAILED: {e}", flush=True)
             if fig == "logcap":
                 try:
                     for k, v in baseline_logcap(ctx).items():
@@ -1237,6 +1274,10 @@ def main():
         lines.append("Physical baseline (same writer into `cat > file`): "
                      + ", ".join(f"{METRICS[k][0].split(', ')[1]} {fmt(statistics.median(v))} MiB/s"
                                  for k, v in base.items()))
+    if base_spawn:
+        lines.append("")
+        lines.append("Physical baseline (200 `sleep infinity` with their pipes, posix_spawn'ed "
+                     f"from a bare Python loop): {fmt(statistics.median(base_spawn))} ms")
     for k in kinds:
         for run in raw[k].get("rpc", [])[:1]:
             lines.append("")
@@ -1264,7 +1305,8 @@ def main():
         f.write(table + "\n")
     with open(os.path.join(args.out, f"{stamp}.json"), "w") as f:
         json.dump({"machine": info, "samples": samples, "medians": med, "baseline": base,
-                   "errors": errors, "loadgen_raw": raw}, f, indent=1)
+                   "baseline_spawn_ms": base_spawn, "errors": errors, "loadgen_raw": raw}, f,
+                  indent=1)
     print(f"\n(results saved in {args.out}/{stamp}.md and .json)")
     if args.strict and any(errors[k] for k in kinds):
         print("benchmark smoke run: some figures failed (see above)")

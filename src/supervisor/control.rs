@@ -4,6 +4,7 @@
 //! that the callers turn into faults, pages or metrics. The business rules of starting, stopping
 //! and signalling (what is refused, what is skipped, what is waited for) live here, once.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -460,19 +461,23 @@ impl Supervisor {
         let mut active: Vec<&super::group::Group> = self.groups.iter().collect();
         active.sort_by_key(|g| g.seq);
         let cur: Vec<&GroupConfig> = active.into_iter().map(|g| &g.config).collect();
+        // By name, so that N groups cost O(N) (a config of 10 000 programs is re-read whole).
+        let cur_by_name: HashMap<&str, &GroupConfig> =
+            cur.iter().map(|c| (c.name.as_str(), *c)).collect();
+        let new_names: HashSet<&str> = new.iter().map(|n| n.name.as_str()).collect();
         let added = new
             .iter()
-            .filter(|n| !cur.iter().any(|c| c.name == n.name))
+            .filter(|n| !cur_by_name.contains_key(n.name.as_str()))
             .map(|g| g.name.clone())
             .collect();
         let removed = cur
             .iter()
-            .filter(|c| !new.iter().any(|n| n.name == c.name))
+            .filter(|c| !new_names.contains(c.name.as_str()))
             .map(|g| g.name.clone())
             .collect();
         let changed = new
             .iter()
-            .filter(|n| cur.iter().any(|c| c.name == n.name && *c != *n))
+            .filter(|n| cur_by_name.get(n.name.as_str()).is_some_and(|c| *c != *n))
             .map(|g| g.name.clone())
             .collect();
         (

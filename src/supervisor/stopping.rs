@@ -207,15 +207,16 @@ impl Supervisor {
             .flat_map(|gi| self.members(gi))
             .collect();
         let mut out: Vec<String> = Vec::with_capacity(names.len());
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for key in self.stop_order(keys) {
             let name = &self.groups[key.group].config.name;
-            if !out.contains(name) {
+            if seen.insert(name.clone()) {
                 out.push(name.clone());
             }
         }
         // Groups without processes (or not active) keep their place after the others.
         for n in names {
-            if !out.contains(&n) {
+            if seen.insert(n.clone()) {
                 out.push(n);
             }
         }

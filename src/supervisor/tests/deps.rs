@@ -191,8 +191,15 @@ fn a_waiting_stop_of_a_held_dependency_resolves_when_it_is_reaped() {
         }
     }
     assert_eq!(pending, ["db"]);
+    // db's stop has begun now: someone waits on it, so it is reported every 2 seconds, and
+    // that is what the actor wakes up for first.
+    assert_eq!(state(&s, "db"), ProcessState::Stopping);
+    s.stop_reports();
+    assert_eq!(s.next_deadline(), Some(fake.now() + 2.001));
     reap(&mut s, db);
     assert_eq!(signalled(&fake), [web, app, db]);
+    s.stop_reports();
+    assert_eq!(s.next_deadline(), None, "an ended stop is not reported");
 }
 
 #[test]

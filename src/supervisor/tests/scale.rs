@@ -1,5 +1,5 @@
-//! The actor's indexes kept in step: the name index and the deadline queue give what a scan
-//! of every group and process gives, through adds, removes, restarts and shutdown.
+//! The actor's indexes kept in step: the name index, the deadline queue and the waiters give
+//! what a scan of every group and process gives, through adds, removes, restarts and shutdown.
 
 use super::*;
 
@@ -179,4 +179,29 @@ fn a_big_start_up_spawns_in_batches_in_order() {
         "the config's order, batch after batch"
     );
     assert!((0..150).all(|i| state(&s, &format!("p{:03}", i)) == ProcessState::Running));
+}
+
+/// A waiting call is kept by its process's key; a group added before that process shifts the
+/// keys, and the call still resolves when its process stops.
+#[test]
+fn waiters_follow_their_process_through_shifted_keys() {
+    let mut programs = program("a", "priority=10\nautostart=false");
+    for (name, prio) in [("b", 100), ("c", 200)] {
+        programs += &program(name, &format!("priority={}\ncommand=/bin/sleep 100", prio));
+    }
+    let (mut s, _fake) = actor("", &programs);
+    turn(&mut s);
+    let a = configured(&s, "a");
+    s.remove_group("a").unwrap();
+    assert_eq!(key(&s, "c").group, 1);
+    let c_pid = pid(&s, "c");
+    let mut rx = match s.control(Verb::Stop, key(&s, "c"), true) {
+        Outcome::Wait(rx) => rx,
+        Outcome::Done(r) => panic!("a stop waits: {:?}", r),
+    };
+    assert!(s.add_group(a));
+    assert_eq!(key(&s, "c").group, 2);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    reap(&mut s, c_pid);
+    assert_eq!(rx.try_recv(), Ok(Ok(())));
 }
