@@ -240,11 +240,22 @@ fn text(status: StatusCode, body: String, content_type: &'static str) -> Respons
 
 pub async fn metrics(ctx: &Ctx) -> Response<Body> {
     match ctx.handle.call(|s| snapshot(s)).await {
-        Ok((code, name, rows)) => text(
-            StatusCode::OK,
-            render(code, &name, &rows),
-            "text/plain; version=0.0.4; charset=utf-8",
-        ),
+        // Reading /proc for every process is O(N) system calls (300 ms at 6000 programs):
+        // done on a helper thread, so the daemon's own thread goes on meanwhile.
+        Ok((code, name, rows)) => {
+            match tokio::task::spawn_blocking(move || render(code, &name, &rows)).await {
+                Ok(body) => text(
+                    StatusCode::OK,
+                    body,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                ),
+                Err(_) => text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "metrics could not be rendered\n".into(),
+                    "text/plain; charset=utf-8",
+                ),
+            }
+        }
         Err(_) => text(
             StatusCode::SERVICE_UNAVAILABLE,
             "supervisord is stopping\n".into(),
