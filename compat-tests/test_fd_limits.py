@@ -1,6 +1,7 @@
 """RLIMIT_NOFILE against the descriptors the processes need (beyond the reference).
 
-Each running process costs the daemon three pipe ends and up to two log files. The reference
+Each running process costs the daemon up to three pipe ends and two log files (a stream
+nothing keeps goes to /dev/null in ours and costs none). The reference
 raises the soft limit to `minfds` (1024) only, so 300 programs with their `AUTO` logs (about
 1 500 descriptors) fail halfway through its start-up with `too many open files to spawn`.
 Ours weighs them first: it raises the soft limit to what they need (within the hard limit)
@@ -11,6 +12,7 @@ The limits are set on the daemon alone (prlimit); the refusal runs without CAP_S
 (setpriv), as an unprivileged daemon would, since root may raise its hard limit.
 """
 
+import os
 import shutil
 
 import pytest
@@ -88,3 +90,39 @@ def test_programs_that_do_not_start_on_their_own_only_warn(make_daemon):
             "allows 1024: starting every one would fail with 'too many open files'"
             % (N, 16 + 48 + 5 * N)) in d.log_text()
     assert soft_nofile(d.proc.pid) == 1024
+
+
+DISCARDED = "".join("""
+    [program:q%03d]
+    command=sh -c 'head -c 1000000 /dev/zero; touch @TMP@/q%03d.done; exec sleep 1000'
+    startsecs=0
+    stdout_logfile=NONE
+    redirect_stderr=true
+    """ % (i, i) for i in range(N))
+
+
+@pytest.mark.parametrize("kind", ["ref", "ours"])
+def test_output_nothing_keeps_costs_no_pipe(make_daemon, kind):
+    """`stdout_logfile=NONE` with `redirect_stderr`: the reference reads the pipe and drops
+    the bytes; ours gives the child /dev/null, so a program costs one descriptor (stdin) and
+    300 of them start under a 1024 limit with room to spare. Either way the child's 1 MB of
+    output goes nowhere and does not hold it up."""
+    d = limited(make_daemon(kind), "1024:1024", drop_resource_cap=True)
+    d.start(DISCARDED)
+    wait_until(lambda: all(p["statename"] == "RUNNING"
+                           for p in d.rpc.supervisor.getAllProcessInfo()),
+               daemon=d, what="all %d programs RUNNING" % N)
+    wait_until(lambda: all(os.path.exists(os.path.join(d.tmp, "q%03d.done" % i))
+                           for i in range(N)),
+               daemon=d, what="every program past its output")
+    held = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    child = d.rpc.supervisor.getProcessInfo("q000")["pid"]
+    out = os.readlink("/proc/%d/fd/1" % child)
+    if kind == "ref":
+        assert out.startswith("pipe:")
+        assert held > 2 * N  # stdin and stdout
+    else:
+        assert out == "/dev/null"
+        assert os.readlink("/proc/%d/fd/2" % child) == "/dev/null"
+        assert N < held < N + 48
+    assert "too many open files" not in d.log_text()
