@@ -12,6 +12,9 @@
 //! own small stack in the daemon's memory, and the daemon's thread waits until the child has
 //! exec'd (or exited). No page tables are copied and the daemon takes no copy-on-write faults
 //! afterwards, which is most of what a plain `fork()` costs when hundreds of programs start.
+//! Nor is the descriptor table copied: the child shares it (`CLONE_FILES`) until its first
+//! system call takes a table of its own with only the few lowest descriptors, where the
+//! daemon put the child's three sources (`pipes::Slots`).
 //! Because the memory is shared, the child changes credentials with raw system calls (the C
 //! library's `setuid` would try to reach the daemon's other threads), and writes nothing but
 //! its own stack.
@@ -39,7 +42,7 @@ mod tests;
 use child::ChildPlan;
 use command::configured_path;
 pub use command::{CommandError, check_command, get_execv_args, split_command};
-use pipes::{Pipes, make_pipes, max_fd};
+use pipes::{Pipes, Slots, dev_null, make_pipes, max_fd};
 
 /// What to spawn, and what the caller adds to the child's environment.
 pub struct SpawnRequest<'a> {
@@ -131,27 +134,30 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         None if config.redirect_stderr => stdout_fd,
         None => null()?,
     };
-    let plan = ChildPlan {
-        stdin_fd: match req.stdin_socket {
-            Some(fd) => fd,
-            None => pipes.child_stdin.as_ref().map_or(-1, |f| f.as_raw_fd()),
-        },
-        stdout_fd,
-        stderr_fd,
-        max_fd: max_fd(),
-        sigrtmax: libc::SIGRTMAX(),
-        privileges: &plan_parts.privileges,
-        directory: plan_parts.directory.as_deref(),
-        chdir_msg_prefix: &plan_parts.chdir_msg_prefix,
-        umask: config.umask.map(|m| m as libc::mode_t),
-        filename: plan_parts.filename.as_ptr(),
-        argv: plan_parts.argv_ptrs.as_ptr(),
-        envp: plan_parts.envp_ptrs.as_ptr(),
-        exec_msg_prefix: &plan_parts.exec_msg_prefix,
-        exec_error: plan_parts.exec_error.as_deref(),
+    let stdin_fd = match req.stdin_socket {
+        Some(fd) => fd,
+        None => pipes.child_stdin.as_ref().map_or(-1, |f| f.as_raw_fd()),
     };
-
-    let (pid, fork_errno) = fork(&plan);
+    let (pid, fork_errno) = Slots::with([stdin_fd, stdout_fd, stderr_fd], |given, below| {
+        let plan = ChildPlan {
+            stdin_fd: given[0],
+            stdout_fd: given[1],
+            stderr_fd: given[2],
+            keep_below: below,
+            max_fd: max_fd(),
+            sigrtmax: libc::SIGRTMAX(),
+            privileges: &plan_parts.privileges,
+            directory: plan_parts.directory.as_deref(),
+            chdir_msg_prefix: &plan_parts.chdir_msg_prefix,
+            umask: config.umask.map(|m| m as libc::mode_t),
+            filename: plan_parts.filename.as_ptr(),
+            argv: plan_parts.argv_ptrs.as_ptr(),
+            envp: plan_parts.envp_ptrs.as_ptr(),
+            exec_msg_prefix: &plan_parts.exec_msg_prefix,
+            exec_error: plan_parts.exec_error.as_deref(),
+        };
+        fork(&plan)
+    });
     if pid < 0 {
         return Err(if fork_errno == libc::EAGAIN {
             format!("Too many processes in process table to spawn '{}'", name)
@@ -177,21 +183,6 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         stdout,
         stderr,
     })
-}
-
-/// `/dev/null` opened for writing once for the daemon's lifetime (CLOEXEC: a child only gets
-/// it through its own `dup2` onto fd 1 or 2); `None` if it cannot be opened.
-fn dev_null() -> Option<RawFd> {
-    static NULL: std::sync::OnceLock<Option<OwnedFd>> = std::sync::OnceLock::new();
-    NULL.get_or_init(|| {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/null")
-            .ok()
-            .map(OwnedFd::from)
-    })
-    .as_ref()
-    .map(|f| f.as_raw_fd())
 }
 
 /// Start the child on `plan` with every signal blocked in this thread across the fork, so no

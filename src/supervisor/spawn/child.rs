@@ -14,6 +14,10 @@ pub(super) struct ChildPlan<'a> {
     pub(super) stdin_fd: RawFd,
     pub(super) stdout_fd: RawFd,
     pub(super) stderr_fd: RawFd,
+    /// When positive, the child is cloned sharing the daemon's descriptor table and keeps
+    /// only the descriptors under this bound, which hold its sources (see `pipes::Slots`);
+    /// otherwise it gets a copy of the whole table.
+    pub(super) keep_below: RawFd,
     pub(super) max_fd: libc::c_int,
     pub(super) sigrtmax: libc::c_int,
     pub(super) privileges: &'a Privileges,
@@ -151,8 +155,9 @@ unsafe fn reset_signal_raw(sig: libc::c_int, disposition: libc::sighandler_t) {
 /// The child's stack: the code below uses a few KiB (an 8 KiB error line at most).
 const CHILD_STACK: usize = 64 * 1024;
 
-/// Start the child with `clone(CLONE_VM | CLONE_VFORK)`; returns its pid (or -1 with
-/// errno set) once it has exec'd or exited.
+/// Start the child with `clone(CLONE_VM | CLONE_VFORK)`, and `CLONE_FILES` when
+/// `plan.keep_below` is set; returns its pid (or -1 with errno set) once it has exec'd or
+/// exited.
 ///
 /// # Safety
 /// Every signal must be blocked in the calling thread, and `plan` must point at data that
@@ -173,7 +178,14 @@ pub(super) unsafe fn start(plan: &ChildPlan) -> libc::pid_t {
         libc::clone(
             entry,
             top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            libc::CLONE_VM
+                | libc::CLONE_VFORK
+                | if plan.keep_below > 0 {
+                    libc::CLONE_FILES
+                } else {
+                    0
+                }
+                | libc::SIGCHLD,
             plan as *const ChildPlan as *mut libc::c_void,
         )
     }
@@ -186,6 +198,9 @@ pub(super) unsafe fn start(plan: &ChildPlan) -> libc::pid_t {
 /// and with `plan` pointing at data built before it.
 pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
     unsafe {
+        if plan.keep_below > 0 {
+            own_descriptor_table(plan.keep_below);
+        }
         reset_signals(plan.sigrtmax);
         // New process group (the reference's os.setpgrp()), so that stopasgroup and
         // killasgroup can signal -pid, and a Ctrl-C on the daemon's terminal doesn't
@@ -213,6 +228,24 @@ pub(super) unsafe fn run(plan: &ChildPlan) -> ! {
         line.push(plan.exec_msg_prefix).push_errno(e).push(b"\n");
         line.write_stderr();
         not_spawned();
+    }
+}
+
+/// Stop sharing the daemon's descriptor table, keeping only the descriptors under `below`
+/// (Linux 5.9's `CLOSE_RANGE_UNSHARE` copies no more than those); with an older kernel, take
+/// a copy of the whole table. Nothing else touches a descriptor before this.
+unsafe fn own_descriptor_table(below: RawFd) {
+    unsafe {
+        let unshared = libc::syscall(
+            libc::SYS_close_range,
+            below as u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_UNSHARE,
+        ) == 0;
+        if !unshared && libc::syscall(libc::SYS_unshare, libc::CLONE_FILES) != 0 {
+            // Still sharing: exit without writing anything (fd 2 is the daemon's).
+            libc::_exit(127);
+        }
     }
 }
 
