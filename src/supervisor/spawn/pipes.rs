@@ -112,11 +112,24 @@ pub(super) fn dev_null() -> Option<RawFd> {
 /// 10 000 programs.
 pub(super) struct Slots;
 
-/// The slots, or `None` when they could not be opened.
+/// Whether `close_range` is there to give the child its own table: Linux 5.9 brought it with
+/// `CLOSE_RANGE_UNSHARE`, and a seccomp profile may refuse it (old container engines answer
+/// EPERM). An empty range is refused with EINVAL by a kernel that has it, and touches nothing.
+fn close_range_works() -> bool {
+    // SAFETY: an invalid range (3 > 2): the kernel checks it and closes nothing.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, 2u32, 0u32) };
+    r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL)
+}
+
+/// The slots, or `None` when they could not be opened or the child could not leave the
+/// shared table.
 fn slots() -> Option<&'static [OwnedFd; 3]> {
     static SLOTS: OnceLock<Option<[OwnedFd; 3]>> = OnceLock::new();
     SLOTS
         .get_or_init(|| {
+            if !close_range_works() {
+                return None;
+            }
             let null = dev_null()?;
             let low = || {
                 // SAFETY: fcntl on an open descriptor; the new one is ours alone.
@@ -186,6 +199,14 @@ mod tests {
             p.child_stdout.as_ref().unwrap().as_raw_fd(),
             -1,
         ];
+        if !close_range_works() {
+            // Before Linux 5.9 (or under a seccomp profile without close_range): no slots,
+            // the sources go as they are and the child copies the table.
+            Slots::with(sources, |given, below| {
+                assert_eq!((given, below), (sources, -1))
+            });
+            return;
+        }
         let seen = Slots::with(sources, |given, below| {
             assert!(
                 given[0] > 2 && given[1] > 2 && given[2] == -1,
