@@ -59,7 +59,7 @@ def test_the_soft_limit_is_raised_to_what_the_programs_need(make_daemon, kind):
         d.proc.kill()
         d.proc.wait()
         return
-    need = 16 + 48 + 5 * N
+    need = 20 + 48 + 5 * N
     assert "INFO Increased RLIMIT_NOFILE limit to %d (%d processes need about %d file " \
            "descriptors)" % (need, N, need) in d.log_text()
     assert soft_nofile(d.proc.pid) == need
@@ -76,10 +76,10 @@ def test_a_hard_limit_too_low_for_the_autostart_programs_refuses_to_start(make_d
     assert rc == 2
     assert err == (
         "Error: the %d processes that start on their own need about %d file descriptors "
-        "(3 pipe ends and up to 2 log files each, and 16 for the daemon), but RLIMIT_NOFILE "
+        "(3 pipe ends and up to 2 log files each, and 20 for the daemon), but RLIMIT_NOFILE "
         "allows 1024 (hard limit 1024). Raise the limit (ulimit -n as root, LimitNOFILE= in "
         "a systemd unit, docker run --ulimit nofile=N:N), or start fewer processes "
-        "(autostart=false, numprocs).\n" % (N, 16 + 5 * N))
+        "(autostart=false, numprocs).\n" % (N, 20 + 5 * N))
     assert "spawned" not in d.log_text() + out
 
 
@@ -88,7 +88,7 @@ def test_programs_that_do_not_start_on_their_own_only_warn(make_daemon):
     d.start(PROGRAMS.replace("startsecs=0", "startsecs=0\n    autostart=false"))
     assert ("WARN all %d processes would need about %d file descriptors but RLIMIT_NOFILE "
             "allows 1024: starting every one would fail with 'too many open files'"
-            % (N, 16 + 48 + 5 * N)) in d.log_text()
+            % (N, 20 + 48 + 5 * N)) in d.log_text()
     assert soft_nofile(d.proc.pid) == 1024
 
 

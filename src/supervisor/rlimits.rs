@@ -80,9 +80,10 @@ pub fn set_rlimits(minfds: u64, minprocs: u64) -> Result<Vec<String>, String> {
     Ok(infos)
 }
 
-/// The daemon's own descriptors besides its processes' (13 measured: standard streams, the main
-/// log, the event loop, its servers): what the autostart processes are weighed with.
-pub const DAEMON_DESCRIPTORS: u64 = 16;
+/// The daemon's own descriptors besides its processes' (17 measured: standard streams, the main
+/// log, the event loop, its servers, `/dev/null` and the three spawn slots): what the
+/// autostart processes are weighed with.
+pub const DAEMON_DESCRIPTORS: u64 = 20;
 /// Room for clients' connections and probes, in the limit the daemon raises itself to.
 pub const HEADROOM: u64 = 48;
 
