@@ -198,8 +198,8 @@ pub struct StreamLogConfig {
 impl StreamLogConfig {
     /// Whether nothing keeps this stream's bytes: no log file, no syslog, no capture mode,
     /// no PROCESS_LOG events, and no echo into the main log (`echo`: `loglevel` is debug or
-    /// trace). The child then writes it to `/dev/null`.
-    pub fn discarded(&self, echo: bool) -> bool {
+    /// trace).
+    fn discarded(&self, echo: bool) -> bool {
         matches!(self.logfile, LogTarget::None)
             && !self.syslog
             && self.capture_maxbytes == 0
@@ -259,6 +259,20 @@ pub struct ProcessConfig {
 
 /// `startretries=-1`: retry forever (beyond the reference).
 pub const RETRY_FOREVER: u32 = u32::MAX;
+
+impl ProcessConfig {
+    /// Which of its output streams nothing keeps, (stdout, stderr): the child writes those to
+    /// `/dev/null` instead of a pipe. Never a listener's stdout (its protocol), nor a stream a
+    /// `log:` ready check reads; a stderr that `redirect_stderr` sends to stdout is not one
+    /// of its own. `echo`: the main log echoes output (`loglevel` debug or trace).
+    pub fn discarded_output(&self, listener: bool, echo: bool) -> (bool, bool) {
+        let watched = matches!(&self.deps.ready_check, Some(super::deps::Check::Log(_)));
+        (
+            !listener && !watched && self.stdout.discarded(echo),
+            !self.redirect_stderr && !watched && self.stderr.discarded(echo),
+        )
+    }
+}
 
 #[cfg(test)]
 impl ProcessConfig {

@@ -405,18 +405,6 @@ impl OutputSink {
             && self.file.as_ref().is_some_and(|f| f.is_regular())
     }
 
-    /// Whether nothing wants this stream's bytes: no log file, no syslog, no main-log echo
-    /// (`loglevel` above debug), no capture mode and no PROCESS_LOG events. The reference
-    /// still reads such a stream and drops what it reads; the child then gets `/dev/null`
-    /// instead of a pipe (see `spawn`), which costs the daemon no descriptor and no wake-up.
-    pub fn discards(&self) -> bool {
-        self.file.is_none()
-            && !self.syslog
-            && !self.log_to_mainlog
-            && self.capture_maxbytes == 0
-            && !self.events_enabled
-    }
-
     /// The zero-copy form of [`feed`](Self::feed) for a pipe: move up to `max` bytes that the
     /// non-blocking pipe `pipe` holds (fewer near the rollover point, see
     /// [`chunk_len`](Self::chunk_len)) into the log file with one `splice(2)`, rotating as

@@ -207,15 +207,14 @@ impl Process {
             env.extend(listener_credentials(daemon));
         }
         env.extend(extras.env.iter().cloned());
-        // A stream nobody reads goes to /dev/null: not a listener's stdout (its protocol),
-        // nor one a `log:` check watches.
-        let watched = checks::log::watches(&self.config);
+        let echo = daemon.supervisord.loglevel >= crate::config::LogLevel::Debug;
+        let (discard_stdout, discard_stderr) = self.config.discarded_output(extras.listener, echo);
         let req = SpawnRequest {
             config: &self.config,
             extra_env: env,
             stdin_socket: extras.stdin_socket,
-            discard_stdout: !extras.listener && !watched && stdout_sink.discards(),
-            discard_stderr: !watched && stderr_sink.as_ref().is_some_and(|s| s.discards()),
+            discard_stdout,
+            discard_stderr,
         };
         let spawned = spawn::spawn(&req)?;
         let (mut stdout_sink, mut stderr_sink) = (stdout_sink, stderr_sink);

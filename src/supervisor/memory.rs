@@ -135,9 +135,8 @@ pub fn tune_allocator() {
     }
 }
 
-/// Return the free pages of the heap to the kernel (glibc's `malloc_trim`), so that memory
-/// used only while starting (the config's text and parse tree) stops counting as resident.
-pub fn trim_heap() {
+/// Return the free pages of the heap to the kernel (glibc's `malloc_trim`).
+fn trim_heap() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {

@@ -10,7 +10,7 @@
 //! failing spawns with EMFILE halfway through its start-up.
 
 use crate::config::deps::Check;
-use crate::config::model::{GroupKind, StreamLogConfig};
+use crate::config::model::GroupKind;
 use crate::config::{GroupConfig, LogLevel, LogTarget, ProcessConfig};
 
 /// Raises the soft (and if needed hard) limits. Returns the reference's INFO lines
@@ -88,19 +88,14 @@ pub const DAEMON_DESCRIPTORS: u64 = 20;
 pub const HEADROOM: u64 = 48;
 
 /// Descriptors the daemon holds while one process runs: its pipe ends (stdin, then stdout and,
-/// unless `redirect_stderr`, stderr, each unless [discarded](StreamLogConfig::discarded) into
-/// `/dev/null`), its log files, and a `notify` check's socket. `listener`: an event listener,
+/// unless `redirect_stderr`, stderr, each unless
+/// [discarded](ProcessConfig::discarded_output) into `/dev/null`), its log files, and a `notify` check's socket. `listener`: an event listener,
 /// whose stdout is always read; `echo`: the main log echoes output (`loglevel` debug or trace).
 pub fn descriptors(p: &ProcessConfig, listener: bool, echo: bool) -> u64 {
     let file = |t: &LogTarget| u64::from(matches!(t, LogTarget::Auto | LogTarget::Path(_)));
-    let watched = matches!(p.deps.ready_check, Some(Check::Log(_)));
-    let kept = |s: &StreamLogConfig| u64::from(watched || !s.discarded(echo));
-    let stdout = if listener { 1 } else { kept(&p.stdout) };
-    let stderr = if p.redirect_stderr {
-        0
-    } else {
-        kept(&p.stderr)
-    };
+    let (no_stdout, no_stderr) = p.discarded_output(listener, echo);
+    let stdout = u64::from(!no_stdout);
+    let stderr = u64::from(!p.redirect_stderr && !no_stderr);
     let notify = [&p.deps.ready_check, &p.deps.health_check]
         .iter()
         .any(|c| matches!(c, Some(Check::Notify)));

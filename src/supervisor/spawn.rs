@@ -14,7 +14,7 @@
 //! afterwards, which is most of what a plain `fork()` costs when hundreds of programs start.
 //! Nor is the descriptor table copied: the child shares it (`CLONE_FILES`) until its first
 //! system call takes a table of its own with only the few lowest descriptors, where the
-//! daemon put the child's three sources (`pipes::Slots`).
+//! daemon put the child's three sources (`pipes::in_slots`).
 //! Because the memory is shared, the child changes credentials with raw system calls (the C
 //! library's `setuid` would try to reach the daemon's other threads), and writes nothing but
 //! its own stack.
@@ -42,7 +42,7 @@ mod tests;
 use child::ChildPlan;
 use command::configured_path;
 pub use command::{CommandError, check_command, get_execv_args, split_command};
-use pipes::{Pipes, Slots, dev_null, make_pipes, max_fd};
+use pipes::{Pipes, dev_null, in_slots, make_pipes, max_fd};
 
 /// What to spawn, and what the caller adds to the child's environment.
 pub struct SpawnRequest<'a> {
@@ -56,7 +56,7 @@ pub struct SpawnRequest<'a> {
     /// stdin pipe). It stays owned by the caller (it is neither closed nor moved).
     pub stdin_socket: Option<RawFd>,
     /// Nothing wants the child's stdout (and stderr with `redirect_stderr`): it writes to
-    /// `/dev/null` instead of a pipe ([`crate::logs::capture::OutputSink::discards`]).
+    /// `/dev/null` instead of a pipe ([`ProcessConfig::discarded_output`]).
     pub discard_stdout: bool,
     /// The same for a separate stderr.
     pub discard_stderr: bool,
@@ -138,7 +138,7 @@ pub fn spawn(req: &SpawnRequest) -> Result<Spawned, String> {
         Some(fd) => fd,
         None => pipes.child_stdin.as_ref().map_or(-1, |f| f.as_raw_fd()),
     };
-    let (pid, fork_errno) = Slots::with([stdin_fd, stdout_fd, stderr_fd], |given, below| {
+    let (pid, fork_errno) = in_slots([stdin_fd, stdout_fd, stderr_fd], |given, below| {
         let plan = ChildPlan {
             stdin_fd: given[0],
             stdout_fd: given[1],

@@ -112,11 +112,8 @@ impl Supervisor {
         let mut touched = Vec::new();
         for w in all {
             match self.find(&w.group_name, &w.proc_name) {
+                // resolve_waiters below queues the reports of the stops going on.
                 Some(key) => {
-                    if matches!(w.what, WaitFor::Stopped { .. }) {
-                        let due = self.proc(key).rec.laststopreport + 2.0;
-                        self.waiters.reports.push(Reverse((micros(due), key)));
-                    }
                     self.waiters.by_key.entry(key).or_default().push(w);
                     touched.push(key);
                 }

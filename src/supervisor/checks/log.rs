@@ -64,11 +64,6 @@ impl LineMatcher {
     }
 }
 
-/// Whether `cfg` has a `log:` ready check, which reads the program's output.
-pub fn watches(cfg: &ProcessConfig) -> bool {
-    matches!(&cfg.deps.ready_check, Some(Check::Log(_)))
-}
-
 /// The `on_chunk` hook of a process with a `log:` ready check, for its child `pid`.
 pub fn hook(handle: &SupervisorHandle, cfg: &ProcessConfig, pid: i32) -> Option<OnChunk> {
     let Some(Check::Log(pattern)) = &cfg.deps.ready_check else {

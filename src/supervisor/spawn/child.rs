@@ -15,7 +15,7 @@ pub(super) struct ChildPlan<'a> {
     pub(super) stdout_fd: RawFd,
     pub(super) stderr_fd: RawFd,
     /// When positive, the child is cloned sharing the daemon's descriptor table and keeps
-    /// only the descriptors under this bound, which hold its sources (see `pipes::Slots`);
+    /// only the descriptors under this bound, which hold its sources (see `pipes::in_slots`);
     /// otherwise it gets a copy of the whole table.
     pub(super) keep_below: RawFd,
     pub(super) max_fd: libc::c_int,

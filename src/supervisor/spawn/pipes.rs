@@ -1,5 +1,5 @@
 //! The child's stdio pipes (the reference's `make_pipes`), the fd limit the child closes up to,
-//! and the [`Slots`] that hand the child its three sources low in a shared descriptor table.
+//! and the slots ([`in_slots`]) that hand the child its three sources low in a shared descriptor table.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, OnceLock};
@@ -56,27 +56,20 @@ pub(super) fn make_pipes(
         }
         Ok(())
     }
-    let (stdin, child_stdin) = if with_stdin {
+    type Ends = (Option<OwnedFd>, Option<OwnedFd>);
+    // (ours, the child's): the child reads stdin and writes its output.
+    let stream = |wanted: bool, child_reads: bool| -> Result<Ends, i32> {
+        if !wanted {
+            return Ok((None, None));
+        }
         let (r, w) = pipe()?;
-        nonblocking(&w)?;
-        (Some(w), Some(r))
-    } else {
-        (None, None)
+        let (ours, theirs) = if child_reads { (w, r) } else { (r, w) };
+        nonblocking(&ours)?;
+        Ok((Some(ours), Some(theirs)))
     };
-    let (stdout, child_stdout) = if with_stdout {
-        let (r, w) = pipe()?;
-        nonblocking(&r)?;
-        (Some(r), Some(w))
-    } else {
-        (None, None)
-    };
-    let (stderr, child_stderr) = if with_stderr {
-        let (r, w) = pipe()?;
-        nonblocking(&r)?;
-        (Some(r), Some(w))
-    } else {
-        (None, None)
-    };
+    let (stdin, child_stdin) = stream(with_stdin, true)?;
+    let (stdout, child_stdout) = stream(with_stdout, false)?;
+    let (stderr, child_stderr) = stream(with_stderr, false)?;
     Ok(Pipes {
         stdin,
         child_stdin,
@@ -101,16 +94,6 @@ pub(super) fn dev_null() -> Option<RawFd> {
     .as_ref()
     .map(|f| f.as_raw_fd())
 }
-
-/// Three descriptors the daemon keeps on `/dev/null`, the lowest free above 2 when first used
-/// (near the bottom of its table: only the daemon's own few are below them). For one spawn
-/// they hold the child's three sources; the child is cloned sharing the daemon's descriptor
-/// table (`CLONE_FILES`), and its first act is `close_range(below, ~0, CLOSE_RANGE_UNSHARE)`,
-/// which gives it a table of its own with only the descriptors under `below`. So a spawn no
-/// longer copies the daemon's whole table (a pipe end or a log file per entry, for every
-/// running process) for the child to close it again, which was most of a spawn's cost at
-/// 10 000 programs.
-pub(super) struct Slots;
 
 /// Whether `close_range` is there to give the child its own table: Linux 5.9 brought it with
 /// `CLOSE_RANGE_UNSHARE`, and a seccomp profile may refuse it (old container engines answer
@@ -142,42 +125,49 @@ fn slots() -> Option<&'static [OwnedFd; 3]> {
         .as_ref()
 }
 
-impl Slots {
-    /// Run `spawn` with the child's sources (stdin may be -1) moved into the slots: it gets
-    /// the descriptors to hand the child and the `below` bound of the table the child keeps
-    /// (-1 when the slots are unavailable: the sources are passed as they are, and the child
-    /// gets a copy of the whole table). The slots go back to `/dev/null` afterwards, so the
-    /// daemon holds no child's pipe end.
-    pub(super) fn with<R>(sources: [RawFd; 3], spawn: impl FnOnce([RawFd; 3], RawFd) -> R) -> R {
-        // One spawn at a time uses the slots (the actor spawns alone; tests spawn in threads).
-        static LOCK: Mutex<()> = Mutex::new(());
-        let (Some(slots), Some(null)) = (slots(), dev_null()) else {
-            return spawn(sources, -1);
-        };
-        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let mut given = [-1; 3];
-        let mut moved = true;
-        for (i, &src) in sources.iter().enumerate() {
-            if src >= 0 {
-                // SAFETY: both descriptors are open; dup3 replaces the slot's /dev/null.
-                moved &= unsafe { libc::dup3(src, slots[i].as_raw_fd(), libc::O_CLOEXEC) } >= 0;
-                given[i] = slots[i].as_raw_fd();
-            }
+/// Three descriptors the daemon keeps on `/dev/null`, the lowest free above 2 when first used
+/// (near the bottom of its table: only the daemon's own few are below them). For one spawn
+/// they hold the child's three sources; the child is cloned sharing the daemon's descriptor
+/// table (`CLONE_FILES`), and its first act is `close_range(below, ~0, CLOSE_RANGE_UNSHARE)`,
+/// which gives it a table of its own with only the descriptors under `below`. So a spawn no
+/// longer copies the daemon's whole table (a pipe end or a log file per entry, for every
+/// running process) for the child to close it again, which was most of a spawn's cost at
+/// 10 000 programs.
+///
+/// This runs `spawn` with the child's sources (stdin may be -1) moved into the slots: it gets
+/// the descriptors to hand the child and the `below` bound of the table the child keeps
+/// (-1 when the slots are unavailable: the sources are passed as they are, and the child
+/// gets a copy of the whole table). The slots go back to `/dev/null` afterwards, so the
+/// daemon holds no child's pipe end.
+pub(super) fn in_slots<R>(sources: [RawFd; 3], spawn: impl FnOnce([RawFd; 3], RawFd) -> R) -> R {
+    // One spawn at a time uses the slots (the actor spawns alone; tests spawn in threads).
+    static LOCK: Mutex<()> = Mutex::new(());
+    let (Some(slots), Some(null)) = (slots(), dev_null()) else {
+        return spawn(sources, -1);
+    };
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut given = [-1; 3];
+    let mut moved = true;
+    for (i, &src) in sources.iter().enumerate() {
+        if src >= 0 {
+            // SAFETY: both descriptors are open; dup3 replaces the slot's /dev/null.
+            moved &= unsafe { libc::dup3(src, slots[i].as_raw_fd(), libc::O_CLOEXEC) } >= 0;
+            given[i] = slots[i].as_raw_fd();
         }
-        let below = slots.iter().map(|s| s.as_raw_fd()).max().unwrap_or(2) + 1;
-        let result = if moved {
-            spawn(given, below)
-        } else {
-            spawn(sources, -1)
-        };
-        for slot in slots {
-            // SAFETY: both descriptors are open.
-            unsafe {
-                libc::dup3(null, slot.as_raw_fd(), libc::O_CLOEXEC);
-            }
-        }
-        result
     }
+    let below = slots.iter().map(|s| s.as_raw_fd()).max().unwrap_or(2) + 1;
+    let result = if moved {
+        spawn(given, below)
+    } else {
+        spawn(sources, -1)
+    };
+    for slot in slots {
+        // SAFETY: both descriptors are open.
+        unsafe {
+            libc::dup3(null, slot.as_raw_fd(), libc::O_CLOEXEC);
+        }
+    }
+    result
 }
 
 #[cfg(test)]
@@ -202,12 +192,12 @@ mod tests {
         if !close_range_works() {
             // Before Linux 5.9 (or under a seccomp profile without close_range): no slots,
             // the sources go as they are and the child copies the table.
-            Slots::with(sources, |given, below| {
+            in_slots(sources, |given, below| {
                 assert_eq!((given, below), (sources, -1))
             });
             return;
         }
-        let seen = Slots::with(sources, |given, below| {
+        let seen = in_slots(sources, |given, below| {
             assert!(
                 given[0] > 2 && given[1] > 2 && given[2] == -1,
                 "{:?}",
